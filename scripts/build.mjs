@@ -1,0 +1,61 @@
+// Bundles with esbuild: extension (node cjs), CLI (node cjs), language server (node cjs),
+// renderer (browser ESM, code-split so Plotly loads lazily), extension-host tests (node cjs).
+// Usage: node scripts/build.mjs [--watch] [--minify]
+import * as esbuild from 'esbuild';
+import { readFileSync, mkdirSync, existsSync, copyFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const watch = process.argv.includes('--watch');
+const minify = process.argv.includes('--minify');
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  minify,
+  logLevel: 'warning',
+  // ssh2's optional native helpers: it falls back to pure JS when they are absent
+  external: ['vscode', 'cpu-features', '*.node'],
+  mainFields: ['module', 'main'],
+  define: { __MOEBENCH_VERSION__: JSON.stringify(pkg.version) },
+};
+
+const targets = [
+  { ...node, entryPoints: { extension: join(root, 'src/extension/extension.ts') }, outdir: join(root, 'out') },
+  { ...node, entryPoints: { cli: join(root, 'src/cli/main.ts') }, outdir: join(root, 'out'), banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    splitting: true,
+    minify: true,
+    sourcemap: false,
+    logLevel: 'warning',
+    entryPoints: { renderer: join(root, 'media/src/renderer.ts') },
+    outdir: join(root, 'out/media'),
+    chunkNames: 'chunks/[name]-[hash]',
+  },
+];
+if (existsSync(join(root, 'src/language-server/server.ts'))) {
+  targets.push({ ...node, entryPoints: { 'language-server': join(root, 'src/language-server/server.ts') }, outdir: join(root, 'out') });
+}
+if (existsSync(join(root, 'test/vscode/index.ts'))) {
+  targets.push({ ...node, entryPoints: { index: join(root, 'test/vscode/index.ts') }, outdir: join(root, 'out/test'), external: ['vscode', 'cpu-features', '*.node', 'mocha'] });
+}
+
+mkdirSync(join(root, 'out'), { recursive: true });
+rmSync(join(root, 'out/media/chunks'), { recursive: true, force: true });
+if (watch) {
+  for (const t of targets) (await esbuild.context(t)).watch();
+  console.log('watching…');
+} else {
+  const t0 = Date.now();
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  console.log(`built ${targets.length} bundles in ${Date.now() - t0} ms`);
+}

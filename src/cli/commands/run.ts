@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseNotebook, serializeNotebook } from '../../core/notebook/format';
+import { Session } from '../../core/exec/session';
+import { runNotebook, type CellOutcome } from '../../core/exec/notebook-runner';
+import { defaultExecutors } from '../../core/cells';
+import { headlessHost } from '../../core/cells/types';
+import { errorText } from '../../core/output/error-markdown';
+import { cellName } from '../../core/exec/run-cell';
+import { TOOL_VERSION } from '../version';
+import { Progress } from '../progress';
+
+const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--log-output]
+
+Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
+and writes the outputs into the output notebook (the input file is never modified).
+Exit status: 0 all cells succeeded, 1 a cell failed (named on stderr), 2 usage or file error, 130 interrupted.`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        cell: { type: 'string', multiple: true },
+        'accept-new-host-keys': { type: 'boolean', default: false },
+        'log-output': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (args.positionals.length !== 1) {
+    process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  const input = path.resolve(args.positionals[0]);
+  const output = args.values.output ? path.resolve(args.values.output) : undefined;
+  if (output === input) {
+    process.stderr.write('moebench run: the output notebook must differ from the input (the input is never modified)\n');
+    return 2;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(input, 'utf8');
+  } catch (err) {
+    process.stderr.write(`moebench run: cannot read ${input}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  let nb;
+  try {
+    nb = parseNotebook(text, input);
+  } catch (err) {
+    process.stderr.write(`moebench run: ${errorText(err)}\n`);
+    return 2;
+  }
+  const only = args.values.cell;
+  if (only) {
+    const names = new Set(nb.cells.map((c) => cellName(c)).filter((n): n is string => !!n));
+    const missing = only.filter((n) => !names.has(n));
+    if (missing.length) {
+      process.stderr.write(`moebench run: no cell named ${missing.map((m) => `"${m}"`).join(', ')} (cells: ${[...names].join(', ') || 'none named'})\n`);
+      return 2;
+    }
+  }
+
+  const abort = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: stopping the running cell (Ctrl-C again to force)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const session = new Session({ notebookPath: input, toolVersion: TOOL_VERSION, runStoreDir: output ? path.join(path.dirname(output), '.moebench', 'runs') : undefined });
+  const progress = new Progress(process.stderr, nb.cells.filter((c) => c.kind === 'code').length);
+  const logOutput = args.values['log-output'] || !process.stderr.isTTY;
+  let outcomes: CellOutcome[] = [];
+  try {
+    outcomes = await runNotebook(nb, {
+      session,
+      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'] }),
+      executors: defaultExecutors(),
+      signal: abort.signal,
+      only,
+      onCellStart: (_i, label) => progress.start(label),
+      onCellEvent: (_i, ev) => {
+        if (ev.kind === 'status') progress.status(ev.text);
+        else if (ev.kind === 'log' && logOutput) progress.log(ev.text);
+      },
+      onCellEnd: (o) => progress.end(o.label, o.state, o.durationMs),
+    });
+  } finally {
+    await session.dispose().catch((err: unknown) => process.stderr.write(`warning: cleanup: ${errorText(err)}\n`));
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  if (output) {
+    fs.mkdirSync(path.dirname(output), { recursive: true });
+    const tmp = `${output}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, serializeNotebook(nb));
+    fs.renameSync(tmp, output);
+  }
+  const failed = outcomes.find((o) => o.state === 'failed');
+  const done = outcomes.filter((o) => o.state === 'succeeded').length;
+  if (failed) {
+    process.stderr.write(`moebench run: cell ${failed.label} failed: ${errorText(failed.error)}\n`);
+  }
+  process.stderr.write(`${done} of ${outcomes.length} cells succeeded${output ? `; outputs written to ${output}` : ''}\n`);
+  if (interrupted) return 130;
+  return failed ? 1 : 0;
+}

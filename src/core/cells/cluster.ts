@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import type { CellContext, CellExecutor } from './types';
+import { parseSpec } from './yaml-spec';
+import type { Cluster } from '../cluster/types';
+import { LocalCluster, detectLocalGpus } from '../cluster/local-cluster';
+import type { OutputDoc } from '../output/doc';
+import { clusterFactories } from './cluster-factories';
+
+const nameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (max 63)');
+const sshNodeSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      name: z.string().optional(),
+      host: z.string().min(1),
+      user: z.string().optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      identityFile: z.string().optional(),
+      proxyJump: z.string().optional(),
+    })
+    .strict(),
+]);
+
+export const clusterSpecSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      name: nameSchema,
+      kind: z.literal('local'),
+      gpusPerNode: z.number().int().min(0).max(64).optional().describe('GPUs on this machine; detected with nvidia-smi when omitted'),
+      preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
+      workDir: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      name: nameSchema,
+      kind: z.literal('sim'),
+      nodes: z.union([z.number().int().min(1).max(128), z.array(nameSchema).min(1)]).default(2).describe('a count, or node names'),
+      gpusPerNode: z.number().int().min(1).max(16).default(8),
+    })
+    .strict(),
+  z
+    .object({
+      name: nameSchema,
+      kind: z.literal('ssh'),
+      nodes: z.array(sshNodeSchema).min(1).describe('ssh_config aliases, or {host, user, port, identityFile, proxyJump}'),
+      gpusPerNode: z.number().int().min(0).max(64).default(8),
+      preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
+      workDir: z.string().optional(),
+      sshConfig: z.string().optional().describe('path of the ssh_config file (default ~/.ssh/config)'),
+      knownHosts: z.string().optional().describe('path of known_hosts (default ~/.ssh/known_hosts)'),
+    })
+    .strict(),
+]);
+export type ClusterSpec = z.output<typeof clusterSpecSchema>;
+
+/** `moebench-cluster`: brings a cluster up for this notebook session and checks every node. */
+export class ClusterCellExecutor implements CellExecutor {
+  readonly language = 'moebench-cluster';
+
+  async execute(source: string, ctx: CellContext): Promise<void> {
+    const { spec } = parseSpec(clusterSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-cluster' });
+    // re-running the cell replaces the cluster: the old one (and what it started) goes first
+    const previous = ctx.session.clusters.tryGet(spec.name);
+    if (previous) {
+      ctx.session.clusters.delete(spec.name);
+      ctx.session.store.delete(previous);
+      await previous.dispose();
+    }
+    ctx.emit({ kind: 'status', text: `connecting to ${spec.name}` });
+    const cluster = await this.create(spec, ctx);
+    ctx.session.store.add(cluster);
+    ctx.session.clusters.set(spec.name, cluster, ctx.cell.name ?? `cell ${ctx.cell.index + 1}`);
+    const checks = await this.check(cluster, ctx);
+    ctx.emit({ kind: 'doc', id: 'cluster', doc: clusterDoc(cluster, checks) });
+    const bad = checks.filter((c) => !c.ok);
+    if (bad.length) {
+      const { CommandFailedError } = await import('../util/errors');
+      throw new CommandFailedError(
+        `${bad.length} of ${checks.length} nodes of ${spec.name} are not usable: ${bad.map((b) => `${b.node} (${b.detail})`).join('; ')}`,
+        { cell: ctx.cell.name, node: bad[0].node },
+        'Fix the node (or remove it from the list) and run the cell again.',
+      );
+    }
+  }
+
+  private async create(spec: ClusterSpec, ctx: CellContext): Promise<Cluster> {
+    switch (spec.kind) {
+      case 'local':
+        return new LocalCluster(spec.name, spec.gpusPerNode ?? (await detectLocalGpus()), spec.preamble, spec.workDir);
+      case 'sim':
+        return clusterFactories.sim(spec, ctx);
+      case 'ssh':
+        return clusterFactories.ssh(spec, ctx);
+    }
+  }
+
+  /** one quick command per node, in parallel: proves login, shell and PATH */
+  private async check(cluster: Cluster, ctx: CellContext): Promise<{ node: string; ok: boolean; detail: string; ms: number }[]> {
+    return Promise.all(
+      cluster.nodes.map(async (n) => {
+        const t0 = Date.now();
+        try {
+          const r = await cluster.exec(n.name, ['uname', '-n'], { signal: ctx.signal, captureLimitBytes: 4096 });
+          const ms = Date.now() - t0;
+          return r.exitCode === 0 ? { node: n.name, ok: true, detail: r.stdout.trim(), ms } : { node: n.name, ok: false, detail: r.stderr.trim() || `exit status ${r.exitCode}`, ms };
+        } catch (err) {
+          return { node: n.name, ok: false, detail: err instanceof Error ? err.message : String(err), ms: Date.now() - t0 };
+        }
+      }),
+    );
+  }
+}
+
+function clusterDoc(cluster: Cluster, checks: { node: string; ok: boolean; detail: string; ms: number }[]): OutputDoc {
+  const gpus = cluster.nodes.reduce((a, n) => a + n.gpus, 0);
+  return {
+    title: `Cluster ${cluster.name} (${cluster.kind}): ${cluster.nodes.length} node${cluster.nodes.length === 1 ? '' : 's'}, ${gpus} GPUs`,
+    simulated: cluster.kind === 'sim' || undefined,
+    blocks: [
+      {
+        type: 'table',
+        columns: ['node', 'address', 'GPUs', 'status', 'hostname / error', 'check'],
+        units: [null, null, null, null, null, 'ms'],
+        rows: cluster.nodes.map((n) => {
+          const c = checks.find((x) => x.node === n.name);
+          return [n.name, n.address, n.gpus, c?.ok ? 'OK' : 'FAILED', c?.detail ?? '', c?.ms ?? null];
+        }),
+      },
+    ],
+  };
+}

@@ -1,0 +1,9 @@
+import type { CellExecutor } from './types';
+import { ClusterCellExecutor } from './cluster';
+import { ShellCellExecutor } from './shell';
+
+/** language id -> executor. One module per cell kind; this is the only list. */
+export function defaultExecutors(): Map<string, CellExecutor> {
+  const all: CellExecutor[] = [new ClusterCellExecutor(), new ShellCellExecutor()];
+  return new Map(all.map((e) => [e.language, e]));
+}

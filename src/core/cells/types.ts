@@ -1,0 +1,38 @@
+import type { CellEventSink } from '../exec/events';
+import type { Session } from '../exec/session';
+
+export const CELL_LANGUAGES = ['moebench-cluster', 'moebench-deploy', 'moebench-bench', 'moebench-monitor', 'moebench-report', 'shellscript'] as const;
+export type CellLanguage = (typeof CELL_LANGUAGES)[number];
+
+/** Things only the host (VS Code, CLI, tests) can do: ask the user, read secrets, settings. */
+export interface HostServices {
+  /** ask a yes/no question (unknown SSH host key...). The CLI answers from its flags. */
+  confirm(question: string, detail?: string): Promise<boolean>;
+  /** read a secret (passphrase, API key) from SecretStorage or the environment; never from the notebook */
+  getSecret(key: string, prompt?: string): Promise<string | undefined>;
+  /** a setting value (moebench.*), already typed by the caller */
+  setting<T>(key: string, fallback: T): T;
+}
+
+export interface CellContext {
+  session: Session;
+  cell: { index: number; name?: string; language: string };
+  emit: CellEventSink;
+  signal: AbortSignal;
+  host: HostServices;
+}
+
+export interface CellExecutor {
+  readonly language: string;
+  /** throws typed MoeBenchErrors on failure; resolves when the cell is done */
+  execute(source: string, ctx: CellContext): Promise<void>;
+}
+
+/** Default host for headless use and tests: refuses questions, reads secrets from the environment. */
+export function headlessHost(options: { acceptNewHostKeys?: boolean; settings?: Record<string, unknown> } = {}): HostServices {
+  return {
+    confirm: async () => options.acceptNewHostKeys ?? false,
+    getSecret: async (key) => process.env[`MOEBENCH_SECRET_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`],
+    setting: <T>(key: string, fallback: T): T => (options.settings && key in options.settings ? (options.settings[key] as T) : fallback),
+  };
+}

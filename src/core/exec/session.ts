@@ -1,0 +1,88 @@
+import * as path from 'node:path';
+import type { Cluster } from '../cluster/types';
+import { CellReferenceError } from '../util/errors';
+import { DisposableStore, type Disposable } from '../util/disposable';
+
+/** Named things cells define and other cells refer to (by name, never by position). */
+export class NameRegistry<T> {
+  private readonly items = new Map<string, { value: T; definedBy: string }>();
+  constructor(private readonly what: string) {}
+
+  set(name: string, value: T, definedBy: string): void {
+    this.items.set(name, { value, definedBy });
+  }
+  has(name: string): boolean {
+    return this.items.has(name);
+  }
+  tryGet(name: string): T | undefined {
+    return this.items.get(name)?.value;
+  }
+  get(name: string, from?: string): T {
+    const item = this.items.get(name);
+    if (!item) {
+      const known = [...this.items.keys()];
+      throw new CellReferenceError(
+        `No ${this.what} named "${name}" has run in this notebook`,
+        { cell: from },
+        known.length
+          ? `Known ${this.what}s: ${known.join(', ')}. Run the cell that defines "${name}" first.`
+          : `Run the ${this.what} cell that defines "${name}" first.`,
+      );
+    }
+    return item.value;
+  }
+  delete(name: string): void {
+    this.items.delete(name);
+  }
+  names(): string[] {
+    return [...this.items.keys()];
+  }
+  values(): T[] {
+    return [...this.items.values()].map((i) => i.value);
+  }
+}
+
+export interface SessionOptions {
+  /** absolute path of the .moebench file (or a virtual path for untitled notebooks) */
+  notebookPath: string;
+  /** where runs are stored; defaults to <notebook dir>/.moebench/runs */
+  runStoreDir?: string;
+  /** tool version for provenance */
+  toolVersion: string;
+}
+
+/**
+ * Everything alive for one open notebook: clusters, deployments, runs. Owned by the notebook's
+ * controller (or the CLI run); disposing it tears down whatever the cells started.
+ */
+export class Session implements Disposable {
+  readonly clusters = new NameRegistry<Cluster>('cluster');
+  /** deployments are typed by the plan module; the registry stays generic here */
+  readonly deployments = new NameRegistry<unknown>('deployment');
+  readonly runs = new NameRegistry<{ runIds: string[]; cell: string }>('run');
+  readonly store = new DisposableStore();
+  readonly notebookPath: string;
+  readonly runStoreDir: string;
+  readonly toolVersion: string;
+
+  constructor(options: SessionOptions) {
+    this.notebookPath = options.notebookPath;
+    this.runStoreDir = options.runStoreDir ?? path.join(path.dirname(options.notebookPath), '.moebench', 'runs');
+    this.toolVersion = options.toolVersion;
+  }
+
+  /** the cluster a cell means when it names none: the only one, or an error naming the choices */
+  defaultCluster(from?: string): Cluster {
+    const all = this.clusters.names();
+    if (all.length === 1) return this.clusters.get(all[0], from);
+    throw new CellReferenceError(
+      all.length === 0 ? 'No cluster has been set up in this notebook' : `Several clusters exist (${all.join(', ')}); say which one`,
+      { cell: from },
+      all.length === 0 ? 'Run a moebench-cluster cell first.' : 'Add `cluster: <name>` to the cell.',
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await this.store.dispose();
+  }
+}

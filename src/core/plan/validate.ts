@@ -1,0 +1,427 @@
+import type { SpecPath } from '../cells/yaml-spec';
+import { lookupFlag, scanArgs, canonicalFlag, SGLANG_CATALOG, type FlagLookup } from './catalog';
+import { layoutProcesses, type LaidOutProcess } from './layout';
+import { routedExpertsFor } from './models';
+import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
+import { dispatchTokensPerRank, isEpForced } from './sglang-command';
+import type { DeploySpec } from './spec';
+import { compareVersions } from './version';
+
+/**
+ * Checks a deployment before anything runs. Each rule names its source in a comment; issues
+ * carry spec paths, which `locateIssues` (planner.ts) maps to YAML lines for the cell, the CLI and
+ * the language server.
+ */
+export type DeployRule =
+  | 'cluster'
+  | 'nodes'
+  | 'gpus'
+  | 'tp-dp'
+  | 'multinode-dp'
+  | 'dp-attention'
+  | 'dp-lm-head'
+  | 'ep-deepep'
+  | 'experts-ep'
+  | 'moe-dense-tp'
+  | 'eplb-ep'
+  | 'ports'
+  | 'flags'
+  | 'router'
+  | 'chunked-prefill'
+  | 'deepep-mode'
+  | 'deepep-dispatch'
+  | 'tbo'
+  | 'engine'
+  | 'served-name'
+  | 'transfer';
+
+export interface DeployIssue {
+  severity: 'error' | 'warning';
+  rule: DeployRule;
+  path: SpecPath;
+  message: string;
+  hint?: string;
+}
+
+const SGLANG_A2A = new Set(['none', 'deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe', 'ascend_tp']);
+const VLLM_A2A = new Set(['none', 'deepep', 'pplx', 'allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
+
+export function validateDeployment(spec: DeploySpec, cluster: PlanCluster): DeployIssue[] {
+  return validateResolved(resolveDeployment(spec, cluster));
+}
+
+export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
+  const issues: DeployIssue[] = [];
+  const push = (severity: DeployIssue['severity'], rule: DeployRule, path: SpecPath, message: string, hint?: string) => issues.push({ severity, rule, path, message, hint });
+  const error = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => push('error', rule, path, message, hint);
+  const warn = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => push('warning', rule, path, message, hint);
+
+  checkEngineAndCluster(d, error, warn);
+  const nodesOk = checkNodes(d, error);
+  for (const g of d.groups) {
+    if (nodesOk) checkGpus(d, g, error, warn);
+    if (d.engine === 'sglang') checkSglangGroup(d, g, error, warn);
+    else checkVllmGroup(d, g, error, warn);
+    checkExperts(d, g, error, warn);
+  }
+  checkRouter(d, error, warn);
+  const layout = layoutProcesses(d);
+  if (nodesOk) {
+    checkGpuOverlap(layout.servers, error);
+    checkPorts(d, layout.servers, layout.router, error);
+  }
+  checkFlags(d, layout.servers, error, warn);
+  return issues;
+}
+
+type Report = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => void;
+
+function checkEngineAndCluster(d: ResolvedDeployment, error: Report, warn: Report): void {
+  if (d.spec.cluster !== d.cluster.name) error('cluster', ['cluster'], `this deployment names cluster "${d.spec.cluster}" but is being planned on "${d.cluster.name}"`);
+  // the flag history starts at v0.4.6 (the blog era); older releases are not modelled
+  if (d.engine === 'sglang' && !d.version.latest && compareVersions(d.version, '0.4.6') < 0) {
+    warn('engine', ['engine', 'version'], `SGLang ${d.version.text} predates the releases MoE Bench knows (0.4.6 and later); flag spellings are not checked for it`);
+  }
+  if (d.engine === 'sglang' && !d.version.latest && compareVersions(d.version, SGLANG_CATALOG.version) > 0) {
+    warn('engine', ['engine', 'version'], `SGLang ${d.version.text} is newer than the flag catalog (${SGLANG_CATALOG.version}); flags are checked against ${SGLANG_CATALOG.version}`);
+  }
+  if (d.spec.servedModelName?.includes(':')) {
+    // SGLang rejects ':' in --served-model-name (server_args.py check)
+    error('served-name', ['servedModelName'], 'a served model name may not contain ":"');
+  }
+}
+
+function checkNodes(d: ResolvedDeployment, error: Report): boolean {
+  let ok = true;
+  const names = d.cluster.nodes.map((n) => n.name);
+  for (const g of d.groups) {
+    const seen = new Set<string>();
+    g.nodes.forEach((n, i) => {
+      if (!names.includes(n)) {
+        ok = false;
+        error('nodes', [g.role, 'nodes', i], `node "${n}" is not in cluster ${d.cluster.name}`, `Its nodes are: ${names.join(', ') || '(none)'}.`);
+      } else if (seen.has(n)) {
+        ok = false;
+        error('nodes', [g.role, 'nodes', i], `node "${n}" is listed twice in ${g.role}`);
+      }
+      seen.add(n);
+    });
+    if (g.nodes.length % g.replicas !== 0) {
+      ok = false;
+      error('nodes', [g.role, 'replicas'], `${g.nodes.length} nodes cannot be split evenly into ${g.replicas} replicas`, 'Each replica gets the same number of whole nodes.');
+    }
+  }
+  return ok;
+}
+
+function checkGpus(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const nnodes = g.nodesPerInstance;
+  const gpusOf = (n: string) => d.cluster.nodes.find((x) => x.name === n)?.gpus ?? 0;
+  const minGpus = Math.min(...g.nodes.map(gpusOf)) - g.baseGpuId;
+  const tpPath = g.origin('parallel', 'tp');
+  if (d.engine === 'sglang') {
+    // SGLang asserts (tp_size * pp_size) % nnodes == 0 (server_args.py; launch notes §3.1)
+    if ((g.tp * g.pp) % nnodes !== 0) {
+      error('gpus', tpPath, `tp × pp = ${g.tp * g.pp} does not divide over ${nnodes} node${nnodes > 1 ? 's' : ''} of one ${g.role} instance`, `Use a multiple of ${nnodes}, e.g. tp ${nnodes * Math.max(1, minGpus)} for ${Math.max(1, minGpus)} GPUs per node.`);
+      return;
+    }
+  } else {
+    // vLLM here runs DP across nodes with TP inside a node (docs: multi-node expert parallel deployment)
+    if (nnodes > 1 && g.dp % nnodes !== 0) {
+      error('gpus', g.origin('parallel', 'dp'), `dp ${g.dp} does not split over ${nnodes} nodes (each node runs dp / nodes ranks)`, `Use a multiple of ${nnodes}.`);
+      return;
+    }
+    if (nnodes > 1 && g.tp * g.pp > minGpus) {
+      error('gpus', tpPath, `vLLM tp × pp = ${g.tp * g.pp} spans more than one node (${minGpus} GPUs each); MoE Bench runs multi-node vLLM as data parallel`, 'Keep tp within a node and raise dp instead.');
+      return;
+    }
+  }
+  const used = g.gpusUsedPerNode;
+  const expr = d.engine === 'sglang' ? `tp ${g.tp}${g.pp > 1 ? ` × pp ${g.pp}` : ''}` : `tp ${g.tp} × dp ${g.dp}${g.pp > 1 ? ` × pp ${g.pp}` : ''}`;
+  if (g.spec.gpusPerNode !== undefined && g.spec.gpusPerNode !== used) {
+    error('gpus', [g.role, 'gpusPerNode'], `gpusPerNode is ${g.spec.gpusPerNode} but ${expr} over ${nnodes} node${nnodes > 1 ? 's' : ''} uses ${used} per node`);
+    return;
+  }
+  for (const [i, n] of g.nodes.entries()) {
+    const available = gpusOf(n) - g.baseGpuId;
+    if (used > available) {
+      error('gpus', tpPath, `${expr} over ${nnodes} node${nnodes > 1 ? 's' : ''} needs ${used} GPUs per node, but ${n} has ${available}${g.baseGpuId ? ` from GPU ${g.baseGpuId}` : ''}`, `Nodes × GPUs per node = ${nnodes} × ${Math.max(0, available)} = ${nnodes * Math.max(0, available)} GPUs for one instance.`);
+      return;
+    }
+    if (used < available && nnodes > 1 && i === 0) {
+      warn('gpus', tpPath, `${expr} uses ${used} of the ${available} GPUs on each of ${nnodes} nodes`);
+    }
+  }
+}
+
+function checkSglangGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const o = g.origin;
+  const a2a = g.moe.a2a ?? 'none';
+  if (!SGLANG_A2A.has(a2a)) error('engine', o('moe', 'a2a'), `"${a2a}" is a vLLM all-to-all backend; SGLang takes ${[...SGLANG_A2A].join(', ')}`);
+  if (g.dpAttention) {
+    // SGLang asserts tp_size % dp_size == 0 under DP attention (launch notes §3.1)
+    if (g.tp % g.dp !== 0) error('tp-dp', o('parallel', 'dp'), `with DP attention tp must be a multiple of dp: tp ${g.tp} % dp ${g.dp} = ${g.tp % g.dp}`, `Large-EP recipes use dp = tp (${g.tp}).`);
+    // SGLang silently turns DP attention (and dp-lm-head) off when dp_size == 1
+    if (g.dp === 1) warn('dp-attention', o('parallel', 'dpAttention'), 'DP attention with dp 1 does nothing: SGLang turns it off', `Set dp (usually dp = tp = ${g.tp}).`);
+  } else if (g.dp > 1 && g.nodesPerInstance > 1) {
+    // SGLang asserts against dp_size > 1 with nnodes > 1 unless DP attention is on (§3.1)
+    error('multinode-dp', o('parallel', 'dp'), `dp ${g.dp} across ${g.nodesPerInstance} nodes needs DP attention`, 'Set parallel.dpAttention: true, or use replicas for independent copies.');
+  }
+  // --enable-dp-lm-head asserts DP attention (§3.7)
+  if (g.dpLmHead && !g.dpAttention) error('dp-lm-head', o('parallel', 'dpLmHead'), 'dpLmHead needs DP attention', 'Set parallel.dpAttention: true or drop dpLmHead.');
+  // SGLang accepts only None, 1 or tp_size for --moe-dense-tp-size (assert, §3.1)
+  if (g.moeDenseTp !== undefined && g.moeDenseTp !== 1 && g.moeDenseTp !== g.tp) {
+    error('moe-dense-tp', o('parallel', 'moeDenseTp'), `moeDenseTp must be 1 or tp (${g.tp}), not ${g.moeDenseTp}`, '1 runs the dense MLP layers data-parallel, as in the 96-GPU recipe.');
+  }
+  // the a2a backends in EP_FORCED_BACKENDS set ep_size = tp_size (§3.3)
+  const p = g.spec.parallel ?? {};
+  if (isEpForced(a2a) && p.ep !== undefined && p.ep !== g.tp) {
+    error('ep-deepep', o('parallel', 'ep'), `with the ${a2a} all-to-all backend SGLang sets ep = tp (${g.tp}); ep ${p.ep} would be overridden`, `Remove ep or set it to ${g.tp}.`);
+  }
+  // EPLB asserts ep_size > 1 (§3.3)
+  if (g.eplbEnabled && g.ep <= 1) error('eplb-ep', o('moe', 'eplb'), 'EPLB needs expert parallelism (ep > 1)', 'Use a DeepEP all-to-all backend (ep = tp) or set parallel.ep.');
+  // TBO with moe_a2a_backend=none requires DP attention (§3.3)
+  if (g.moe.tbo && a2a === 'none' && !g.dpAttention) error('tbo', o('moe', 'tbo'), 'two-batch overlap without an all-to-all backend needs DP attention', 'Set moe.a2a: deepep or parallel.dpAttention: true.');
+  if (a2a === 'deepep') checkDeepepMode(g, error, warn);
+  checkChunkedPrefill(d, g, error, warn);
+  if (g.role === 'unified' && (g.transfer.backend !== undefined || g.transfer.ibDevices !== undefined)) {
+    warn('transfer', o('transfer', g.transfer.backend !== undefined ? 'backend' : 'ibDevices'), 'KV transfer settings only matter for prefill/decode groups; a unified server ignores them');
+  }
+  // "fake" is for decode-only testing; SGLang rejects it on prefill servers (§3.2)
+  if (g.role === 'prefill' && g.transfer.backend === 'fake') error('transfer', o('transfer', 'backend'), 'the "fake" transfer backend is rejected on prefill servers', 'Use it on decode only, or pick mooncake / nixl.');
+}
+
+function checkDeepepMode(g: ResolvedGroup, error: Report, warn: Report): void {
+  const o = g.origin;
+  const modePath = g.moe.mode !== undefined ? o('moe', 'mode') : o('moe', 'a2a');
+  // blog compatibility table: auto mode cannot be combined with DP attention unless P and D are disaggregated
+  if (g.role === 'unified' && g.dpAttention && (g.deepepMode ?? 'auto') === 'auto') {
+    error('deepep-mode', modePath, 'DeepEP auto mode cannot be combined with DP attention on a unified server', 'Pick moe.mode normal (long inputs) or low_latency (CUDA graphs), or split into prefill + decode.');
+  }
+  // normal mode has symbolic shapes: SGLang disables CUDA graphs for both phases with it (§3.3)
+  if (g.deepepMode === 'normal' && (g.memory.cudaGraphBatchSizes || g.memory.cudaGraphMaxBs)) {
+    warn('deepep-mode', o('memory', g.memory.cudaGraphBatchSizes ? 'cudaGraphBatchSizes' : 'cudaGraphMaxBs'), 'DeepEP normal mode turns CUDA graphs off, so these batch sizes are never captured');
+  }
+  if (g.role === 'decode' && g.deepepMode === 'normal') warn('deepep-mode', modePath, 'decode usually runs DeepEP low_latency (CUDA graphs); normal mode is for prefill');
+  if (g.role === 'prefill' && g.deepepMode === 'low_latency') warn('deepep-mode', modePath, 'prefill usually runs DeepEP normal mode; low_latency has a fixed per-rank token buffer that long prompts overflow');
+  const dispatch = dispatchTokensPerRank(g);
+  // SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK is asserted <= 1024 (§3.3)
+  if (dispatch && dispatch.value > 1024) error('deepep-dispatch', dispatch.path, `DeepEP's low-latency buffer holds at most 1024 tokens per rank; ${dispatch.value} is asserted against`, 'Lower the per-rank CUDA-graph batch size.');
+}
+
+function checkChunkedPrefill(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const chunk = g.memory.chunkedPrefill;
+  if (chunk === undefined || chunk <= 0) return;
+  const path = g.origin('memory', 'chunkedPrefill');
+  // --chunked-prefill-size must be a multiple of --page-size, except on decode servers (§3.4)
+  const page = g.memory.pageSize;
+  if (page !== undefined && g.role !== 'decode' && chunk % page !== 0) error('chunked-prefill', path, `chunkedPrefill ${chunk} is not a multiple of pageSize ${page}`);
+  if (!g.dpAttention || g.dp <= 1) return;
+  // Under DP attention SGLang divides --chunked-prefill-size by dp_size: the value is global (§3.1)
+  const perRank = Math.floor(chunk / g.dp);
+  if (perRank < 1) {
+    error('chunked-prefill', path, `chunkedPrefill ${chunk} is the global value and SGLang divides it by dp ${g.dp}: that leaves no tokens per rank`, `Write per-rank tokens × dp, e.g. ${16384 * g.dp} for 16384 per rank.`);
+    return;
+  }
+  if (chunk % g.dp !== 0) warn('chunked-prefill', path, `SGLang divides chunkedPrefill by dp under DP attention: ${chunk} / ${g.dp} = ${(chunk / g.dp).toFixed(1)}, rounded down to ${perRank} tokens per rank`, `Use a multiple of ${g.dp}, e.g. ${perRank * g.dp} or ${(perRank + 1) * g.dp}.`);
+  else if (perRank < 1024) warn('chunked-prefill', path, `chunkedPrefill is the global value under DP attention: ${chunk} / dp ${g.dp} = only ${perRank} tokens per rank`, `If you meant ${chunk} per rank, write ${chunk * g.dp}.`);
+  // a top-level value shared by groups with different dp means different per-rank chunks
+  if (path[0] === 'memory') {
+    const others = d.groups.filter((x) => x !== g && x.dpAttention && x.dp !== g.dp && x.memory.chunkedPrefill === chunk && x.origin('memory', 'chunkedPrefill')[0] === 'memory');
+    if (others.length && d.groups.indexOf(g) < d.groups.indexOf(others[0])) {
+      warn('chunked-prefill', path, `the top-level chunkedPrefill ${chunk} is divided by each group's dp: ${g.role} gets ${perRank} per rank, ${others[0].role} ${Math.floor(chunk / others[0].dp)}`, 'Set memory.chunkedPrefill per group.');
+    }
+  }
+}
+
+function checkVllmGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const o = g.origin;
+  const a2a = g.moe.a2a ?? 'none';
+  if (g.role !== 'unified') {
+    error('engine', [g.role], 'MoE Bench plans vLLM as unified servers only; PD disaggregation is planned for SGLang', 'Use a unified group for vLLM.');
+    return;
+  }
+  if (!VLLM_A2A.has(a2a)) error('engine', o('moe', 'a2a'), `"${a2a}" is an SGLang all-to-all backend; vLLM takes ${[...VLLM_A2A].join(', ')}`);
+  if (a2a === 'deepep' && (g.deepepMode ?? 'auto') === 'auto') warn('deepep-mode', o('moe', 'a2a'), 'vLLM picks DeepEP by mode: set moe.mode normal (deepep_high_throughput) or low_latency; low_latency is used now');
+  const p = g.spec.parallel ?? {};
+  // vLLM's EP size is always tp × dp (--enable-expert-parallel)
+  if (p.ep !== undefined && p.ep !== 1 && p.ep !== g.tp * g.dp) error('ep-deepep', o('parallel', 'ep'), `vLLM's expert-parallel size is tp × dp = ${g.tp * g.dp}; ep ${p.ep} cannot be set`, `Remove ep or set it to ${g.tp * g.dp}.`);
+  if (g.eplbEnabled && g.ep <= 1) error('eplb-ep', o('moe', 'eplb'), 'EPLB needs expert parallelism (ep > 1)', 'Set moe.a2a or parallel.ep.');
+  for (const key of ['dpAttention', 'moeDenseTp', 'dpLmHead'] as const) {
+    if (p[key] !== undefined) warn('engine', [g.role, 'parallel', key], `${key} is an SGLang setting; vLLM ignores it (its DP is attention DP already)`);
+  }
+  for (const key of ['initExpertLocation', 'dispatchAlgorithm', 'runnerBackend', 'deepepConfig', 'maxDispatchTokensPerRank'] as const) {
+    if (g.moe[key] !== undefined) warn('engine', o('moe', key), `moe.${key} is an SGLang setting; the vLLM command ignores it`);
+  }
+}
+
+function checkExperts(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const redundant = g.moe.redundantExperts ?? 0;
+  if (g.ep <= 1) {
+    if (redundant > 0) warn('experts-ep', g.origin('moe', 'redundantExperts'), 'redundant experts only matter with expert parallelism (ep > 1)');
+    return;
+  }
+  const routed = routedExpertsFor(d.spec);
+  if (!routed) {
+    warn('experts-ep', ['model'], `cannot check that experts divide over ep ${g.ep}: the model is not a known one`, 'Add modelHint (e.g. deepseek-v3) or routedExperts.');
+    return;
+  }
+  // (num_routed_experts + redundant) % ep_size == 0 is asserted when expert locations are built (eplb/expert_location.py)
+  const total = routed.count + redundant;
+  if (total % g.ep !== 0) {
+    let fix = redundant;
+    while ((routed.count + fix) % g.ep !== 0) fix++;
+    const path = g.moe.redundantExperts !== undefined ? g.origin('moe', 'redundantExperts') : g.spec.parallel?.ep !== undefined ? g.origin('parallel', 'ep') : g.origin('parallel', 'tp');
+    error('experts-ep', path, `${routed.count} routed${redundant ? ` + ${redundant} redundant` : ''} experts = ${total} do not divide over ep ${g.ep} (${routed.source})`, `Use redundantExperts ${fix} (${routed.count + fix} slots), or an ep that divides ${total}.`);
+  }
+}
+
+function checkRouter(d: ResolvedDeployment, error: Report, warn: Report): void {
+  const r = d.router;
+  if (d.pd && !r.enabled) {
+    // the router pairs each request's prefill and decode servers (bootstrap host/port/room); without it PD cannot serve
+    error('router', r.origin('enabled'), 'PD disaggregation needs the router: it pairs each request with a prefill and a decode server', 'Remove router.enabled: false.');
+  }
+  if (!r.enabled) return;
+  if (d.engine === 'vllm') {
+    error('router', r.origin('enabled'), 'MoE Bench has no router for vLLM deployments', 'Drop the router section; bench the vLLM server directly.');
+    return;
+  }
+  if (!d.cluster.nodes.some((n) => n.name === r.node)) error('router', r.origin('node'), `router node "${r.node}" is not in cluster ${d.cluster.name}`);
+  if (r.kind === 'mini_lb' && !d.pd) error('router', r.origin('kind'), 'mini_lb only pairs prefill and decode servers; use sglang_router for unified replicas');
+  // PD mode of sglang_router (#7096) first shipped in v0.4.8
+  if (r.kind === 'sglang_router' && d.pd && compareVersions(d.version, '0.4.8') < 0) error('router', r.origin('kind'), `sglang_router has no PD mode before SGLang 0.4.8 (this is ${d.version.text})`, 'Use router.kind: mini_lb, or a newer engine version.');
+  if (r.kind === 'mini_lb' && (r.policy || r.prefillPolicy || r.decodePolicy)) warn('router', r.origin(r.policy ? 'policy' : r.prefillPolicy ? 'prefillPolicy' : 'decodePolicy'), 'MiniLB pairs servers at random; the policy is ignored');
+  // --prefill-policy / --decode-policy appeared 2025-07-27 (#8395): before, only --policy exists
+  if ((r.prefillPolicy || r.decodePolicy) && r.kind === 'sglang_router' && compareVersions(d.version, '0.5.0') < 0) {
+    warn('router', r.origin(r.prefillPolicy ? 'prefillPolicy' : 'decodePolicy'), 'per-side router policies appeared in July 2025 (#8395); this release may not accept them');
+  }
+  if (r.prefillPolicy && r.decodePolicy && r.policy) warn('router', r.origin('policy'), 'with both prefillPolicy and decodePolicy the router ignores policy');
+}
+
+function checkGpuOverlap(servers: LaidOutProcess[], error: Report): void {
+  const byNode = new Map<string, LaidOutProcess[]>();
+  for (const s of servers) {
+    const list = byNode.get(s.node) ?? [];
+    const clash = list.find((o) => o.instance !== s.instance && o.gpuIds.some((id) => s.gpuIds.includes(id)));
+    if (clash && s.group) {
+      const i = s.group.nodes.indexOf(s.node);
+      error('gpus', [s.role, 'nodes', i], `${s.instance?.id} and ${clash.instance?.id} both use GPUs ${overlapText(s.gpuIds, clash.gpuIds)} of ${s.node}`, 'Give one group a baseGpuId past the other\'s GPUs, or use separate nodes.');
+    }
+    list.push(s);
+    byNode.set(s.node, list);
+  }
+}
+
+function overlapText(a: number[], b: number[]): string {
+  const both = a.filter((x) => b.includes(x));
+  return both.length > 1 ? `${both[0]}-${both[both.length - 1]}` : String(both[0]);
+}
+
+interface PortUse {
+  node: string;
+  from: number;
+  to: number;
+  owner: string;
+  what: string;
+  path: SpecPath;
+}
+
+function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: LaidOutProcess | undefined, error: Report): void {
+  const uses: PortUse[] = [];
+  for (const s of servers) {
+    const g = s.group;
+    const inst = s.instance;
+    if (!g || !inst) continue;
+    const owner = s.id;
+    uses.push({ node: s.node, from: s.port, to: s.port, owner, what: 'HTTP port', path: g.origin('ports', 'server') });
+    if (s.nodeRank !== 0) continue;
+    if (g.role === 'prefill' && d.engine === 'sglang') uses.push({ node: s.node, from: g.ports.bootstrap, to: g.ports.bootstrap, owner, what: 'bootstrap port', path: g.origin('ports', 'bootstrap') });
+    if (inst.nodes.length > 1 || (d.engine === 'sglang' && g.dpAttention && g.dp > 1)) {
+      if (d.engine === 'sglang' && g.dpAttention && g.dp > 1) {
+        // with DP attention ZMQ uses ports derived from the dist-init port P: P .. P+6 (§3.6);
+        // on one node without --dist-init-addr the base is --port + 233
+        const base = inst.nodes.length > 1 ? g.ports.distInit : s.port + 233;
+        const path = inst.nodes.length > 1 ? g.origin('ports', 'distInit') : g.origin('ports', 'server');
+        uses.push({ node: s.node, from: base, to: base + 6, owner, what: inst.nodes.length > 1 ? 'dist-init ports (P..P+6 under DP attention)' : 'DP-attention ports (--port+233 .. +239)', path });
+      } else {
+        uses.push({ node: s.node, from: g.ports.distInit, to: g.ports.distInit, owner, what: d.engine === 'vllm' ? 'data-parallel RPC port' : 'dist-init port', path: g.origin('ports', 'distInit') });
+      }
+    }
+  }
+  if (router) uses.push({ node: router.node, from: router.port, to: router.port, owner: 'router', what: 'router port', path: d.router.origin('port') });
+  for (let i = 0; i < uses.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = uses[j];
+      const b = uses[i];
+      if (a.node !== b.node || a.to < b.from || b.to < a.from) continue;
+      if (a.owner === b.owner && a.what === b.what) continue;
+      const overlap = Math.max(a.from, b.from);
+      error('ports', b.path, `port ${overlap} on ${b.node} is used twice: ${b.owner} ${b.what} and ${a.owner === b.owner ? 'its' : a.owner} ${a.what}`, 'Co-located servers need distinct ports (dist-init ports at least 7 apart under DP attention).');
+      break;
+    }
+  }
+}
+
+function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Report, warn: Report): void {
+  const engineName = d.engine === 'sglang' ? 'SGLang' : 'vLLM';
+  const seen = new Set<string>();
+  const report = (lookup: FlagLookup, path: SpecPath, flag: string, fromExtra: boolean) => {
+    const key = `${path.join('.')}|${flag}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const where = `${engineName} ${d.version.text}`;
+    switch (lookup.status) {
+      case 'removed':
+      case 'not-yet':
+        error('flags', path, `${where} does not accept ${flag}: ${lookup.message ?? ''}`.trim(), lookup.replacement ? `Use ${lookup.replacement}.` : fromExtra ? undefined : 'Pick another engine version, or remove the setting.');
+        break;
+      case 'unknown':
+        error('flags', path, `${where} does not accept ${flag}${lookup.message ? `: ${lookup.message}` : ''}`);
+        break;
+      case 'uncertain':
+        warn('flags', path, lookup.message ?? `${flag} may not be accepted by ${where}`);
+        break;
+      case 'deprecated':
+        warn('flags', path, lookup.message ?? `${flag} is deprecated in ${where}`);
+        break;
+      case 'ok':
+        break;
+    }
+  };
+  const checkedGroups = new Set<unknown>();
+  for (const s of servers) {
+    if (!s.group || checkedGroups.has(s.group) || s.nodeRank !== 0) continue;
+    checkedGroups.add(s.group);
+    const generated = new Set<string>();
+    for (const piece of s.command.pieces) {
+      const flag = piece.tokens[0];
+      if (piece.fromExtraArgs || !flag.startsWith('--')) continue;
+      generated.add(canonicalFlag(d.engine, flag) ?? flag);
+      report(lookupFlag(d.engine, d.version, flag), piece.path, flag, false);
+      for (const tok of piece.tokens.slice(1)) {
+        // the two-flag piece for disabling both CUDA-graph phases
+        if (tok.startsWith('--')) report(lookupFlag(d.engine, d.version, tok), piece.path, tok, false);
+      }
+    }
+    const extras = s.group.extraArgs;
+    for (const scanned of scanArgs(d.engine, d.version, extras.map((e) => e.token))) {
+      const path = extras[scanned.index]?.path ?? [s.group.role];
+      if (!scanned.flag) {
+        error('flags', path, scanned.lookup.message ?? `unexpected value ${scanned.value ?? ''}`);
+        continue;
+      }
+      report(scanned.lookup, path, scanned.flag, true);
+      const info = scanned.lookup.info;
+      if (info?.choices && scanned.value !== undefined && info.arity === 'one' && !info.choices.includes(scanned.value)) {
+        error('flags', path, `${scanned.flag} ${scanned.value}: not one of ${info.choices.join(', ')}`);
+      }
+      if (info && info.arity !== 'none' && info.arity !== 'optional' && scanned.value === undefined) {
+        error('flags', path, `${scanned.flag} needs a value`);
+      }
+      if (info && generated.has(info.name)) {
+        warn('flags', path, `${scanned.flag} repeats a flag the planner already sets from the spec; the last one wins`, 'Set it through the spec field instead.');
+      }
+    }
+  }
+}

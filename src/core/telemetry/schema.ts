@@ -1,0 +1,135 @@
+/**
+ * The one telemetry record schema: every line of a run's `telemetry.jsonl` is one of these.
+ * Times are Unix epoch milliseconds on the machine running MoE Bench (`tsMs`), never the node's
+ * clock: samples from many nodes then line up without clock-skew guesses.
+ *
+ * Growth rule (issue 11 adds DCGM, NIC and scheduler-log series): new record kinds and new
+ * optional fields only. Readers skip kinds they do not know, so older tools read newer runs.
+ */
+
+export const TELEMETRY_SCHEMA_VERSION = 1;
+
+/** One GPU's reading in one `nvidia-smi -lms` tick. Fields the driver reports as [N/A] are absent. */
+export interface GpuReading {
+  /** nvidia-smi index on its node */
+  index: number;
+  uuid?: string;
+  utilGpuPct?: number;
+  utilMemPct?: number;
+  memUsedMiB?: number;
+  memTotalMiB?: number;
+  powerW?: number;
+  powerLimitW?: number;
+  tempC?: number;
+  memTempC?: number;
+  smClockMHz?: number;
+  memClockMHz?: number;
+  pstate?: string;
+  /** NVML clock-event (throttle) reason bitmask, see gpu/throttle.ts */
+  clockEventMask?: number;
+  eccUncorrectedVolatile?: number;
+  pcieGen?: number;
+  pcieWidth?: number;
+  fanPct?: number;
+}
+
+/** All GPUs of one node at one tick (one line per node per tick keeps 96-GPU runs small). */
+export interface GpuSample {
+  kind: 'gpu';
+  tsMs: number;
+  node: string;
+  gpus: GpuReading[];
+}
+
+/** Percentiles of a latency histogram over the sample's window, in milliseconds. */
+export interface LatencyPercentilesMs {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  mean: number | null;
+  /** observations in the window (requests, or tokens for ITL) */
+  count: number;
+}
+
+/** PD-disaggregation queues and KV transfer (SGLang only). */
+export interface PdQueues {
+  prefillPreallocQueueReqs?: number;
+  prefillInflightQueueReqs?: number;
+  decodePreallocQueueReqs?: number;
+  decodeTransferQueueReqs?: number;
+  kvTransferSpeedGBps?: number;
+  kvTransferLatencyMs?: number;
+}
+
+/** One scrape of one server's /metrics, normalized across SGLang and vLLM and across ranks. */
+export interface ServerSample {
+  kind: 'server';
+  tsMs: number;
+  /** the deployment/endpoint name this scrape belongs to (e.g. "decode-0") */
+  endpoint: string;
+  backend: 'sglang' | 'vllm' | 'unknown';
+  /** seconds covered by the rates and percentiles (0 on the first scrape) */
+  windowSec: number;
+  /** how many rank series were aggregated (e.g. dp ranks reporting) */
+  rankSeries: number;
+  runningReqs?: number;
+  queuedReqs?: number;
+  /** KV-cache pool use 0..1 (max over ranks: the fullest rank is the one that stalls) */
+  tokenUsage?: number;
+  usedTokens?: number;
+  maxTotalTokens?: number;
+  /** SGLang's own scheduler estimate (gauge), summed over ranks */
+  genThroughputTokPerSec?: number;
+  /** prefix cache hit rate 0..1 (SGLang gauge, or vLLM Δhits/Δqueries) */
+  cacheHitRate?: number;
+  promptTokensPerSec?: number;
+  genTokensPerSec?: number;
+  requestsPerSec?: number;
+  ttftMs?: LatencyPercentilesMs;
+  itlMs?: LatencyPercentilesMs;
+  e2eMs?: LatencyPercentilesMs;
+  queueTimeMs?: LatencyPercentilesMs;
+  pd?: PdQueues;
+  /** SGLang's exported balancedness (Summary mean over the window), when the server exports it */
+  eplbBalancedness?: number;
+  specAcceptLength?: number;
+}
+
+/** Expert-load snapshot from one recorder dump (see experts/load.ts). */
+export interface ExpertSnapshot {
+  kind: 'experts';
+  tsMs: number;
+  endpoint: string;
+  /** e.g. "before-eplb", "after-eplb", "step-2" */
+  label: string;
+  epSize: number;
+  numLayers: number;
+  numLogicalExperts: number;
+  /** [layer][logical expert] (token, expert) assignments summed over recorded passes */
+  logicalCount: number[][];
+  /** [layer][gpu] load per EP rank from the physical layout */
+  gpuLoad: number[][];
+  /** [layer] SGLang balancedness = (mean+1e-5)/(max+1e-5) over GPUs */
+  balancednessPerLayer: number[];
+  balancednessMean: number;
+  /** true when the physical layout was assumed (trivial or replicas split evenly) rather than recorded */
+  layoutApproximate: boolean;
+}
+
+export type PhaseName = 'run' | 'warmup' | 'step' | 'cooldown' | 'eplb';
+
+/** Marks where phases begin and end so charts and energy use the right windows. */
+export interface PhaseMarker {
+  kind: 'phase';
+  tsMs: number;
+  phase: PhaseName;
+  edge: 'start' | 'end';
+  /** 0-based sweep step index for phase "step" */
+  step?: number;
+  /** human label, e.g. "concurrency=64" */
+  label?: string;
+}
+
+export type TelemetryRecord = GpuSample | ServerSample | ExpertSnapshot | PhaseMarker;
+export type TelemetryKind = TelemetryRecord['kind'];
+export const TELEMETRY_KINDS: readonly TelemetryKind[] = ['gpu', 'server', 'experts', 'phase'];

@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import { MoeBenchSerializer } from './serializer';
+import { MoeBenchController } from './controller';
+import { vscodeHost } from './host-services';
+import { cellLogLines, logChannel, logger } from './log';
+import { defaultExecutors } from '../core/cells';
+import { serializeNotebook } from '../core/notebook/format';
+import { starterNotebook } from '../core/notebook/starter';
+import { ClusterTreeProvider } from './views/cluster-tree';
+import { UntrustedCellStatus } from './trust';
+
+declare const __MOEBENCH_VERSION__: string | undefined;
+const VERSION = typeof __MOEBENCH_VERSION__ === 'string' ? __MOEBENCH_VERSION__ : '0.0.0-dev';
+
+export interface MoeBenchApi {
+  controller: MoeBenchController;
+  /** activation time as measured inside activate(), for the closing figures */
+  activationMs: number;
+  untrustedStatus: UntrustedCellStatus;
+  /** lines written to the output channel by cells (the full log behind capped cell outputs) */
+  cellLogLines(): number;
+}
+
+/** Wiring only: every behaviour lives in core or in the adapter classes. */
+export function activate(context: vscode.ExtensionContext): MoeBenchApi {
+  const t0 = performance.now();
+  const log = logger('activate');
+  context.subscriptions.push(logChannel());
+  context.subscriptions.push(vscode.workspace.registerNotebookSerializer('moebench', new MoeBenchSerializer(), { transientOutputs: false }));
+  const controller = new MoeBenchController(defaultExecutors(), vscodeHost(context.secrets), VERSION);
+  context.subscriptions.push(controller);
+
+  const untrustedStatus = new UntrustedCellStatus(context.subscriptions);
+  context.subscriptions.push(vscode.notebooks.registerNotebookCellStatusBarItemProvider('moebench', untrustedStatus));
+
+  const clusterTree = new ClusterTreeProvider(controller);
+  context.subscriptions.push(vscode.window.createTreeView('moebench.cluster', { treeDataProvider: clusterTree, showCollapseAll: true }));
+  context.subscriptions.push(controller.onDidChange(() => clusterTree.refresh()));
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('moebench.newNotebook', async () => {
+      const nb = starterNotebook();
+      const data = await new MoeBenchSerializer().deserializeNotebook(new TextEncoder().encode(serializeNotebook(nb)));
+      const doc = await vscode.workspace.openNotebookDocument('moebench', data);
+      await vscode.window.showNotebookDocument(doc);
+    }),
+    vscode.commands.registerCommand('moebench.runAll', () => vscode.commands.executeCommand('notebook.execute')),
+    vscode.commands.registerCommand('moebench.stopAll', async () => {
+      controller.stopAll();
+      await vscode.commands.executeCommand('notebook.cancelExecution');
+    }),
+    vscode.commands.registerCommand('moebench.showLog', () => logChannel().show(true)),
+    vscode.commands.registerCommand('moebench.refreshViews', () => clusterTree.refresh()),
+  );
+  const activationMs = performance.now() - t0;
+  log.info(`MoE Bench ${VERSION} activated in ${activationMs.toFixed(1)} ms`);
+  return { controller, activationMs, cellLogLines, untrustedStatus };
+}
+
+export function deactivate(): void {
+  // subscriptions dispose the controller, which disposes every notebook session
+}

@@ -1,0 +1,88 @@
+/**
+ * UI test on the packaged build: the VSIX made by `vsce package` is installed into code-server,
+ * a sample notebook is opened from the explorer, Run All is clicked, and the rendered output is
+ * read from inside the notebook's webview (iframe.webview -> #active-frame).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ROOT, codeServerCli, launchBrowser, newPage, startCodeServer, type CodeServer } from '../harness/code-server';
+import { makeWorkspace } from '../harness/run-vscode-suite';
+
+let cs: CodeServer;
+let browser: Browser;
+let page: Page;
+const shots = join(ROOT, 'test-results');
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moebench-vsix-'));
+  const vsix = join(dir, 'moebench.vsix');
+  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
+  console.log(`VSIX size: ${(statSync(vsix).size / 1024 / 1024).toFixed(2)} MiB`);
+  const extensionsDir = join(dir, 'ext');
+  mkdirSync(extensionsDir);
+  const inst = await codeServerCli(['--extensions-dir', extensionsDir, '--install-extension', vsix]);
+  assert.equal(inst.code, 0, `install failed: ${inst.out}`);
+  assert.match(inst.out, /successfully installed/i);
+  cs = await startCodeServer({ workspace: makeWorkspace(), trust: true, smokeDriver: false, extensionsDir });
+  browser = await launchBrowser();
+  page = await newPage(browser);
+  await page.goto(cs.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await cs?.stop();
+});
+
+async function shoot(name: string): Promise<void> {
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`) }).catch(() => undefined);
+}
+
+async function openFromExplorer(folder: string, file: string): Promise<void> {
+  const explorer = page.locator('.explorer-folders-view');
+  await explorer.waitFor({ timeout: 60_000 });
+  const folderRow = explorer.locator('.monaco-list-row', { hasText: folder }).first();
+  const fileRow = explorer.locator('.monaco-list-row', { hasText: file }).first();
+  if (!(await fileRow.isVisible())) await folderRow.click();
+  await fileRow.dblclick();
+}
+
+test('the installed VSIX opens a .moebench file as a notebook and renders outputs after Run All', async () => {
+  try {
+    // wait for a contribution of ours before opening, or the file opens as text
+    await page.locator('.activitybar').getByRole('tab', { name: /MoE Bench/ }).waitFor({ timeout: 60_000 });
+    await openFromExplorer('notebooks', 'quickstart.moebench');
+    await page.locator('.notebook-editor .cell-list-container').waitFor({ timeout: 30_000 });
+    await page.locator('.notebook-editor').getByRole('button', { name: /^Run All/ }).first().click();
+    const frame = page.frameLocator('iframe.webview').frameLocator('#active-frame');
+    const table = frame.locator('.moebench-table').first();
+    await table.waitFor({ timeout: 60_000 });
+    const text = await frame.locator('.moebench-doc').first().innerText();
+    assert.match(text, /Cluster local/);
+    assert.match(text, /OK/);
+    await shoot('notebook-run-all');
+  } catch (err) {
+    await shoot('notebook-run-all-failure');
+    throw err;
+  }
+});
+
+test('a truncated notebook shows the error editor with "Open in Text Editor"', async () => {
+  try {
+    await openFromExplorer('fixtures', 'truncated.moebench');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(/Not a valid MoE Bench notebook/).first().waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /line \d+, column \d+/);
+    assert.ok(await dialog.getByRole('button', { name: 'Open in Text Editor' }).isVisible());
+    await shoot('truncated-error');
+  } catch (err) {
+    await shoot('truncated-failure');
+    throw err;
+  }
+});

@@ -1,0 +1,52 @@
+/**
+ * Strings a shell would treat as code if they were pasted into a command line. Each one that
+ * could execute tries to create `canary`; tests check the bytes arrive unchanged and that the
+ * canary never appears.
+ */
+export function hostileStrings(canary: string): string[] {
+  return [
+    `'`,
+    `"`,
+    `'\\''`,
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `; touch ${canary}`,
+    `&& touch ${canary}`,
+    `|| touch ${canary}`,
+    `| tee ${canary}`,
+    `> ${canary}`,
+    `\ntouch ${canary}\n`,
+    `'; touch ${canary}; '`,
+    `"; touch ${canary}; "`,
+    `'"$(touch ${canary})"'`,
+    `\\'$(touch ${canary})`,
+    `$((1+1))`,
+    `\${IFS}touch\${IFS}${canary}`,
+    `$HOME`,
+    `~`,
+    `~root`,
+    `*`,
+    `?`,
+    `[a-z]*`,
+    `{a,b}`,
+    `!!`,
+    `#not a comment`,
+    `-n`,
+    `--`,
+    `-e`,
+    `a b\tc  d`,
+    `\\`,
+    `\\\\`,
+    `$'\\x41'`,
+    `\r\n`,
+    `%s%n%d`,
+    `ünïcødé ✓ 日本語 🚀`,
+    `\u202e‮reversed`,
+    `\u00a0non-breaking`,
+    ` `,
+    ``,
+    `=`,
+    `a=b`,
+    `x`.repeat(20_000),
+  ];
+}
