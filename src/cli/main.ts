@@ -17,6 +17,7 @@ type Command = (argv: string[]) => Promise<number>;
 // commands load lazily so `moebench run` never pays for the emulator or ssh2
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
+  plan: async () => (await import('./commands/plan')).planCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

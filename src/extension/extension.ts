@@ -8,6 +8,8 @@ import { serializeNotebook } from '../core/notebook/format';
 import { starterNotebook } from '../core/notebook/starter';
 import { ClusterTreeProvider } from './views/cluster-tree';
 import { UntrustedCellStatus } from './trust';
+import { startLanguageClient } from './language-client';
+import type { LanguageClient } from 'vscode-languageclient/node';
 
 declare const __MOEBENCH_VERSION__: string | undefined;
 const VERSION = typeof __MOEBENCH_VERSION__ === 'string' ? __MOEBENCH_VERSION__ : '0.0.0-dev';
@@ -17,6 +19,8 @@ export interface MoeBenchApi {
   /** activation time as measured inside activate(), for the closing figures */
   activationMs: number;
   untrustedStatus: UntrustedCellStatus;
+  /** resolves when the language server is up (started after activation, off the critical path) */
+  languageClient: Promise<LanguageClient | undefined>;
   /** lines written to the output channel by cells (the full log behind capped cell outputs) */
   cellLogLines(): number;
 }
@@ -52,9 +56,19 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
     vscode.commands.registerCommand('moebench.showLog', () => logChannel().show(true)),
     vscode.commands.registerCommand('moebench.refreshViews', () => clusterTree.refresh()),
   );
+  const languageClient = startLanguageClient(context).then(
+    (client) => {
+      context.subscriptions.push({ dispose: () => void client.stop() });
+      return client;
+    },
+    (err: unknown) => {
+      log.error(`language server failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    },
+  );
   const activationMs = performance.now() - t0;
   log.info(`MoE Bench ${VERSION} activated in ${activationMs.toFixed(1)} ms`);
-  return { controller, activationMs, cellLogLines, untrustedStatus };
+  return { controller, activationMs, cellLogLines, untrustedStatus, languageClient };
 }
 
 export function deactivate(): void {

@@ -303,3 +303,19 @@ export function scanArgs(engine: EngineKind, version: string | EngineVersion, ar
 function isFlagToken(tok: string): boolean {
   return tok.startsWith('--') || (tok.startsWith('-') && tok.length > 1 && !/^-\d/.test(tok));
 }
+
+/** Hover text for a flag: what it is, and what the chosen release does with it. Markdown. */
+export function describeFlag(info: FlagInfo, version?: string | EngineVersion): string {
+  const lines = [`\`${info.name}\`${info.aliases.length ? ` (also ${info.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} — ${info.type}${info.default && info.default !== 'None' ? `, default \`${info.default}\`` : ''}`];
+  if (info.choices) lines.push(`choices: ${info.choices.map((c) => `\`${c}\``).join(' | ')}`);
+  lines.push(info.help);
+  for (const h of info.history) {
+    const when = h.after ? `between ${h.after} and ${h.since}` : h.since;
+    lines.push(`- ${h.kind} ${when}${h.date ? ` (${h.date}${h.pr ? `, #${h.pr}` : ''})` : ''}${h.replacement ? `: use ${h.replacement}` : ''}`);
+  }
+  if (version !== undefined) {
+    const l = lookupFlag(info.engine, version, info.name);
+    if (l.status !== 'ok' && l.message) lines.push(`**${typeof version === 'string' ? version : version.text}:** ${l.message}`);
+  }
+  return lines.join('\n\n');
+}

@@ -3,6 +3,7 @@ export { deploySpecSchema, parseDeploySpec, DEPLOY_LANGUAGE, type DeploySpec, ty
 export { planDeployment, planDeployCell, checkDeployCell, locateIssues, type Plan, type PlannedProcess, type PlannedInstance, type PlanAction, type LocatedIssue, type PlanCluster } from './planner';
 export { validateDeployment, type DeployIssue, type DeployRule } from './validate';
 export { planCommands, processShellLine } from './print';
-export { lookupFlag, flagsFor, canonicalFlag, allFlags, scanArgs, SGLANG_CATALOG, NEWEST_KNOWN_VERSION, type FlagInfo, type FlagLookup, type FlagStatus, type EngineKind } from './catalog';
+export { lookupFlag, flagsFor, canonicalFlag, allFlags, scanArgs, describeFlag, closestFlag, SGLANG_CATALOG, NEWEST_KNOWN_VERSION, type FlagInfo, type FlagLookup, type FlagStatus, type EngineKind } from './catalog';
 export { KNOWN_MODELS, routedExpertsFor } from './models';
 export { parseVersion, compareVersions, type EngineVersion } from './version';
+export { planClusterFromSpec } from './cluster-from-spec';

@@ -1,7 +1,7 @@
-import { argvOf, type BuiltCommand } from './command-pieces';
+import type { BuiltCommand } from './command-pieces';
 import type { GroupRole } from './spec';
 import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from './resolve';
-import { instanceUrl, sglangRouterCommand, sglangServerCommand, urlHost } from './sglang-command';
+import { sglangRouterCommand, sglangServerCommand } from './sglang-command';
 import { vllmServerCommand } from './vllm-command';
 
 /** One process the deployment runs: a server rank on a node, or the router. */
@@ -61,4 +61,3 @@ export function layoutProcesses(d: ResolvedDeployment): { servers: LaidOutProces
   return { servers, router };
 }
 
-export { argvOf, instanceUrl, urlHost };

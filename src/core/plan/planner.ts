@@ -1,11 +1,11 @@
 import { isCollection } from 'yaml';
-import type { SpecIssue, SpecPath, YamlSource } from '../cells/yaml-spec';
+import { YamlSource, type SpecIssue, type SpecPath } from '../cells/yaml-spec';
 import { SpecValidationError, type ErrorLocation } from '../util/errors';
 import { argvOf } from './command-pieces';
 import { layoutProcesses, type LaidOutProcess } from './layout';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment } from './resolve';
 import { instanceUrl, sglangSpelling, urlHost } from './sglang-command';
-import { DEPLOY_LANGUAGE, parseDeploySpec, type DeploySpec, type GroupRole } from './spec';
+import { DEPLOY_LANGUAGE, deploySpecSchema, parseDeploySpec, type DeploySpec, type GroupRole } from './spec';
 import { validateResolved, type DeployIssue } from './validate';
 
 export type { PlanCluster } from './resolve';
@@ -210,10 +210,18 @@ export function planDeployCell(text: string, cluster: PlanCluster, cellName?: st
   return { plan: buildPlan(d, warnings), spec, source, warnings: located.filter((l) => l.severity === 'warning') };
 }
 
-/** Validation with lines, without planning: for the language server's diagnostics. */
-export function checkDeployCell(text: string, cluster: PlanCluster): LocatedIssue[] {
-  const { spec, source } = parseDeploySpec(text);
-  return locateIssues(validateResolved(resolveDeployment(spec, cluster)), source);
+/**
+ * Every problem in a deploy cell with its line, never throwing: YAML syntax, schema, and (when the
+ * cluster is known) topology. For the language server's diagnostics and the cell's own output.
+ */
+export function checkDeployCell(text: string, cluster?: PlanCluster): LocatedIssue[] {
+  const source = new YamlSource(text);
+  const syntax = source.syntaxIssues();
+  if (syntax.some((i) => i.severity === 'error')) return syntax.map((i) => ({ ...i, rule: 'schema' as const }));
+  const parsed = deploySpecSchema.safeParse(source.value);
+  if (!parsed.success) return source.zodIssues(parsed.error).map((i) => ({ ...i, rule: 'schema' as const }));
+  if (!cluster) return [];
+  return locateIssues(validateResolved(resolveDeployment(parsed.data, cluster)), source);
 }
 
 export { DEPLOY_LANGUAGE };

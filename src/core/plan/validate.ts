@@ -13,6 +13,8 @@ import { compareVersions } from './version';
  * the language server.
  */
 export type DeployRule =
+  /** YAML syntax or schema (only from checkDeployCell) */
+  | 'schema'
   | 'cluster'
   | 'nodes'
   | 'gpus'
@@ -389,6 +391,16 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
         break;
     }
   };
+  // choice lists are exact for the catalog commit only (e.g. --ep-dispatch-algorithm was unrestricted
+  // through v0.5.x and "random" is rejected today), so older releases get a warning
+  const exactChoices = d.engine === 'sglang' && compareVersions(d.version, SGLANG_CATALOG.version) >= 0;
+  const checkChoice = (lookup: FlagLookup, flag: string, value: string | undefined, path: SpecPath) => {
+    const info = lookup.info;
+    if (!info?.choices || info.arity !== 'one' || value === undefined || info.choices.includes(value)) return;
+    const message = `${flag} ${value}: ${engineName} ${exactChoices ? d.version.text : SGLANG_CATALOG.version} accepts ${info.choices.join(', ')}`;
+    if (exactChoices) error('flags', path, message);
+    else warn('flags', path, message);
+  };
   const checkedGroups = new Set<unknown>();
   for (const s of servers) {
     if (!s.group || checkedGroups.has(s.group) || s.nodeRank !== 0) continue;
@@ -398,7 +410,9 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
       const flag = piece.tokens[0];
       if (piece.fromExtraArgs || !flag.startsWith('--')) continue;
       generated.add(canonicalFlag(d.engine, flag) ?? flag);
-      report(lookupFlag(d.engine, d.version, flag), piece.path, flag, false);
+      const lookup = lookupFlag(d.engine, d.version, flag);
+      report(lookup, piece.path, flag, false);
+      checkChoice(lookup, flag, piece.tokens[1], piece.path);
       for (const tok of piece.tokens.slice(1)) {
         // the two-flag piece for disabling both CUDA-graph phases
         if (tok.startsWith('--')) report(lookupFlag(d.engine, d.version, tok), piece.path, tok, false);
@@ -413,9 +427,7 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
       }
       report(scanned.lookup, path, scanned.flag, true);
       const info = scanned.lookup.info;
-      if (info?.choices && scanned.value !== undefined && info.arity === 'one' && !info.choices.includes(scanned.value)) {
-        error('flags', path, `${scanned.flag} ${scanned.value}: not one of ${info.choices.join(', ')}`);
-      }
+      checkChoice(scanned.lookup, scanned.flag, scanned.value, path);
       if (info && info.arity !== 'none' && info.arity !== 'optional' && scanned.value === undefined) {
         error('flags', path, `${scanned.flag} needs a value`);
       }

@@ -29,7 +29,7 @@ export interface SimServerHandle extends SimServer {
   /** resolves when a fault crashed the server (connections reset, port closed) */
   readonly crashed: Promise<void>;
   /** forward passes run so far and the last pass's balancedness */
-  modelStats(): { passes: number; balancedness: number; busyMs: number };
+  modelStats(): { passes: number; balancedness: number; busyMs: number; active: number; kvUsedFraction: number };
 }
 
 /** Starts an SGLang-compatible emulated server (see README.md in this folder). */
@@ -41,7 +41,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     role,
     modelPath: options.modelPath ?? options.shape?.modelPath,
     servedModelName: options.servedModelName ?? options.shape?.servedModelName ?? options.modelPath ?? options.shape?.modelPath,
-    expertDistributionRecorderMode: options.shape?.expertDistributionRecorderMode ?? 'stat',
+    // the API's servers record by default; launch-server passes SGLang's null explicitly
+    expertDistributionRecorderMode: options.shape?.expertDistributionRecorderMode === undefined ? 'stat' : options.shape.expertDistributionRecorderMode,
   });
   shape.host = options.host ?? '127.0.0.1';
   const zeroCost = options.zeroCost ?? false;
@@ -289,7 +290,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     host: shape.host,
     shape,
     crashed: crashedPromise,
-    modelStats: () => ({ passes: scheduler?.passCount ?? 0, balancedness: scheduler?.lastBalancedness ?? 1, busyMs: scheduler?.busyMs ?? 0 }),
+    modelStats: () => ({ passes: scheduler?.passCount ?? 0, balancedness: scheduler?.lastBalancedness ?? 1, busyMs: scheduler?.busyMs ?? 0, active, kvUsedFraction: kvFraction() }),
     close: () => {
       if (closed) return closed;
       closed = (async () => {

@@ -92,7 +92,9 @@ export function defaultShape(overrides: Partial<ServerShape> = {}): ServerShape 
     numReservedDecodeTokens: 512,
     serverArgs: {},
   };
-  const shape = { ...base, ...overrides };
+  const shape: ServerShape = { ...base };
+  // explicit undefined in overrides means "not given", not "erase the default"
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (shape as unknown as Record<string, unknown>)[k] = v;
   if (shape.enableEplb && shape.expertDistributionRecorderMode === null) shape.expertDistributionRecorderMode = 'stat';
   return shape;
 }

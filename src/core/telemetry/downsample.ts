@@ -67,7 +67,7 @@ export function lttb(xs: ArrayLike<number>, ys: ArrayLike<number>, threshold: nu
 
 /**
  * Min/max per bucket of equal x width, both kept in time order: a spike or a dip is never
- * averaged away (what matters for "did a GPU drop to 0 %"). At most 2 × buckets points.
+ * averaged away (what matters for "did a GPU drop to 0 %"). At most 2 × buckets + 2 points.
  */
 export function minMaxBuckets(xs: ArrayLike<number>, ys: ArrayLike<number>, buckets: number): XY {
   const { x, y } = finitePairs(xs, ys);
@@ -95,6 +95,15 @@ export function minMaxBuckets(xs: ArrayLike<number>, ys: ArrayLike<number>, buck
       outX.push(x[second]);
       outY.push(y[second]);
     }
+  }
+  // the line must start and end where the data does (a live chart's right edge is "now")
+  if (outX[0] !== x[0]) {
+    outX.unshift(x[0]);
+    outY.unshift(y[0]);
+  }
+  if (outX[outX.length - 1] !== x[n - 1]) {
+    outX.push(x[n - 1]);
+    outY.push(y[n - 1]);
   }
   return { x: outX, y: outY };
 }

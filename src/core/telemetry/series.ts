@@ -21,6 +21,7 @@ export interface GpuSeries {
 }
 
 const METRIC_KEYS = Object.keys(GPU_METRICS) as GpuMetric[];
+const NODE_ORDER = new Intl.Collator('en', { numeric: true });
 
 /**
  * Columnar per-GPU history for live charts: appending a tick is O(GPUs); NaN marks a missing
@@ -50,9 +51,9 @@ export class GpuSeriesStore {
     }
   }
 
-  /** GPUs ordered by node name then index */
+  /** GPUs ordered by node name (node2 before node10) then index */
   series(): GpuSeries[] {
-    return [...this.byKey.values()].sort((a, b) => (a.node === b.node ? a.index - b.index : a.node < b.node ? -1 : 1));
+    return [...this.byKey.values()].sort((a, b) => (a.node === b.node ? a.index - b.index : NODE_ORDER.compare(a.node, b.node)));
   }
 
   get size(): number {
@@ -85,7 +86,7 @@ export class ServerSeriesStore {
   }
 
   endpoints(): string[] {
-    return [...this.byEndpoint.keys()].sort();
+    return [...this.byEndpoint.keys()].sort(NODE_ORDER.compare);
   }
 
   samples(endpoint: string): readonly ServerSample[] {

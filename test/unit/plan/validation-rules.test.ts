@@ -332,3 +332,14 @@ test('planning a spec with errors throws one SpecValidationError listing every p
     return true;
   });
 });
+
+test('flags: a value outside the choices of the chosen release ("random" dispatch is rejected today)', () => {
+  const text = pdBase([], [], ['  dispatchAlgorithm: random']);
+  const i = issue(text, 'flags');
+  assert.equal(i.severity, 'error');
+  assert.equal(i.line, lineOf(text, 'dispatchAlgorithm: random'));
+  assert.match(i.message, /static, dynamic, fake, lp/);
+  // the blog-era copy used it on 0.4.6.post5, where the flag was unrestricted: only a warning there
+  const old = text.replace('  version: "0.5.15"', '  version: "0.4.6.post5"');
+  assert.equal(issue(old, 'flags').severity, 'warning');
+});

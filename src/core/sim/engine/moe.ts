@@ -30,7 +30,7 @@ export interface PassResult {
 }
 
 /** calibrated so EPLB's gain lands near the blog's ablation (README) */
-export const DEFAULT_ZIPF_EXPONENT = 0.55;
+export const DEFAULT_ZIPF_EXPONENT = 0.5;
 
 export class MoeRouting {
   readonly physicalExperts: number;

@@ -38,12 +38,12 @@ export type CommMode = 'normal' | 'low_latency' | 'allreduce';
 export const COSTS = {
   // attention + projections, per DP-attention rank
   decodeAttnBaseMs: 1.0,
-  decodeAttnPerSeqMs: 0.02,
+  decodeAttnPerSeqMs: 0.03,
   /** reading one token of MLA KV: 70 KB at ~3 TB/s */
   decodeAttnPerKvTokenMs: 23.4e-6,
-  prefillAttnPerTokenMs: 0.015,
+  prefillAttnPerTokenMs: 0.01,
   /** causal attention: per (query token, earlier token) pair */
-  prefillAttnPerPairMs: 10e-9,
+  prefillAttnPerPairMs: 30e-6,
   // dense layers, shared experts, LM head, sampling
   otherBaseMs: 3.0,
   decodeOtherPerTokenMs: 0.03,

@@ -12,7 +12,7 @@ import {
   type HistogramKey,
   type SummaryKey,
 } from './metric-names';
-import { labelsOf, parsePrometheusText, parsePromNumber, type PromSample, type PromScrape } from './prometheus';
+import { parsePrometheusText, parsePromNumber, type PromSample, type PromScrape } from './prometheus';
 
 interface SeriesHistogram {
   buckets: CumulativeBuckets;
@@ -68,11 +68,28 @@ function aggregate(samples: readonly PromSample[], agg: 'sum' | 'max' | 'mean'):
   return agg === 'sum' ? sum : agg === 'max' ? max : sum / n;
 }
 
-/** Series key of a bucket sample: its labels without `le`, in a canonical order. */
-function seriesKeyWithout(sample: PromSample, drop: string): { key: string; dropped: string | undefined } {
-  const labels = labelsOf(sample);
-  const keys = Object.keys(labels).filter((k) => k !== drop).sort();
-  return { key: keys.map((k) => `${k}=${labels[k]}`).join(','), dropped: labels[drop] };
+/**
+ * Split a bucket's raw label text into its `le` value and the series key (the same text without
+ * `le`), with string slicing rather than a full label parse: this runs for every bucket line of
+ * every scrape. The key then equals the raw labels of the series' `_sum` and `_count` lines.
+ */
+function splitLe(raw: string): { key: string; le: string | undefined } {
+  let i = raw.indexOf('le="');
+  while (i > 0 && raw.charCodeAt(i - 1) !== 44 /* , */ && raw.charCodeAt(i - 1) !== 32) i = raw.indexOf('le="', i + 1);
+  if (i < 0) return { key: trimCommas(raw), le: undefined };
+  const end = raw.indexOf('"', i + 4);
+  if (end < 0) return { key: trimCommas(raw), le: undefined };
+  const le = raw.slice(i + 4, end);
+  return { key: trimCommas(raw.slice(0, i) + raw.slice(end + 1)), le };
+}
+
+function trimCommas(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 44 || s.charCodeAt(a) === 32)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 44 || s.charCodeAt(b - 1) === 32)) b--;
+  const t = a === 0 && b === s.length ? s : s.slice(a, b);
+  return t.includes(',,') ? t.replace(/,\s*,/g, ',') : t;
 }
 
 function readHistograms(scrape: PromScrape, names: readonly string[]): Map<string, SeriesHistogram> | undefined {
@@ -81,19 +98,19 @@ function readHistograms(scrape: PromScrape, names: readonly string[]): Map<strin
   const base = buckets[0].name.slice(0, -'_bucket'.length);
   const bySeries = new Map<string, { pairs: [number, number][]; sum: number; count: number }>();
   for (const b of buckets) {
-    const { key, dropped } = seriesKeyWithout(b, 'le');
-    const le = dropped === undefined ? undefined : parsePromNumber(dropped);
+    const { key, le: leText } = splitLe(b.labelsRaw);
+    const le = leText === undefined ? undefined : parsePromNumber(leText);
     if (le === undefined) continue;
     let s = bySeries.get(key);
     if (!s) bySeries.set(key, (s = { pairs: [], sum: 0, count: 0 }));
     s.pairs.push([le, b.value]);
   }
   for (const sumSample of scrape.byName.get(`${base}_sum`) ?? []) {
-    const s = bySeries.get(seriesKeyWithout(sumSample, 'le').key);
+    const s = bySeries.get(trimCommas(sumSample.labelsRaw));
     if (s) s.sum = sumSample.value;
   }
   for (const countSample of scrape.byName.get(`${base}_count`) ?? []) {
-    const s = bySeries.get(seriesKeyWithout(countSample, 'le').key);
+    const s = bySeries.get(trimCommas(countSample.labelsRaw));
     if (s) s.count = countSample.value;
   }
   const out = new Map<string, SeriesHistogram>();

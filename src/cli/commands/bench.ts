@@ -1,0 +1,323 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { prepareRows, runBenchmark, type BenchmarkConfig, type BenchmarkOutcome } from '../../core/load/benchmark';
+import { DATASET_NAMES, type DatasetName } from '../../core/load/datasets';
+import type { LoadRun } from '../../core/load/runner';
+import type { ApiKind } from '../../core/load/types';
+import { BACKEND_NAMES, sglangJson, summaryTable, toCsv, toMarkdown } from '../../core/metrics/summary-table';
+import type { SloSpec } from '../../core/metrics/summary';
+import { describeError } from '../../core/util/errors';
+import { TOOL_VERSION } from '../version';
+
+const USAGE = `moebench bench — quick benchmark against a running endpoint (flags mirror sglang.bench_serving)
+
+Usage: moebench bench --base-url http://127.0.0.1:30000 [options]
+
+Target:
+  --base-url, --url URL          server (default http://HOST:PORT)
+  --host H --port P              default 127.0.0.1:30000
+  --backend B                    sglang (/generate), sglang-oai (/v1/completions), sglang-oai-chat
+                                 (/v1/chat/completions); vllm, vllm-chat also accepted
+  --model M, --served-model-name M   model field for the OpenAI APIs (default: /v1/models)
+  --header K=V                   extra request header (repeatable)
+Workload:
+  --dataset-name D               ${DATASET_NAMES.join(' | ')} (default random)
+  --dataset-path FILE            for sharegpt, gsm8k, mmlu, alpaca-eval, jsonl
+  --num-prompts N                default 1000
+  --random-input-len N           default 1024
+  --random-output-len N          default 1024
+  --random-range-ratio R         default 0.0 (SGLang: lengths in [max(1, L*R), L])
+  --range-ratio-semantics S      sglang | vllm (vLLM: [L(1-R), L(1+R)])
+  --sharegpt-output-len N, --sharegpt-context-len N
+  --gsp-num-groups N --gsp-prompts-per-group N --gsp-system-prompt-len N --gsp-question-len N
+  --gsp-output-len N --gsp-range-ratio R --gsp-ordered
+  --seed N                       default 42
+  --no-cache-bust                do not salt prompts per run (a repeated run may hit a warm cache)
+  --disable-ignore-eos, --temperature T (0.0), --top-p P, --extra-request-body JSON
+Load (several --request-rate / --max-concurrency values: one run each, one table):
+  --request-rate R               req/s or inf (default inf)
+  --max-concurrency N
+  --burstiness B                 gamma shape; 1 = Poisson (default), inf = constant
+  --duration S                   send for S seconds instead of --num-prompts requests
+  --trace-file FILE [--trace-time-scale X]   replay JSONL timestamps
+  --warmup-requests N            default 1
+Metrics and output:
+  --metric-definition sglang|vllm   default sglang
+  --metric-percentiles 90,95,99
+  --goodput ttft:MS tpot:MS e2el:MS   (repeatable)
+  --format md|csv|json           default md
+  --output-file FILE             write the table/JSON there instead of stdout
+  --run-store DIR                default ./.moebench/runs; --no-store keeps nothing
+  --tag K=V                      stored with the run (repeatable)
+  --quiet                        no progress lines on stderr`;
+
+class UsageError extends Error {}
+
+const BACKENDS: Record<string, ApiKind> = {
+  sglang: 'generate',
+  'sglang-native': 'generate',
+  'sglang-oai': 'completions',
+  vllm: 'completions',
+  'sglang-oai-chat': 'chat',
+  'vllm-chat': 'chat',
+};
+
+function num(v: string | undefined, flag: string, fallback?: number): number | undefined {
+  if (v === undefined) return fallback;
+  if (v === 'inf') return Infinity;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag}: not a number: ${v}`);
+  return n;
+}
+
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`${flag} takes KEY=VALUE (got ${kv})`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+function parseGoodput(list: string[] | undefined): SloSpec | undefined {
+  if (!list?.length) return undefined;
+  const slo: SloSpec = {};
+  for (const item of list.flatMap((x) => x.split(/\s+/)).filter(Boolean)) {
+    const [k, v] = item.split(':');
+    const ms = Number(v);
+    if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--goodput ${item}: expected KEY:MS`);
+    if (k === 'ttft') slo.ttftMs = ms;
+    else if (k === 'tpot') slo.tpotMs = ms;
+    else if (k === 'e2el' || k === 'e2e') slo.e2eMs = ms;
+    else throw new UsageError(`--goodput: unknown metric "${k}" (ttft, tpot, e2el)`);
+  }
+  return slo;
+}
+
+const OPTIONS = {
+  'base-url': { type: 'string' },
+  url: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  'served-model-name': { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'dataset-name': { type: 'string' },
+  'dataset-path': { type: 'string' },
+  'num-prompts': { type: 'string' },
+  'random-input-len': { type: 'string' },
+  'random-output-len': { type: 'string' },
+  'random-range-ratio': { type: 'string' },
+  'range-ratio-semantics': { type: 'string' },
+  'sharegpt-output-len': { type: 'string' },
+  'sharegpt-context-len': { type: 'string' },
+  'gsp-num-groups': { type: 'string' },
+  'gsp-prompts-per-group': { type: 'string' },
+  'gsp-system-prompt-len': { type: 'string' },
+  'gsp-question-len': { type: 'string' },
+  'gsp-output-len': { type: 'string' },
+  'gsp-range-ratio': { type: 'string' },
+  'gsp-ordered': { type: 'boolean' },
+  seed: { type: 'string' },
+  'no-cache-bust': { type: 'boolean' },
+  'disable-ignore-eos': { type: 'boolean' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'extra-request-body': { type: 'string' },
+  'request-rate': { type: 'string', multiple: true },
+  'max-concurrency': { type: 'string', multiple: true },
+  burstiness: { type: 'string' },
+  duration: { type: 'string' },
+  'trace-file': { type: 'string' },
+  'trace-time-scale': { type: 'string' },
+  'warmup-requests': { type: 'string' },
+  'metric-definition': { type: 'string' },
+  'metric-percentiles': { type: 'string' },
+  goodput: { type: 'string', multiple: true },
+  format: { type: 'string' },
+  'output-file': { type: 'string' },
+  'run-store': { type: 'string' },
+  'no-store': { type: 'boolean' },
+  tag: { type: 'string', multiple: true },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface Plan {
+  configs: { config: BenchmarkConfig; label: string }[];
+  format: 'md' | 'csv' | 'json';
+  outputFile?: string;
+  runStoreDir?: string;
+  tags?: Record<string, string>;
+  quiet: boolean;
+}
+
+/** flags -> one config per (rate, concurrency) pair */
+export function planFromArgs(argv: string[]): Plan | 'help' {
+  const { values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  if (v.help) return 'help';
+  const url = (v['base-url'] ?? v.url ?? `http://${v.host ?? '127.0.0.1'}:${v.port ?? '30000'}`).replace(/\/+$/, '');
+  const backend = v.backend ?? 'sglang';
+  const api = BACKENDS[backend];
+  if (!api) throw new UsageError(`--backend: unknown backend "${backend}" (${Object.keys(BACKENDS).join(', ')})`);
+  const datasetName = (v['dataset-name'] ?? 'random') as DatasetName;
+  if (!DATASET_NAMES.includes(datasetName)) throw new UsageError(`--dataset-name: unknown dataset "${datasetName}" (${DATASET_NAMES.join(', ')})`);
+  const semantics = v['range-ratio-semantics'] ?? 'sglang';
+  if (semantics !== 'sglang' && semantics !== 'vllm') throw new UsageError('--range-ratio-semantics: sglang or vllm');
+  const definition = v['metric-definition'] ?? 'sglang';
+  if (definition !== 'sglang' && definition !== 'vllm') throw new UsageError('--metric-definition: sglang or vllm');
+  const format = v.format ?? 'md';
+  if (format !== 'md' && format !== 'csv' && format !== 'json') throw new UsageError('--format: md, csv or json');
+  let extraBody: Record<string, unknown> | undefined;
+  if (v['extra-request-body']) {
+    try {
+      extraBody = JSON.parse(v['extra-request-body']) as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--extra-request-body must be a JSON object');
+    }
+  }
+  const percentiles = (v['metric-percentiles'] ?? '90,95,99').split(',').map((p) => num(p.trim(), '--metric-percentiles') ?? 99);
+  const rates = (v['request-rate'] ?? ['inf']).map((r) => num(r, '--request-rate') ?? Infinity);
+  const concs: (number | undefined)[] = v['max-concurrency']?.length ? v['max-concurrency'].map((c) => num(c, '--max-concurrency')) : [undefined];
+  const int = (flag: keyof typeof v & string, fallback?: number): number | undefined => num(v[flag] as string | undefined, `--${flag}`, fallback);
+  const configs: Plan['configs'] = [];
+  for (const rate of rates) {
+    for (const conc of concs) {
+      const label = [Number.isFinite(rate) ? `rate ${rate}` : 'rate inf', conc !== undefined ? `concurrency ${conc}` : ''].filter(Boolean).join(', ');
+      configs.push({
+        label,
+        config: {
+          name: `bench-${backend}`,
+          url,
+          api,
+          model: v['served-model-name'] ?? v.model,
+          headers: keyValues(v.header, '--header'),
+          baseDir: process.cwd(),
+          dataset: {
+            name: datasetName,
+            numPrompts: int('num-prompts', 1000) ?? 1000,
+            seed: int('seed', 42) ?? 42,
+            inputLen: int('random-input-len', 1024),
+            outputLen: int('random-output-len', datasetName.startsWith('random') ? 1024 : undefined),
+            rangeRatio: int('random-range-ratio', 0),
+            rangeSemantics: semantics,
+            path: v['dataset-path'],
+            sharegptOutputLen: int('sharegpt-output-len'),
+            sharegptContextLen: int('sharegpt-context-len'),
+            sharedPrefix: {
+              numGroups: int('gsp-num-groups'),
+              promptsPerGroup: int('gsp-prompts-per-group'),
+              systemPromptLen: int('gsp-system-prompt-len'),
+              questionLen: int('gsp-question-len'),
+              outputLen: int('gsp-output-len'),
+              rangeRatio: int('gsp-range-ratio'),
+              ordered: v['gsp-ordered'],
+            },
+          },
+          cacheBust: !v['no-cache-bust'],
+          trace: v['trace-file'] ? { path: v['trace-file'], timeScale: int('trace-time-scale') } : undefined,
+          requestRate: rate,
+          burstiness: int('burstiness', 1) ?? 1,
+          maxConcurrency: conc,
+          durationSec: int('duration'),
+          warmupRequests: int('warmup-requests', 1) ?? 1,
+          definition,
+          percentiles,
+          slo: parseGoodput(v.goodput),
+          payload: { temperature: int('temperature', 0) ?? 0, ignoreEos: !v['disable-ignore-eos'], topP: int('top-p'), extraBody },
+        },
+      });
+    }
+  }
+  return {
+    configs,
+    format,
+    outputFile: v['output-file'],
+    runStoreDir: v['no-store'] ? undefined : path.resolve(v['run-store'] ?? path.join('.moebench', 'runs')),
+    tags: keyValues(v.tag, '--tag'),
+    quiet: v.quiet === true,
+  };
+}
+
+/** `moebench bench`: one run per (rate, concurrency), one table (md/csv) or one JSON document. */
+export async function benchCommand(argv: string[]): Promise<number> {
+  let plan: Plan | 'help';
+  try {
+    plan = planFromArgs(argv);
+  } catch (err) {
+    process.stderr.write(`moebench bench: ${(err as Error).message}\n\nRun "moebench bench --help" for the options.\n`);
+    return 2;
+  }
+  if (plan === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nmoebench bench: stopping; requests already received are kept (Ctrl-C again to quit now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const outcomes: { label: string; config: BenchmarkConfig; outcome: BenchmarkOutcome }[] = [];
+  try {
+    const rows = await prepareRows(plan.configs[0].config);
+    for (const { config, label } of plan.configs) {
+      if (abort.signal.aborted) break;
+      let live: LoadRun | undefined;
+      const timer = plan.quiet
+        ? undefined
+        : setInterval(() => {
+            const p = live?.progress();
+            if (p) process.stderr.write(`[${label}] ${p.phase}: ${p.completed + p.failed} done, ${p.inFlight} in flight, ${p.failed} failed, ${(p.elapsedMs / 1000).toFixed(1)} s\n`);
+          }, 1000);
+      try {
+        const outcome = await runBenchmark(config, { runStoreDir: plan.runStoreDir, signal: abort.signal, rows, onStart: (r) => (live = r), spec: { argv }, toolVersion: TOOL_VERSION, tags: plan.tags, step: plan.configs.length > 1 ? { index: outcomes.length, of: plan.configs.length, label, requestRate: Number.isFinite(config.requestRate) ? config.requestRate : 'inf', maxConcurrency: config.maxConcurrency ?? null } : undefined });
+        outcomes.push({ label, config, outcome });
+        for (const c of outcome.validity.filter((x) => x.level === 'warn' || x.level === 'error')) process.stderr.write(`[${label}] ${c.level}: ${c.text} — ${c.detail}\n`);
+      } finally {
+        if (timer) clearInterval(timer);
+      }
+    }
+  } catch (err) {
+    const d = describeError(err);
+    process.stderr.write(`moebench bench: ${d.title}${d.location ? ` (${d.location})` : ''}${d.hint ? `\n  ${d.hint}` : ''}\n`);
+    if (outcomes.length === 0) return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const text = render(plan.format, outcomes);
+  if (plan.outputFile) await writeFile(plan.outputFile, text, 'utf8');
+  else process.stdout.write(text);
+  if (abort.signal.aborted) return 130;
+  return outcomes.some((o) => o.outcome.validity.some((c) => c.id === 'error-rate' && c.level === 'error')) ? 1 : 0;
+}
+
+function render(format: Plan['format'], outcomes: { label: string; config: BenchmarkConfig; outcome: BenchmarkOutcome }[]): string {
+  if (format === 'json') {
+    const runs = outcomes.map(({ label, config, outcome }) => ({
+      run_id: outcome.runId,
+      run_dir: outcome.runDir ?? null,
+      label,
+      backend: BACKEND_NAMES[config.api],
+      dataset_name: config.dataset.name,
+      request_rate: Number.isFinite(config.requestRate) ? config.requestRate : 'inf',
+      max_concurrency: config.maxConcurrency ?? null,
+      random_input_len: config.dataset.inputLen ?? null,
+      random_output_len: config.dataset.outputLen ?? null,
+      random_range_ratio: config.dataset.rangeRatio ?? null,
+      metric_definition: config.definition,
+      simulated: outcome.simulated,
+      cancelled: outcome.cancelled,
+      summary: sglangJson(outcome.summary),
+      validity: outcome.validity,
+    }));
+    return JSON.stringify({ runs }, null, 2) + '\n';
+  }
+  const table = summaryTable(outcomes.map((o) => ({ label: o.label, requestRate: o.config.requestRate, maxConcurrency: o.config.maxConcurrency, summary: o.outcome.summary })));
+  return format === 'csv' ? toCsv(table) : toMarkdown(table);
+}

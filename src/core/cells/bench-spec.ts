@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { DATASET_NAMES } from '../load/datasets';
+
+const nameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (max 63)');
+const rate = z.union([z.number().positive(), z.literal('inf')]);
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+
+export const benchSpecSchema = z
+  .object({
+    name: nameSchema.describe('names the runs; report cells refer to it'),
+    target: z.string().min(1).describe('a deployment name from a deploy cell, or a URL such as http://127.0.0.1:30000'),
+    api: z.enum(['generate', 'completions', 'chat']).optional().describe('SGLang /generate, /v1/completions or /v1/chat/completions; default: /generate for SGLang, completions otherwise'),
+    model: z.string().optional().describe('model name sent to the OpenAI APIs (default: first of /v1/models)'),
+    headers: z.record(z.string(), z.string()).optional(),
+    metrics: z.enum(['sglang', 'vllm']).default('sglang').describe("whose metric definitions: SGLang bench_serving's (default) or vLLM bench serve's"),
+    workload: z
+      .object({
+        dataset: z.enum(DATASET_NAMES).default('random'),
+        path: z.string().optional().describe('dataset file (sharegpt, gsm8k, mmlu, alpaca-eval, jsonl), relative to the notebook'),
+        numPrompts: z.number().int().positive().default(1000),
+        inputLen: z.number().int().positive().default(1024),
+        outputLen: z.number().int().positive().default(1024),
+        rangeRatio: z.number().min(0).max(1).default(0).describe("SGLang: lengths uniform in [max(1, L·r), L]; with rangeSemantics: vllm, in [L(1−r), L(1+r)]"),
+        rangeSemantics: z.enum(['sglang', 'vllm']).default('sglang'),
+        seed: z.number().int().default(42),
+        cacheBust: z.boolean().default(true).describe('prefix prompts with a per-run salt so a repeated run cannot hit a warm prefix cache'),
+        vocabSize: z.number().int().positive().optional().describe('random-ids vocabulary (default 32000)'),
+        sharegptOutputLen: z.number().int().min(4).optional(),
+        sharegptContextLen: z.number().int().positive().optional(),
+        sharedPrefix: z
+          .object({
+            groups: z.number().int().positive().optional(),
+            promptsPerGroup: z.number().int().positive().optional(),
+            systemPromptLen: z.number().int().positive().optional(),
+            questionLen: z.number().int().positive().optional(),
+            outputLen: z.number().int().positive().optional(),
+            rangeRatio: z.number().min(0).max(1).optional(),
+            ordered: z.boolean().optional(),
+          })
+          .strict()
+          .optional(),
+        ignoreEos: z.boolean().optional().describe('default true (bench_serving), false for gsm8k and mmlu so answers can end'),
+        temperature: z.number().min(0).default(0),
+        topP: z.number().gt(0).max(1).optional(),
+        extraBody: z.record(z.string(), z.unknown()).optional().describe('merged into every request body'),
+      })
+      .strict()
+      .default({ dataset: 'random', numPrompts: 1000, inputLen: 1024, outputLen: 1024, rangeRatio: 0, rangeSemantics: 'sglang', seed: 42, cacheBust: true, temperature: 0 }),
+    load: z
+      .object({
+        requestRate: oneOrMany(rate).default('inf').describe('req/s; "inf" sends everything at once; a list is a sweep'),
+        maxConcurrency: oneOrMany(z.number().int().positive()).optional().describe('closed loop: at most this many in flight; a list is a sweep'),
+        arrival: z.enum(['poisson', 'constant']).default('poisson'),
+        burstiness: z.union([z.number().positive(), z.literal('inf')]).default(1).describe('gamma shape of the gaps: 1 = Poisson, < 1 burstier'),
+        rescaleSchedule: z.boolean().default(false).describe("vLLM's schedule: gaps rescaled so the last request lands at N / rate"),
+        durationSec: z.number().positive().optional().describe('stop sending after this long (instead of after numPrompts)'),
+        trace: z.string().optional().describe('JSONL with "timestamp" (ms) per request, optionally input_length/output_length'),
+        traceTimeScale: z.number().positive().optional().describe('2 = replay at half speed'),
+      })
+      .strict()
+      .default({ requestRate: 'inf', arrival: 'poisson', burstiness: 1, rescaleSchedule: false }),
+    warmup: z.number().int().min(0).default(1).describe('warmup requests (first prompt, at most 32 output tokens), excluded from the metrics'),
+    slo: z
+      .object({ ttftMs: z.number().positive().optional(), tpotMs: z.number().positive().optional(), e2eMs: z.number().positive().optional() })
+      .strict()
+      .optional()
+      .describe('goodput: completed requests meeting every SLO, per second'),
+    percentiles: z.array(z.number().min(0).max(100)).min(1).default([90, 95, 99]),
+    tags: z.record(z.string(), z.string()).optional(),
+    collect: z.array(z.string()).optional().describe('telemetry to collect alongside (gpus, serverMetrics, experts)'),
+  })
+  .strict();
+
+export type BenchSpec = z.output<typeof benchSpecSchema>;
+
+/** One sweep step: a rate and a concurrency. */
+export interface SweepStep {
+  index: number;
+  label: string;
+  requestRate: number;
+  maxConcurrency?: number;
+}
+
+/** A list in requestRate or maxConcurrency is a sweep; both lists give their product. */
+export function sweepSteps(load: BenchSpec['load']): SweepStep[] {
+  const rates = (Array.isArray(load.requestRate) ? load.requestRate : [load.requestRate]).map((r) => (r === 'inf' ? Infinity : r));
+  const concs: (number | undefined)[] = load.maxConcurrency === undefined ? [undefined] : Array.isArray(load.maxConcurrency) ? load.maxConcurrency : [load.maxConcurrency];
+  const steps: SweepStep[] = [];
+  for (const r of rates) {
+    for (const c of concs) {
+      const parts: string[] = [];
+      if (load.trace === undefined && (Number.isFinite(r) || rates.length > 1)) parts.push(`rate ${Number.isFinite(r) ? r : 'inf'}`);
+      if (c !== undefined) parts.push(`concurrency ${c}`);
+      steps.push({ index: steps.length, label: load.trace !== undefined ? 'trace' : parts.join(', ') || 'all at once', requestRate: r, maxConcurrency: c });
+    }
+  }
+  return steps;
+}

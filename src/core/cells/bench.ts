@@ -1,0 +1,152 @@
+import * as path from 'node:path';
+import type { CellContext, CellExecutor } from './types';
+import { parseSpec } from './yaml-spec';
+import { benchSpecSchema, sweepSteps, type BenchSpec, type SweepStep } from './bench-spec';
+import { progressDoc, resultDoc } from './bench-output';
+import type { StepResult } from './bench-plots';
+import type { DeploymentHandle } from '../exec/handles';
+import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchmark';
+import type { LoadRun } from '../load/runner';
+import { fetchServerInfo } from '../load/probe';
+import type { ApiKind } from '../load/types';
+import { CancelledError, CellReferenceError } from '../util/errors';
+
+const PROGRESS_INTERVAL_MS = 500;
+
+interface ResolvedTarget {
+  url: string;
+  api: ApiKind;
+  deployment?: { name: string; engine: string; simulated: boolean; commands: DeploymentHandle['commands'] };
+}
+
+function isDeploymentHandle(x: unknown): x is DeploymentHandle {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o['endpoint'] === 'function' && typeof o['name'] === 'string' && typeof o['simulated'] === 'boolean';
+}
+
+async function resolveTarget(spec: BenchSpec, ctx: CellContext): Promise<ResolvedTarget> {
+  if (/^https?:\/\//i.test(spec.target)) {
+    // SGLang answers /server_info; anything else is taken for an OpenAI-compatible server
+    const api = spec.api ?? ((await fetchServerInfo(spec.target, spec.headers)) ? 'generate' : 'completions');
+    return { url: spec.target.replace(/\/+$/, ''), api };
+  }
+  const handle: unknown = ctx.session.deployments.get(spec.target, spec.name);
+  if (!isDeploymentHandle(handle)) {
+    throw new CellReferenceError(`"${spec.target}" is not a deployment this cell can benchmark`, { cell: spec.name, field: 'target' }, 'Name a deployment from a moebench-deploy cell, or give a URL.');
+  }
+  const api = spec.api ?? (handle.engine === 'sglang' ? 'generate' : 'completions');
+  return { url: (await handle.endpoint()).replace(/\/+$/, ''), api, deployment: { name: handle.name, engine: handle.engine, simulated: handle.simulated, commands: handle.commands } };
+}
+
+/** Turn the cell spec into the runner's config for one sweep step. */
+export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: SweepStep, baseDir: string): BenchmarkConfig {
+  const w = spec.workload;
+  const answers = w.dataset === 'gsm8k' || w.dataset === 'mmlu';
+  const gsp = w.sharedPrefix;
+  return {
+    name: spec.name,
+    url: target.url,
+    api: target.api,
+    model: spec.model,
+    headers: spec.headers,
+    baseDir,
+    dataset: {
+      name: w.dataset,
+      numPrompts: w.numPrompts,
+      seed: w.seed,
+      inputLen: w.inputLen,
+      outputLen: w.outputLen,
+      rangeRatio: w.rangeRatio,
+      rangeSemantics: w.rangeSemantics,
+      path: w.path,
+      vocabSize: w.vocabSize,
+      sharegptOutputLen: w.sharegptOutputLen,
+      sharegptContextLen: w.sharegptContextLen,
+      sharedPrefix: gsp && { numGroups: gsp.groups, promptsPerGroup: gsp.promptsPerGroup, systemPromptLen: gsp.systemPromptLen, questionLen: gsp.questionLen, outputLen: gsp.outputLen, rangeRatio: gsp.rangeRatio, ordered: gsp.ordered },
+    },
+    cacheBust: w.cacheBust,
+    trace: spec.load.trace ? { path: spec.load.trace, timeScale: spec.load.traceTimeScale } : undefined,
+    requestRate: step.requestRate,
+    burstiness: spec.load.arrival === 'constant' || spec.load.burstiness === 'inf' ? Infinity : spec.load.burstiness,
+    rescaleSchedule: spec.load.rescaleSchedule,
+    maxConcurrency: step.maxConcurrency,
+    durationSec: spec.load.durationSec,
+    warmupRequests: spec.warmup,
+    definition: spec.metrics,
+    percentiles: spec.percentiles,
+    slo: spec.slo,
+    payload: { temperature: w.temperature, ignoreEos: w.ignoreEos ?? !answers, topP: w.topP, extraBody: w.extraBody },
+  };
+}
+
+/**
+ * `moebench-bench`: drives load against a deployment (or a URL), one run per sweep step, with a
+ * live progress doc while it runs and SGLang's summary table, validity badges and charts after.
+ */
+export class BenchCellExecutor implements CellExecutor {
+  readonly language = 'moebench-bench';
+
+  async execute(source: string, ctx: CellContext): Promise<void> {
+    const { spec } = parseSpec(benchSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-bench' });
+    const target = await resolveTarget(spec, ctx);
+    const baseDir = path.dirname(ctx.session.notebookPath);
+    const steps = sweepSteps(spec.load);
+    const rows = await prepareRows(benchConfig(spec, target, steps[0], baseDir));
+    const results: StepResult[] = [];
+    const progressId = `${spec.name}-progress`;
+    const resultId = `${spec.name}-result`;
+    let cancelled = false;
+
+    for (const step of steps) {
+      if (ctx.signal.aborted) {
+        cancelled = true;
+        break;
+      }
+      const config = benchConfig(spec, target, step, baseDir);
+      let live: LoadRun | undefined;
+      let last = { atMs: Date.now(), done: 0, tokens: 0 };
+      const tick = (): void => {
+        if (!live) return;
+        const p = live.progress();
+        const now = Date.now();
+        const dt = Math.max(1, now - last.atMs) / 1000;
+        const done = p.completed + p.failed;
+        const reqPerSec = (done - last.done) / dt;
+        const tokPerSec = (p.outputTokens - last.tokens) / dt;
+        last = { atMs: now, done, tokens: p.outputTokens };
+        const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false });
+        ctx.emit({ kind: 'doc', id: progressId, doc, persist: false });
+        ctx.emit({ kind: 'status', text: `${spec.name}: ${doc.blocks[0].type === 'progress' ? doc.blocks[0].detail ?? '' : ''}` });
+      };
+      const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
+      try {
+        const outcome = await runBenchmark(config, {
+          runStoreDir: ctx.session.runStoreDir,
+          signal: ctx.signal,
+          onStart: (run) => {
+            live = run;
+            tick();
+          },
+          rows,
+          spec,
+          toolVersion: ctx.session.toolVersion,
+          tags: spec.tags,
+          step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
+          deployment: target.deployment,
+        });
+        results.push({ step, outcome });
+        cancelled = outcome.cancelled;
+        const s = outcome.summary;
+        ctx.emit({ kind: 'log', stream: 'stdout', text: `${spec.name} [${step.label}] run ${outcome.runId}: ${s.completed} completed, ${s.failed} failed, ${s.requestThroughput.toFixed(2)} req/s, ${s.outputThroughput.toFixed(1)} output tok/s\n` });
+      } finally {
+        clearInterval(timer);
+      }
+      // a partial sweep is still worth seeing: redraw after every step
+      ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
+      ctx.emit({ kind: 'doc', id: resultId, doc: resultDoc(spec.name, results, cancelled) });
+      if (cancelled) break;
+    }
+    if (cancelled) throw new CancelledError(`Benchmark "${spec.name}" cancelled after ${results.length} of ${steps.length} step(s); finished requests are kept in the run store`);
+  }
+}

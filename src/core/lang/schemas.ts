@@ -1,0 +1,11 @@
+import type { z } from 'zod';
+import { clusterSpecSchema } from '../cells/cluster';
+import { deploySpecSchema } from '../plan';
+
+/** language id -> the zod schema its executor validates with (the one source of truth). */
+export function cellSchemas(): Record<string, z.ZodType> {
+  return {
+    'moebench-cluster': clusterSpecSchema,
+    'moebench-deploy': deploySpecSchema,
+  };
+}

@@ -1,0 +1,210 @@
+import { performance } from 'node:perf_hooks';
+import type { MetricDefinition } from '../metrics/definitions';
+import { computeMetrics, type RunSeries, type RunSummary, type SloSpec } from '../metrics/summary';
+import { validityChecks, type ClientHealth, type ValidityCheck } from '../metrics/validity';
+import type { DerivedRequest } from '../metrics/definitions';
+import { clientHostInfo, newRunId, RunWriter } from '../results/run-store';
+import type { RunMeta } from '../results/types';
+import { arrivalForRate, arrivalOffsets, type ArrivalSpec } from './arrivals';
+import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from './datasets';
+import { StreamClient } from './http-client';
+import type { PayloadOptions } from './payloads';
+import { acceptLengthOf, engineVersionOf, fetchModelId, fetchServerInfo } from './probe';
+import { createRng } from './rng';
+import { LoadRun, type LoadProgress } from './runner';
+import { loadTrace, traceRows } from './trace';
+import type { ApiKind, DatasetRow, RequestRecord } from './types';
+
+/** One benchmark run (one sweep step): everything needed to drive load and judge the result. */
+export interface BenchmarkConfig {
+  /** cell name or CLI label */
+  name: string;
+  url: string;
+  api: ApiKind;
+  /** served model name for the OpenAI APIs; read from /v1/models when absent */
+  model?: string;
+  headers?: Record<string, string>;
+  dataset: DatasetSpec;
+  /** relative dataset and trace paths resolve here (the notebook folder) */
+  baseDir?: string;
+  cacheBust: boolean;
+  /** replay arrival times (and sizes, when the trace has them) from a JSONL file */
+  trace?: { path: string; timeScale?: number };
+  /** req/s; Infinity = all at once (bench_serving's default) */
+  requestRate: number;
+  /** gamma shape of the gaps; 1 = Poisson, Infinity = constant */
+  burstiness: number;
+  /** vLLM's schedule: gaps rescaled so the last request lands at N / rate */
+  rescaleSchedule?: boolean;
+  maxConcurrency?: number;
+  durationSec?: number;
+  warmupRequests: number;
+  definition: MetricDefinition;
+  percentiles: number[];
+  slo?: SloSpec;
+  payload: Omit<PayloadOptions, 'model'>;
+}
+
+export interface BenchmarkContext {
+  /** where `<run-id>/` goes; undefined = keep nothing on disk */
+  runStoreDir?: string;
+  signal?: AbortSignal;
+  /** the live run, for progress polling */
+  onStart?: (run: LoadRun) => void;
+  /** rows already loaded (a sweep loads its dataset once) */
+  rows?: DatasetRow[];
+  /** meta.json extras */
+  spec?: unknown;
+  toolVersion: string;
+  tags?: Record<string, string>;
+  step?: RunMeta['step'];
+  deployment?: { name: string; engine: string; simulated: boolean; commands: RunMeta['provenance']['commands'] };
+}
+
+export interface BenchmarkOutcome {
+  runId: string;
+  runDir?: string;
+  simulated: boolean;
+  summary: RunSummary;
+  series: RunSeries;
+  validity: ValidityCheck[];
+  client: ClientHealth;
+  cancelled: boolean;
+  /** measured (non-warmup) requests and their derived numbers, same order */
+  records: RequestRecord[];
+  derived: DerivedRequest[];
+  model?: string;
+  engineVersion?: string;
+}
+
+export type { LoadProgress };
+
+/** The dataset rows a config asks for (trace sizes win over the dataset when the trace has them). */
+export async function prepareRows(config: BenchmarkConfig): Promise<DatasetRow[]> {
+  if (config.trace) {
+    const entries = await loadTrace(resolvePath(config.trace.path, config.baseDir));
+    const rows = traceRows(entries, createRng(config.dataset.seed), config.dataset.outputLen ?? 256);
+    if (rows) return rows;
+  }
+  return loadDataset(config.dataset, config.baseDir);
+}
+
+function resolvePath(p: string, baseDir?: string): string {
+  return baseDir && !p.startsWith('/') ? `${baseDir.replace(/\/+$/, '')}/${p}` : p;
+}
+
+async function arrivalSpec(config: BenchmarkConfig): Promise<ArrivalSpec> {
+  if (config.trace) {
+    const entries = await loadTrace(resolvePath(config.trace.path, config.baseDir));
+    return { kind: 'trace', offsetsMs: entries.map((e) => e.offsetMs), timeScale: config.trace.timeScale };
+  }
+  return arrivalForRate(config.requestRate, config.burstiness);
+}
+
+/**
+ * Run one benchmark: probe the server for provenance, drive the load, store every request as it
+ * finishes, compute SGLang's (or vLLM's) metrics and the validity checks, write summary.json.
+ */
+export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContext): Promise<BenchmarkOutcome> {
+  let rows = ctx.rows ?? (await prepareRows(config));
+  const salt = config.cacheBust ? newCacheSalt() : undefined;
+  if (salt) rows = applyCacheBust(rows, salt, config.dataset.vocabSize);
+  const serverInfo = await fetchServerInfo(config.url, config.headers);
+  const simulated = ctx.deployment?.simulated === true || serverInfo?.['simulated'] === true;
+  const model = config.api === 'generate' ? config.model : (config.model ?? (await fetchModelId(config.url, config.headers)) ?? modelPathOf(serverInfo));
+  const engineVersion = engineVersionOf(serverInfo);
+  const arrivals = await arrivalSpec(config);
+  const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : config.dataset.numPrompts;
+  const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
+
+  const runId = newRunId(config.name);
+  const writer = ctx.runStoreDir
+    ? await RunWriter.create(ctx.runStoreDir, {
+        id: runId,
+        name: config.name,
+        step: ctx.step,
+        spec: ctx.spec ?? config,
+        target: { url: config.url, api: config.api, deployment: ctx.deployment?.name, engine: ctx.deployment?.engine, model, simulated },
+        provenance: {
+          toolVersion: ctx.toolVersion,
+          client: clientHostInfo(),
+          seeds: { dataset: config.dataset.seed, arrivals: arrivalSeed },
+          cacheSalt: salt,
+          serverInfo: serverInfo ?? null,
+          engineVersion,
+          commands: ctx.deployment?.commands,
+        },
+        tags: ctx.tags,
+      })
+    : undefined;
+
+  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model } });
+  try {
+    const run = new LoadRun({
+      rows,
+      client,
+      arrivals: arrivalOffsets(arrivals, createRng(arrivalSeed), { rescaleToCount: config.rescaleSchedule && count !== undefined ? count : undefined }),
+      maxConcurrency: config.maxConcurrency,
+      warmupRequests: config.warmupRequests,
+      count,
+      durationSec: config.durationSec,
+      signal: ctx.signal,
+      onRecord: writer ? (r) => writer.appendRequest(r) : undefined,
+    });
+    ctx.onStart?.(run);
+    let result;
+    try {
+      result = await run.run();
+    } catch (err) {
+      await writer?.close('failed', (err as Error).message);
+      throw err;
+    }
+    let endMs = result.endMs;
+    let acceptLength: number | null = null;
+    if (config.definition === 'sglang' && !result.cancelled) {
+      // bench_serving reads the accept length from /server_info before stopping its clock
+      acceptLength = acceptLengthOf(await fetchServerInfo(config.url, config.headers));
+      endMs = performance.now() - result.t0;
+    }
+    const durationSec = Math.max(endMs, 0) / 1000;
+    const measured = result.records.filter((r) => !r.warmup);
+    const computed = computeMetrics(result.records, { api: config.api, definition: config.definition, durationSec, percentiles: config.percentiles, slo: config.slo, acceptLength });
+    const validity = validityChecks({
+      summary: computed.summary,
+      records: measured,
+      derived: computed.derived,
+      requestRate: config.trace ? Infinity : config.requestRate,
+      traceReplay: config.trace !== undefined,
+      maxConcurrency: config.maxConcurrency,
+      datasetName: config.dataset.name,
+      cacheBust: config.cacheBust,
+      ignoreEos: config.payload.ignoreEos,
+      client: result.client,
+    });
+    if (writer) {
+      await writer.writeSummary({ summary: computed.summary, series: computed.series, validity, client: result.client, cancelled: result.cancelled });
+      await writer.close(result.cancelled ? 'cancelled' : 'completed');
+    }
+    return {
+      runId,
+      runDir: writer?.dir,
+      simulated,
+      summary: computed.summary,
+      series: computed.series,
+      validity,
+      client: result.client,
+      cancelled: result.cancelled,
+      records: measured,
+      derived: computed.derived,
+      model,
+      engineVersion,
+    };
+  } finally {
+    client.dispose();
+  }
+}
+
+function modelPathOf(info: Record<string, unknown> | undefined): string | undefined {
+  const p = info?.['served_model_name'] ?? info?.['model_path'];
+  return typeof p === 'string' ? p : undefined;
+}

@@ -1,0 +1,72 @@
+import { destOf, type OptionSpec, type ValueType } from './argparse';
+
+function spec(flags: string[], kind: OptionSpec['kind'], valueType: ValueType, defaultValue: unknown, extra: Partial<OptionSpec> = {}): OptionSpec {
+  return { flags, dest: destOf(flags[0]), kind, valueType, defaultValue, ...extra };
+}
+
+const POLICIES = ['random', 'round_robin', 'cache_aware', 'power_of_two', 'bucket', 'manual', 'consistent_hashing', 'prefix_hash'];
+
+/** sglang_router launch_router flags (router_args.py @ sglang 8905cbd, reference sglang-launch.md §4.2) */
+export const ROUTER_ARG_SPECS: readonly OptionSpec[] = [
+  spec(['--host'], 'value', 'str', '0.0.0.0'),
+  spec(['--port'], 'value', 'int', 30000),
+  spec(['--worker-urls'], 'list', 'str', null),
+  spec(['--pd-disaggregation'], 'flag', 'str', false),
+  spec(['--prefill'], 'list', 'str', [], { nargsRange: [1, 2], append: true }),
+  spec(['--decode'], 'list', 'str', [], { nargsRange: [1, 1], append: true }),
+  spec(['--policy'], 'value', 'str', 'cache_aware', { choices: POLICIES }),
+  spec(['--prefill-policy'], 'value', 'str', null, { choices: POLICIES }),
+  spec(['--decode-policy'], 'value', 'str', null, { choices: POLICIES }),
+  spec(['--mini-lb'], 'flag', 'str', false),
+  spec(['--dp-aware'], 'flag', 'str', false),
+  spec(['--worker-startup-timeout-secs'], 'value', 'int', 1800),
+  spec(['--worker-startup-check-interval'], 'value', 'int', 30),
+  spec(['--cache-threshold'], 'value', 'float', 0.3),
+  spec(['--balance-abs-threshold'], 'value', 'int', 64),
+  spec(['--balance-rel-threshold'], 'value', 'float', 1.5),
+  spec(['--eviction-interval-secs'], 'value', 'int', 120),
+  spec(['--max-tree-size'], 'value', 'int', 67108864),
+  spec(['--max-payload-size'], 'value', 'int', 536870912),
+  spec(['--request-timeout-secs'], 'value', 'int', 1800),
+  spec(['--max-concurrent-requests'], 'value', 'int', -1),
+  spec(['--queue-size'], 'value', 'int', 100),
+  spec(['--queue-timeout-secs'], 'value', 'int', 60),
+  spec(['--rate-limit-tokens-per-second'], 'value', 'int', null),
+  spec(['--retry-max-retries'], 'value', 'int', 5),
+  spec(['--retry-initial-backoff-ms'], 'value', 'int', 50),
+  spec(['--retry-max-backoff-ms'], 'value', 'int', 30000),
+  spec(['--retry-backoff-multiplier'], 'value', 'float', 1.5),
+  spec(['--retry-jitter-factor'], 'value', 'float', 0.2),
+  spec(['--disable-retries'], 'flag', 'str', false),
+  spec(['--cb-failure-threshold'], 'value', 'int', 10),
+  spec(['--cb-success-threshold'], 'value', 'int', 3),
+  spec(['--cb-timeout-duration-secs'], 'value', 'int', 60),
+  spec(['--cb-window-duration-secs'], 'value', 'int', 120),
+  spec(['--disable-circuit-breaker'], 'flag', 'str', false),
+  spec(['--health-failure-threshold'], 'value', 'int', 3),
+  spec(['--health-success-threshold'], 'value', 'int', 2),
+  spec(['--health-check-timeout-secs'], 'value', 'int', 5),
+  spec(['--health-check-interval-secs'], 'value', 'int', 60),
+  spec(['--health-check-endpoint'], 'value', 'str', '/health'),
+  spec(['--disable-health-check'], 'flag', 'str', false),
+  spec(['--prometheus-host'], 'value', 'str', '0.0.0.0'),
+  spec(['--prometheus-port'], 'value', 'int', 29000),
+  spec(['--log-dir'], 'value', 'str', null),
+  spec(['--log-level'], 'value', 'str', 'info', { choices: ['debug', 'info', 'warn', 'warning', 'error'] }),
+  spec(['--model-path'], 'value', 'str', null),
+  spec(['--tokenizer-path'], 'value', 'str', null),
+  spec(['--api-key'], 'value', 'str', null),
+  spec(['--request-id-headers'], 'list', 'str', null),
+  spec(['--service-discovery'], 'flag', 'str', false),
+  spec(['--selector'], 'list', 'str', null),
+  spec(['--prefill-selector'], 'list', 'str', null),
+  spec(['--decode-selector'], 'list', 'str', null),
+  spec(['--service-discovery-port'], 'value', 'int', 80),
+  spec(['--service-discovery-namespace'], 'value', 'str', null),
+  spec(['--bootstrap-port-annotation'], 'value', 'str', 'sglang.ai/bootstrap-port'),
+  spec(['--backend'], 'value', 'str', 'sglang', { choices: ['sglang', 'openai'] }),
+  spec(['--reasoning-parser'], 'value', 'str', null),
+  spec(['--tool-call-parser'], 'value', 'str', null),
+];
+
+export const ROUTER_USAGE = 'usage: launch_router.py [-h] [--host HOST] [--port PORT] [--worker-urls WORKER_URLS [WORKER_URLS ...]] [--pd-disaggregation] [--prefill URL [BOOTSTRAP_PORT]] [--decode URL] [--policy {random,round_robin,cache_aware,power_of_two,bucket,manual,consistent_hashing,prefix_hash}] ...';

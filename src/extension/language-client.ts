@@ -1,0 +1,22 @@
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { CELL_LANGUAGES } from '../core/cells/types';
+
+/**
+ * Starts the cell-language server. The selector names the notebook type AND the language: cells
+ * live under the vscode-notebook-cell: scheme, which a `scheme: 'file'` selector would miss.
+ */
+export async function startLanguageClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
+  const module = context.asAbsolutePath('out/language-server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: CELL_LANGUAGES.filter((l) => l.startsWith('moebench-')).map((language) => ({ notebook: 'moebench', language })),
+    diagnosticCollectionName: 'moebench',
+  };
+  const client = new LanguageClient('moebench', 'MoE Bench Language Server', serverOptions, clientOptions);
+  await client.start();
+  return client;
+}
