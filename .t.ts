@@ -3,15 +3,12 @@ import { labCluster } from './test/integration/ssh/helpers';
 async function main() {
   const lab = await startLab({ nodes: 1 });
   const cluster = await labCluster(lab, ['node1']);
+  const t0 = Date.now();
   try {
-    const ac = new AbortController();
-    const t = setTimeout(() => { console.log('TIMEOUT'); }, 8000);
-    const run = cluster.exec('node1', ['bash', '-c', 'sleep 311 & sleep 312 & echo started; wait'], {
-      signal: ac.signal, onStderr: (c) => console.log('stderr', JSON.stringify(c)),
-      onStdout: (c) => { console.log('out', JSON.stringify(c)); if (c.includes('started')) ac.abort(); },
+    await cluster.exec('node1', ['bash', '-c', 'echo e1 >&2; echo o1; sleep 1; echo e2 >&2; sleep 1'], {
+      onStderr: (c) => console.log(Date.now() - t0, 'stderr', JSON.stringify(c)),
+      onStdout: (c) => console.log(Date.now() - t0, 'out', JSON.stringify(c)),
     });
-    await run.then((r) => console.log('resolved', r), (e) => console.log('rejected', String(e)));
-    clearTimeout(t);
-  } finally { await Promise.race([cluster.dispose(), new Promise(r => setTimeout(r, 2000))]); await lab.stop(); }
+  } finally { await cluster.dispose(); await lab.stop(); }
 }
 main();

@@ -7,6 +7,7 @@ import { defaultExecutors } from '../core/cells';
 import { serializeNotebook } from '../core/notebook/format';
 import { starterNotebook } from '../core/notebook/starter';
 import { ClusterTreeProvider } from './views/cluster-tree';
+import { RunsTreeProvider } from './views/runs-tree';
 import { UntrustedCellStatus } from './trust';
 import { startLanguageClient } from './language-client';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -39,7 +40,14 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
 
   const clusterTree = new ClusterTreeProvider(controller);
   context.subscriptions.push(vscode.window.createTreeView('moebench.cluster', { treeDataProvider: clusterTree, showCollapseAll: true }));
-  context.subscriptions.push(controller.onDidChange(() => clusterTree.refresh()));
+  const runsTree = new RunsTreeProvider(controller);
+  context.subscriptions.push(vscode.window.createTreeView('moebench.runs', { treeDataProvider: runsTree }));
+  context.subscriptions.push(
+    controller.onDidChange(() => {
+      clusterTree.refresh();
+      runsTree.refresh();
+    }),
+  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand('moebench.newNotebook', async () => {
@@ -54,7 +62,10 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
       await vscode.commands.executeCommand('notebook.cancelExecution');
     }),
     vscode.commands.registerCommand('moebench.showLog', () => logChannel().show(true)),
-    vscode.commands.registerCommand('moebench.refreshViews', () => clusterTree.refresh()),
+    vscode.commands.registerCommand('moebench.refreshViews', () => {
+      clusterTree.refresh();
+      runsTree.refresh();
+    }),
   );
   const languageClient = startLanguageClient(context).then(
     (client) => {

@@ -95,3 +95,36 @@ describe('MoE Bench in a real VS Code', () => {
     assert.notEqual(cell.executionSummary?.success, true);
   });
 });
+
+describe('language intelligence in cells', () => {
+  it('a typo in a deploy cell shows a diagnostic, and extraArgs completion offers --moe-a2a-backend', async () => {
+    const ext = vscode.extensions.getExtension<{ languageClient: Promise<unknown> }>(EXTENSION_ID);
+    assert.ok(ext);
+    const started = await (await ext.activate()).languageClient;
+    assert.ok(started, 'the language server started');
+    const deploy = [
+      'name: pd',
+      'cluster: c',
+      'model: /models/DeepSeek-V3',
+      'prefil:',
+      '  nodes: [node1]',
+      'extraArgs:',
+      '  - --moe-a',
+    ].join('\n');
+    const editor = await openAndShow(new vscode.NotebookData([codeCell('moebench-cluster', 'name: c\nkind: sim\nnodes: 2'), codeCell('moebench-deploy', deploy)]));
+    const cell = editor.notebook.cellAt(1);
+    const diags = await waitFor('a diagnostic on the typo', () => {
+      const d = vscode.languages.getDiagnostics(cell.document.uri);
+      return d.some((x) => /prefil/.test(x.message)) ? d : undefined;
+    }, 30_000);
+    const typo = diags.find((x) => /prefil/.test(x.message));
+    assert.ok(typo);
+    assert.equal(typo.range.start.line, 3);
+    assert.equal(typo.severity, vscode.DiagnosticSeverity.Error);
+    const t0 = Date.now();
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', cell.document.uri, new vscode.Position(6, 11));
+    console.log(`completion in extraArgs: ${Date.now() - t0} ms, ${list.items.length} items`);
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(labels.includes('--moe-a2a-backend'), `labels include --moe-a2a-backend (${labels.length} items)`);
+  });
+});

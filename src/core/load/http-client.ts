@@ -15,6 +15,11 @@ export interface StreamClientOptions {
   maxSockets?: number;
   headers?: Record<string, string>;
   payload: PayloadOptions;
+  /**
+   * Diagnostics only (scripts/bench-loadgen.ts): called once per request; the returned function
+   * sees every SSE line with its arrival time. Not for metrics.
+   */
+  observeLines?: () => (line: string, atMs: number) => void;
 }
 
 /**
@@ -90,7 +95,15 @@ export class StreamClient implements Disposable {
           res.on('error', (err) => done(acc.result(false, { httpStatus: status, error: err.message })));
           return;
         }
-        const splitter = new SseLineSplitter((line, at) => acc.line(line, at));
+        const observe = this.options.observeLines?.();
+        const splitter = new SseLineSplitter(
+          observe
+            ? (line, at) => {
+                observe(line, at);
+                acc.line(line, at);
+              }
+            : (line, at) => acc.line(line, at),
+        );
         res.on('data', (s: string) => splitter.push(s, performance.now()));
         res.on('end', () => {
           splitter.end(performance.now());

@@ -89,9 +89,10 @@ export function parseNotebook(text: string, file = '<notebook>'): Notebook {
   if (errors.length) {
     const e = errors[0];
     const { line, column } = lineColumn(text, e.offset);
-    const truncated = e.offset >= text.trimEnd().length - 1;
+    const code = printParseErrorCode(e.error);
+    const truncated = code.startsWith('UnexpectedEndOf') || e.offset >= text.trimEnd().length - 1;
     throw new NotebookFormatError(
-      `Not a valid MoE Bench notebook: ${truncated ? 'the file ends too early (truncated?)' : humanJsonError(printParseErrorCode(e.error))} at line ${line}, column ${column}`,
+      `Not a valid MoE Bench notebook: ${truncated ? 'the file ends too early (truncated?)' : humanJsonError(code)} at line ${line}, column ${column}`,
       { file, line, column },
       'The file is left untouched. Open it in the text editor to repair it (a truncated copy or a merge conflict is the usual cause).',
     );

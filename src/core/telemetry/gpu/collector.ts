@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Cluster, ExecResult } from '../../cluster/types';
 import type { Disposable } from '../../util/disposable';
 import { isAbortError } from '../../util/errors';
@@ -37,7 +38,10 @@ export class GpuCollector implements Disposable {
   private readonly latestByNode = new Map<string, GpuSample>();
   private started = false;
 
-  constructor(private readonly opts: GpuCollectorOptions) {}
+  constructor(private readonly opts: GpuCollectorOptions) {
+    // every node's stream and restart timer waits on this one signal: not a leak
+    setMaxListeners(3 * opts.nodes.length + 10, this.abort.signal);
+  }
 
   start(): void {
     if (this.started || this.abort.signal.aborted) return;

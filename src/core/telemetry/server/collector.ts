@@ -1,8 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import type { Disposable } from '../../util/disposable';
 import type { TelemetryNotice } from '../notice';
 import type { ServerSample } from '../schema';
 import { compareStates, parseServerMetrics, reduceScrape, type ServerState } from './normalize';
 import { sleep } from '../sleep';
+import { KeepAliveGetter, type GetText } from './http-get';
 
 export interface MetricsEndpoint {
   /** deployment/role name shown in charts ("decode-0") */
@@ -22,7 +24,8 @@ export interface ServerMetricsCollectorOptions {
   onSample: (sample: ServerSample) => void;
   onNotice?: (notice: TelemetryNotice) => void;
   timeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  /** GET implementation (tests); default: a keep-alive node:http getter owned by the collector */
+  getText?: GetText;
   now?: () => number;
 }
 
@@ -42,8 +45,12 @@ export class ServerMetricsCollector implements Disposable {
   private readonly history = new Map<string, ServerState[]>();
   private readonly latestSample = new Map<string, ServerSample>();
   private started = false;
+  private readonly getter = new KeepAliveGetter();
 
-  constructor(private readonly opts: ServerMetricsCollectorOptions) {}
+  constructor(private readonly opts: ServerMetricsCollectorOptions) {
+    // every endpoint loop waits on this one signal (a sleep and a request each): not a leak
+    setMaxListeners(2 * opts.endpoints.length + 10, this.abort.signal);
+  }
 
   start(): void {
     if (this.started || this.abort.signal.aborted) return;
@@ -64,15 +71,15 @@ export class ServerMetricsCollector implements Disposable {
   async dispose(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.loops);
+    this.getter.dispose();
   }
 
   /** One scrape now (also used by the monitor's first paint). */
   async scrapeOnce(ep: MetricsEndpoint): Promise<ServerState> {
-    const fetchImpl = this.opts.fetchImpl ?? fetch;
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs ?? Math.max(2000, this.opts.intervalMs * 2))]);
-    const res = await fetchImpl(metricsUrl(ep.url), { signal, headers: { accept: 'text/plain' } });
-    const body = await res.text();
-    if (!res.ok) throw new Error(`HTTP ${res.status}${body ? `: ${body.trim().slice(0, 200)}` : ''}`);
+    const get = this.opts.getText ?? this.getter.get;
+    const timeoutMs = this.opts.timeoutMs ?? Math.max(2000, this.opts.intervalMs * 2);
+    const { status, body } = await get(metricsUrl(ep.url), { signal: this.abort.signal, timeoutMs });
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status}${body ? `: ${body.trim().slice(0, 200)}` : ''}`);
     const now = (this.opts.now ?? Date.now)();
     return reduceScrape(parseServerMetrics(body), now);
   }
