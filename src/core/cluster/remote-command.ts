@@ -39,6 +39,7 @@ export function buildExecCommand(spec: RemoteExecSpec): string {
   return shellCommand(['setsid', '-w', 'bash', '-c', EXEC_SCRIPT, 'moebench-exec', spec.preamble ?? '', spec.cwd ?? '', ...argv]);
 }
 
+// bash, not sh: dash's kill builtin rejects `--` before a negative pgid.
 // zombies do not count as alive (see GROUP_ALIVE in remote/scripts.ts)
 const KILL_GROUP_SCRIPT = [
   'g=$1; n=$2',
@@ -51,7 +52,7 @@ const KILL_GROUP_SCRIPT = [
 /** TERM the process group, then KILL it if anything is left after `graceMs`. */
 export function buildKillGroupCommand(pgid: number, graceMs: number): string {
   if (!Number.isInteger(pgid) || pgid <= 1) throw new RangeError(`refusing to kill process group ${pgid}`);
-  return shellCommand(['sh', '-c', KILL_GROUP_SCRIPT, 'moebench-kill', String(pgid), String(Math.max(1, Math.ceil(graceMs / 100)))]);
+  return shellCommand(['bash', '-c', KILL_GROUP_SCRIPT, 'moebench-kill', String(pgid), String(Math.max(1, Math.ceil(graceMs / 100)))]);
 }
 
 /**

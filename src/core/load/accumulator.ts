@@ -38,6 +38,8 @@ export class ResponseAccumulator {
   finishReason: string | undefined;
   error: string | undefined;
   private textParts: string[] = [];
+  /** the bytes every completion chunk of this response repeats before its text */
+  private chunkHead: string | undefined;
   /** /generate: raw length of the cumulative text so far, and the last payload (parsed once at the end) */
   private generateLen = 0;
   private lastGeneratePayload: string | undefined;
@@ -148,12 +150,25 @@ export class ResponseAccumulator {
   // ---- /v1/completions: {"choices":[{"index":0,"text":"...","finish_reason":null}],"usage":null}
 
   private completionsLine(s: string, t: number): void {
-    const ci = s.indexOf('"choices":[');
-    if (ci >= 0 && s.charCodeAt(ci + 11) !== 93 /* ] */ && noSlowMarkers(s)) {
-      const ti = s.indexOf('"text":"', ci);
-      const end = ti > 0 ? stringEnd(s, ti + 8) : -1;
-      if (end > 0 && s.indexOf('"finish_reason":null', end) > 0) {
-        const text = stringBody(s, ti + 8, end);
+    // fast path: SGLang's and vLLM's key order {"index":0,"text":"...","logprobs":null,"finish_reason":null,...}.
+    // Every chunk of one response repeats the same head (id, created, model) up to the text: find
+    // it once, then only compare it.
+    let from = -1;
+    const head = this.chunkHead;
+    if (head !== undefined && s.startsWith(head)) {
+      from = head.length;
+    } else {
+      const ci = s.indexOf('"choices":[{');
+      const ti = ci >= 0 ? s.indexOf('"text":"', ci + 12) : -1;
+      if (ti > 0) {
+        from = ti + 8;
+        this.chunkHead = s.slice(0, from);
+      }
+    }
+    if (from > 0) {
+      const end = stringEnd(s, from);
+      if (end > 0 && s.startsWith(PLAIN_TEXT_TAIL, end) && s.indexOf('"usage":{', end + PLAIN_TEXT_TAIL.length) < 0) {
+        const text = stringBody(s, from, end);
         if (text.length) this.textParts.push(text);
         this.pushChunk(t, text.length, -1);
         return;
@@ -175,29 +190,20 @@ export class ResponseAccumulator {
   // ---- /v1/chat/completions: {"choices":[{"index":0,"delta":{"content":"..."},"finish_reason":null}]}
 
   private chatLine(s: string, t: number): void {
-    const ci = s.indexOf('"choices":[');
-    if (ci >= 0 && s.charCodeAt(ci + 11) !== 93 && noSlowMarkers(s) && s.indexOf('"reasoning_content":"') < 0 && s.indexOf('"reasoning":"') < 0) {
-      const di = s.indexOf('"delta":{', ci);
-      const fr = di > 0 ? s.indexOf('"finish_reason":null', di) : -1;
-      if (fr > 0) {
-        const k = s.indexOf('"content":', di);
-        if (k < 0 || k > fr) {
-          this.pushChunk(t, 0, -1);
+    // fast path: a delta with plain content (or none), no finish, no usage, no logprobs, no reasoning text
+    const di = s.indexOf('"delta":{');
+    if (di > 0 && s.indexOf('"choices":[{') >= 0) {
+      const k = s.indexOf('"content":', di + 9);
+      const v = k > 0 ? s.charCodeAt(k + 10) : 0;
+      const end = v === 34 /* " */ ? stringEnd(s, k + 11) : v === 110 /* null */ ? k + 14 : -1;
+      const fr = end > 0 ? s.indexOf('"finish_reason":null', end) : -1;
+      if (fr > 0 && s.indexOf('"usage":{', fr) < 0) {
+        const between = s.slice(di, fr);
+        if (between.indexOf('"reasoning_content":"') < 0 && between.indexOf('"reasoning":"') < 0 && between.indexOf('"logprobs":{') < 0) {
+          const text = v === 34 ? stringBody(s, k + 11, end) : '';
+          if (text.length) this.textParts.push(text);
+          this.pushChunk(t, text.length, -1);
           return;
-        }
-        const v = s.charCodeAt(k + 10);
-        if (v === 110 /* null */) {
-          this.pushChunk(t, 0, -1);
-          return;
-        }
-        if (v === 34 /* " */) {
-          const end = stringEnd(s, k + 11);
-          if (end > 0) {
-            const text = stringBody(s, k + 11, end);
-            if (text.length) this.textParts.push(text);
-            this.pushChunk(t, text.length, -1);
-            return;
-          }
         }
       }
     }
@@ -241,13 +247,8 @@ export class ResponseAccumulator {
   }
 }
 
-/**
- * usage objects, logprobs and errors take the JSON.parse path. These markers cannot occur inside
- * string values: quotes there are escaped, so `"usage":{` only ever matches a real key.
- */
-function noSlowMarkers(s: string): boolean {
-  return s.indexOf('"usage":{') < 0 && s.indexOf('"logprobs":{') < 0 && s.indexOf('"error"') < 0;
-}
+/** what follows a plain streamed completion text in SGLang's and vLLM's chunks */
+const PLAIN_TEXT_TAIL = '","logprobs":null,"finish_reason":null';
 
 /** index of the closing quote of a JSON string whose body starts at `from` (escaped quotes skipped), or -1 */
 function stringEnd(s: string, from: number): number {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MoeBenchError } from '../util/errors';
 import type { ClientHealth } from '../metrics/validity';
@@ -95,6 +96,8 @@ export class LoadRun {
   constructor(private readonly o: LoadRunOptions) {
     if (o.rows.length === 0) throw new MoeBenchError('The workload has no prompts', {}, 'Check the dataset settings (numPrompts, path).');
     this.limit = o.maxConcurrency && o.maxConcurrency > 0 ? o.maxConcurrency : Infinity;
+    // every request in flight listens for cancellation: thousands of listeners are expected
+    setMaxListeners(Infinity, this.abortInternal.signal);
   }
 
   progress(): LoadProgress {

@@ -160,6 +160,8 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
 export interface LocatedIssue extends SpecIssue {
   rule: DeployIssue['rule'];
   hint?: string;
+  /** the issue's quick fix, its path as written in the YAML */
+  fix?: DeployIssue['fix'];
 }
 
 /** Map spec paths to YAML lines (top-level `extraArgs: [..]` is stored as extraArgs.all). */
@@ -168,7 +170,9 @@ export function locateIssues(issues: readonly DeployIssue[], source: YamlSource)
     const path = sourcePath(issue.path, source);
     // a whole section (a group, a list) is named by its key's line, not its first item's
     const r = source.rangeOf(path, isCollection(source.doc.getIn(path, true)));
-    return { message: issue.message, path: issue.path, severity: issue.severity, range: { start: r.start, end: r.end }, line: r.line, column: r.column, rule: issue.rule, hint: issue.hint };
+    const located: LocatedIssue = { message: issue.message, path: issue.path, severity: issue.severity, range: { start: r.start, end: r.end }, line: r.line, column: r.column, rule: issue.rule, hint: issue.hint };
+    if (issue.fix) located.fix = { ...issue.fix, path: sourcePath(issue.fix.path, source) };
+    return located;
   });
 }
 

@@ -1,5 +1,5 @@
 import type { SpecPath } from '../cells/yaml-spec';
-import { lookupFlag, scanArgs, canonicalFlag, SGLANG_CATALOG, type FlagLookup } from './catalog';
+import { lookupFlag, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
 import { layoutProcesses, type LaidOutProcess } from './layout';
 import { routedExpertsFor } from './models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
@@ -43,6 +43,17 @@ export interface DeployIssue {
   path: SpecPath;
   message: string;
   hint?: string;
+  /**
+   * A one-click repair for the clear cases (language-server quick fix): set the value at `path`
+   * (a spec path; `locateIssues` maps it to the path as written in the YAML).
+   */
+  fix?: IssueFix;
+}
+
+export interface IssueFix {
+  title: string;
+  path: SpecPath;
+  value: string | number | boolean;
 }
 
 const SGLANG_A2A = new Set(['none', 'deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe', 'ascend_tp']);
@@ -54,9 +65,10 @@ export function validateDeployment(spec: DeploySpec, cluster: PlanCluster): Depl
 
 export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
   const issues: DeployIssue[] = [];
-  const push = (severity: DeployIssue['severity'], rule: DeployRule, path: SpecPath, message: string, hint?: string) => issues.push({ severity, rule, path, message, hint });
-  const error = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => push('error', rule, path, message, hint);
-  const warn = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => push('warning', rule, path, message, hint);
+  const push = (severity: DeployIssue['severity'], rule: DeployRule, path: SpecPath, message: string, hint?: string, fix?: IssueFix) =>
+    issues.push(fix ? { severity, rule, path, message, hint, fix } : { severity, rule, path, message, hint });
+  const error: Report = (rule, path, message, hint, fix) => push('error', rule, path, message, hint, fix);
+  const warn: Report = (rule, path, message, hint, fix) => push('warning', rule, path, message, hint, fix);
 
   checkEngineAndCluster(d, error, warn);
   const nodesOk = checkNodes(d, error);
@@ -76,7 +88,7 @@ export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
   return issues;
 }
 
-type Report = (rule: DeployRule, path: SpecPath, message: string, hint?: string) => void;
+type Report = (rule: DeployRule, path: SpecPath, message: string, hint?: string, fix?: IssueFix) => void;
 
 function checkEngineAndCluster(d: ResolvedDeployment, error: Report, warn: Report): void {
   if (d.spec.cluster !== d.cluster.name) error('cluster', ['cluster'], `this deployment names cluster "${d.spec.cluster}" but is being planned on "${d.cluster.name}"`);
@@ -178,7 +190,8 @@ function checkSglangGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report
   // the a2a backends in EP_FORCED_BACKENDS set ep_size = tp_size (§3.3)
   const p = g.spec.parallel ?? {};
   if (isEpForced(a2a) && p.ep !== undefined && p.ep !== g.tp) {
-    error('ep-deepep', o('parallel', 'ep'), `with the ${a2a} all-to-all backend SGLang sets ep = tp (${g.tp}); ep ${p.ep} would be overridden`, `Remove ep or set it to ${g.tp}.`);
+    const epPath = o('parallel', 'ep');
+    error('ep-deepep', epPath, `with the ${a2a} all-to-all backend SGLang sets ep = tp (${g.tp}); ep ${p.ep} would be overridden`, `Remove ep or set it to ${g.tp}.`, { title: `Set ep to ${g.tp} (= tp)`, path: epPath, value: g.tp });
   }
   // EPLB asserts ep_size > 1 (§3.3)
   if (g.eplbEnabled && g.ep <= 1) error('eplb-ep', o('moe', 'eplb'), 'EPLB needs expert parallelism (ep > 1)', 'Use a DeepEP all-to-all backend (ep = tp) or set parallel.ep.');
@@ -225,8 +238,16 @@ function checkChunkedPrefill(d: ResolvedDeployment, g: ResolvedGroup, error: Rep
     error('chunked-prefill', path, `chunkedPrefill ${chunk} is the global value and SGLang divides it by dp ${g.dp}: that leaves no tokens per rank`, `Write per-rank tokens × dp, e.g. ${16384 * g.dp} for 16384 per rank.`);
     return;
   }
-  if (chunk % g.dp !== 0) warn('chunked-prefill', path, `SGLang divides chunkedPrefill by dp under DP attention: ${chunk} / ${g.dp} = ${(chunk / g.dp).toFixed(1)}, rounded down to ${perRank} tokens per rank`, `Use a multiple of ${g.dp}, e.g. ${perRank * g.dp} or ${(perRank + 1) * g.dp}.`);
-  else if (perRank < 1024) warn('chunked-prefill', path, `chunkedPrefill is the global value under DP attention: ${chunk} / dp ${g.dp} = only ${perRank} tokens per rank`, `If you meant ${chunk} per rank, write ${chunk * g.dp}.`);
+  if (chunk % g.dp !== 0) {
+    // the nearest multiple of dp (never 0: at least one token per rank)
+    const rounded = Math.max(g.dp, Math.round(chunk / g.dp) * g.dp);
+    warn('chunked-prefill', path, `SGLang divides chunkedPrefill by dp under DP attention: ${chunk} / ${g.dp} = ${(chunk / g.dp).toFixed(1)}, rounded down to ${perRank} tokens per rank`, `Use a multiple of ${g.dp}, e.g. ${perRank * g.dp} or ${(perRank + 1) * g.dp}.`, {
+      title: `Round chunkedPrefill to ${rounded} (${rounded / g.dp} per rank × dp ${g.dp})`,
+      path,
+      value: rounded,
+    });
+  }
+  if (chunk % g.dp === 0 && perRank < 1024) warn('chunked-prefill', path, `chunkedPrefill is the global value under DP attention: ${chunk} / dp ${g.dp} = only ${perRank} tokens per rank`, `If you meant ${chunk} per rank, write ${chunk * g.dp}.`);
   // a top-level value shared by groups with different dp means different per-rank chunks
   if (path[0] === 'memory') {
     const others = d.groups.filter((x) => x !== g && x.dpAttention && x.dp !== g.dp && x.memory.chunkedPrefill === chunk && x.origin('memory', 'chunkedPrefill')[0] === 'memory');
@@ -274,8 +295,22 @@ function checkExperts(d: ResolvedDeployment, g: ResolvedGroup, error: Report, wa
     let fix = redundant;
     while ((routed.count + fix) % g.ep !== 0) fix++;
     const path = g.moe.redundantExperts !== undefined ? g.origin('moe', 'redundantExperts') : g.spec.parallel?.ep !== undefined ? g.origin('parallel', 'ep') : g.origin('parallel', 'tp');
-    error('experts-ep', path, `${routed.count} routed${redundant ? ` + ${redundant} redundant` : ''} experts = ${total} do not divide over ep ${g.ep} (${routed.source})`, `Use redundantExperts ${fix} (${routed.count + fix} slots), or an ep that divides ${total}.`);
+    const nearest = nearestRedundantExperts(routed.count, redundant, g.ep);
+    // where the value lives, or this group's own moe section when it is not written yet
+    const fixPath = g.moe.redundantExperts !== undefined ? g.origin('moe', 'redundantExperts') : [g.role, 'moe', 'redundantExperts'];
+    error('experts-ep', path, `${routed.count} routed${redundant ? ` + ${redundant} redundant` : ''} experts = ${total} do not divide over ep ${g.ep} (${routed.source})`, `Use redundantExperts ${fix} (${routed.count + fix} slots), or an ep that divides ${total}.`, {
+      title: `Set redundantExperts to ${nearest} (${routed.count + nearest} expert slots = ${(routed.count + nearest) / g.ep} per rank × ep ${g.ep})`,
+      path: fixPath,
+      value: nearest,
+    });
   }
+}
+
+/** The redundant-expert count closest to `current` that makes (routed + redundant) divide over ep (ties go up). */
+export function nearestRedundantExperts(routed: number, current: number, ep: number): number {
+  const up = current + ((ep - ((routed + current) % ep)) % ep);
+  const down = current - ((routed + current) % ep);
+  return down >= 0 && current - down < up - current ? down : up;
 }
 
 function checkRouter(d: ResolvedDeployment, error: Report, warn: Report): void {
@@ -368,7 +403,7 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
 function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Report, warn: Report): void {
   const engineName = d.engine === 'sglang' ? 'SGLang' : 'vLLM';
   const seen = new Set<string>();
-  const report = (lookup: FlagLookup, path: SpecPath, flag: string, fromExtra: boolean) => {
+  const report = (lookup: FlagLookup, path: SpecPath, flag: string, fromExtra: boolean, fix?: IssueFix) => {
     const key = `${path.join('.')}|${flag}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -376,16 +411,16 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
     switch (lookup.status) {
       case 'removed':
       case 'not-yet':
-        error('flags', path, `${where} does not accept ${flag}: ${lookup.message ?? ''}`.trim(), lookup.replacement ? `Use ${lookup.replacement}.` : fromExtra ? undefined : 'Pick another engine version, or remove the setting.');
+        error('flags', path, `${where} does not accept ${flag}: ${lookup.message ?? ''}`.trim(), lookup.replacement ? `Use ${lookup.replacement}.` : fromExtra ? undefined : 'Pick another engine version, or remove the setting.', fix);
         break;
       case 'unknown':
-        error('flags', path, `${where} does not accept ${flag}${lookup.message ? `: ${lookup.message}` : ''}`);
+        error('flags', path, `${where} does not accept ${flag}${lookup.message ? `: ${lookup.message}` : ''}`, undefined, fix);
         break;
       case 'uncertain':
-        warn('flags', path, lookup.message ?? `${flag} may not be accepted by ${where}`);
+        warn('flags', path, lookup.message ?? `${flag} may not be accepted by ${where}`, undefined, fix);
         break;
       case 'deprecated':
-        warn('flags', path, lookup.message ?? `${flag} is deprecated in ${where}`);
+        warn('flags', path, lookup.message ?? `${flag} is deprecated in ${where}`, undefined, fix);
         break;
       case 'ok':
         break;
@@ -425,7 +460,9 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
         error('flags', path, scanned.lookup.message ?? `unexpected value ${scanned.value ?? ''}`);
         continue;
       }
-      report(scanned.lookup, path, scanned.flag, true);
+      const token = extras[scanned.index]?.token;
+      const fix = token !== undefined && extras[scanned.index] ? respellFix(d, scanned.flag, scanned.lookup, token, path) : undefined;
+      report(scanned.lookup, path, scanned.flag, true, fix);
       const info = scanned.lookup.info;
       checkChoice(scanned.lookup, scanned.flag, scanned.value, path);
       if (info && info.arity !== 'none' && info.arity !== 'optional' && scanned.value === undefined) {
@@ -436,4 +473,26 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
       }
     }
   }
+}
+
+/**
+ * extraArgs quick fix: the same list item with the flag spelled the way this release wants it.
+ * Only for clear cases: the catalog names exactly one replacement flag (a rename, not "use X
+ * instead of Y with a value"), or an unknown spelling is one typo away from a flag this release
+ * accepts. `--flag=value` keeps its value.
+ */
+function respellFix(d: ResolvedDeployment, flag: string, lookup: FlagLookup, token: string, path: SpecPath): IssueFix | undefined {
+  if (lookup.status === 'ok' || lookup.viaPrefix) return undefined;
+  const candidate = lookup.replacement;
+  if (!candidate || !/^--[A-Za-z0-9][A-Za-z0-9_-]*$/.test(candidate) || candidate === flag) return undefined;
+  // the new spelling must itself be accepted by this release, or the fix would trade one error for another
+  if (lookupFlag(d.engine, d.version, candidate).status !== 'ok') return undefined;
+  // a removed flag with a replacement is a rename only when both take the same kind of value
+  const oldArity = lookup.info?.arity;
+  const newArity = lookupFlag(d.engine, d.version, candidate).info?.arity;
+  if (oldArity !== undefined && newArity !== undefined && oldArity !== newArity) return undefined;
+  const { value } = splitFlagToken(token);
+  const newToken = value !== undefined ? `${candidate}=${value}` : candidate;
+  const verb = lookup.info ? 'Rename' : 'Change';
+  return { title: `${verb} ${flag} to ${candidate}`, path, value: newToken };
 }

@@ -21,6 +21,11 @@ test('balancedness is (mean+1e-5)/(max+1e-5) over GPUs, like SGLang: even = 1, a
   close(b.mean, 0.75);
 });
 
+test('a dump with no recorded passes (recorder started after the traffic) is an error that says so', () => {
+  const dump = parseExpertDump({ rank: 0, logical_count: [], average_utilization_rate_over_window: null });
+  assert.throws(() => expertSnapshot(dump, { epSize: 8, label: 'x', endpoint: 'd', tsMs: 0 }), /no recorded forward passes/);
+});
+
 test('per-GPU load groups contiguous physical experts per EP rank', () => {
   assert.deepEqual(gpuLoadFromPhysical([[1, 2, 3, 4, 5, 6]], 3), [[3, 7, 11]]);
   assert.throws(() => gpuLoadFromPhysical([[1, 2, 3]], 2), ExpertDumpError);

@@ -46,7 +46,7 @@ export interface GpuSnapshot {
 }
 
 function hex(n: number, width: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0').slice(0, width);
+  return (n >>> 0).toString(16).padStart(8, '0').slice(-width);
 }
 
 /** A stable, UUID-shaped id for GPU `index` of node `node` */

@@ -70,7 +70,8 @@ if "logical_count" in first:
         res["numPasses"] = int((lc.reshape(lc.shape[0], -1).sum(1) > 0).sum()) if lc.dim() == 3 else 1
         res["logicalCount"] = tolist(lc.sum(0)) if lc.dim() == 3 else tolist(lc)
     else:
-        lc3 = lc if isinstance(lc[0][0], list) else [lc]
+        # [passes][layers][experts], or one [layers][experts] matrix; an empty buffer is no passes
+        lc3 = lc if (lc and lc[0] and isinstance(lc[0][0], list)) else ([lc] if lc and lc[0] else [])
         passes = lc3 if (ep > 0 and max_pp > 0) else []
         acc = None
         n = 0
@@ -78,7 +79,7 @@ if "logical_count" in first:
             acc = add2(acc, p)
             n += 1 if any(any(v for v in r) for r in p) else 0
         res["numPasses"] = n
-        res["logicalCount"] = acc
+        res["logicalCount"] = acc if acc is not None else []
     p2l = tolist(first["physical_to_logical_map"]) if first.get("physical_to_logical_map") is not None else None
     if p2l is not None:
         res["physicalToLogicalMap"] = p2l

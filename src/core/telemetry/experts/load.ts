@@ -86,6 +86,14 @@ export interface SnapshotOptions {
 
 /** Heatmap, per-GPU load and balancedness of one dump, as a telemetry record. */
 export function expertSnapshot(dump: ExpertDump, o: SnapshotOptions): ExpertSnapshot {
+  const empty = (m: number[][] | undefined) => !m || m.length === 0 || m.every((r) => r.every((v) => v === 0));
+  if (dump.numPasses === 0 || (empty(dump.logicalCount) && empty(dump.physicalCount))) {
+    throw new ExpertDumpError(
+      'The expert-distribution dump holds no recorded forward passes',
+      {},
+      'Start the recorder before sending traffic and dump it after the run (start clears the record, dump resets it).',
+    );
+  }
   const map = dump.physicalToLogicalMap ?? o.physicalToLogicalMap;
   let logical: number[][];
   let physical: number[][];

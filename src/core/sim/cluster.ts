@@ -1,0 +1,153 @@
+import { mkdtemp, mkdir, rm, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from '../cluster/types';
+import { execLocal } from '../cluster/local-exec';
+import { CommandFailedError, MoeBenchError } from '../util/errors';
+import { writeSimShims } from './shims';
+
+export interface SimClusterSpec {
+  name: string;
+  nodes: string[];
+  gpusPerNode: number;
+  /** the bundled CLI the shims call; default out/cli.js (beside this bundle, or at the repo root) */
+  cliPath?: string;
+  /** passed to every emulated server (MOEBENCH_SIM_* variables) */
+  seed?: number;
+  zeroCost?: boolean;
+  timeScale?: number;
+}
+
+let clusterCounter = 0;
+
+/** candidate locations of out/cli.js: the bundle's own folder, then the repo root from src/ */
+export function defaultCliPath(): string {
+  const candidates = [process.env.MOEBENCH_CLI_PATH, join(__dirname, 'cli.js'), resolve(__dirname, '../../../out/cli.js'), resolve(process.cwd(), 'out/cli.js')];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  return resolve(__dirname, '../../../out/cli.js');
+}
+
+/** Processes whose environment carries this cluster's marker: everything its nodes started. */
+async function markedPids(marker: string): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  const needle = `MOEBENCH_SIM_CLUSTER_ID=${marker}`;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const env = await readFile(`/proc/${e}/environ`, 'latin1');
+      if (env.split('\0').includes(needle)) pids.push(Number(e));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}
+
+/**
+ * Emulated GPU nodes on this machine: each node is a distinct loopback address (so several
+ * nodes can serve the same port, like real nodes), `exec` runs locally in the node's own
+ * environment (NODE_NAME, MOEBENCH_SIM_STATE_DIR, shims first on PATH), and the shims turn
+ * `python3 -m sglang.launch_server`, the router and `nvidia-smi` into the emulator.
+ */
+export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
+  if (spec.nodes.length === 0) throw new MoeBenchError('A sim cluster needs at least one node', { field: 'nodes' }, 'List node names, e.g. nodes: [node1, node2].');
+  if (new Set(spec.nodes).size !== spec.nodes.length) throw new MoeBenchError('Node names must be unique', { field: 'nodes' });
+  if (spec.nodes.length > 250) throw new MoeBenchError('A sim cluster holds at most 250 nodes', { field: 'nodes' });
+  const id = `${process.pid}-${clusterCounter}`;
+  // distinct 127.x.y.0/24 per cluster so two clusters (or two test files) never share an address
+  const second = 1 + (process.pid % 200);
+  const third = 10 + (clusterCounter++ % 240);
+  const root = await mkdtemp(join(tmpdir(), `moebench-sim-${spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}-`));
+  const stateDir = join(root, 'state');
+  const binDir = join(root, 'bin');
+  await mkdir(stateDir, { recursive: true });
+  await writeSimShims(binDir, { cliPath: spec.cliPath ?? defaultCliPath() });
+  const nodes: ClusterNodeInfo[] = spec.nodes.map((name, i) => ({ name, address: `127.${second}.${third}.${i + 1}`, gpus: spec.gpusPerNode }));
+  for (const n of nodes) await mkdir(join(root, 'home', n.name), { recursive: true });
+  const controllers = new Set<AbortController>();
+  let disposed = false;
+
+  const node = (name: string): ClusterNodeInfo => {
+    const n = nodes.find((x) => x.name === name);
+    if (!n) throw new MoeBenchError(`Unknown node "${name}" in sim cluster "${spec.name}"`, { node: name }, `Known nodes: ${spec.nodes.join(', ')}.`);
+    return n;
+  };
+
+  const nodeEnv = (n: ClusterNodeInfo, extra: Readonly<Record<string, string>> = {}): Record<string, string> => {
+    const basePath = extra.PATH ?? process.env.PATH ?? '/usr/bin:/bin';
+    const env: Record<string, string> = {
+      ...extra,
+      NODE_NAME: n.name,
+      MOEBENCH_SIM_STATE_DIR: stateDir,
+      MOEBENCH_SIM_NODE_ADDRESS: n.address,
+      MOEBENCH_SIM_GPUS: String(n.gpus),
+      MOEBENCH_SIM_CLUSTER_ID: id,
+      PATH: `${binDir}:${basePath}`,
+    };
+    if (spec.seed !== undefined && extra.MOEBENCH_SIM_SEED === undefined) env.MOEBENCH_SIM_SEED = String(spec.seed);
+    if (spec.zeroCost && extra.MOEBENCH_SIM_ZERO_COST === undefined) env.MOEBENCH_SIM_ZERO_COST = '1';
+    if (spec.timeScale !== undefined && extra.MOEBENCH_SIM_TIME_SCALE === undefined) env.MOEBENCH_SIM_TIME_SCALE = String(spec.timeScale);
+    return env;
+  };
+
+  const cluster: Cluster & { readonly stateDir: string; readonly binDir: string } = {
+    name: spec.name,
+    kind: 'sim',
+    nodes,
+    stateDir,
+    binDir,
+    node,
+    async exec(nodeName: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+      if (disposed) throw new CommandFailedError(`Sim cluster "${spec.name}" is shut down`, { node: nodeName });
+      const n = node(nodeName);
+      // one controller per exec so dispose can stop commands still running
+      const ac = new AbortController();
+      controllers.add(ac);
+      const onAbort = (): void => ac.abort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) ac.abort();
+      try {
+        return await execLocal(argv, { ...options, cwd: options.cwd ?? join(root, 'home', n.name), env: nodeEnv(n, options.env), signal: ac.signal });
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
+        controllers.delete(ac);
+      }
+    },
+    async httpEndpoint(nodeName: string, port: number): Promise<string> {
+      return `http://${node(nodeName).address}:${port}`;
+    },
+    connectionState(nodeName: string): ConnectionState {
+      node(nodeName);
+      return disposed ? { state: 'idle' } : { state: 'connected' };
+    },
+    async dispose(): Promise<void> {
+      if (disposed) return;
+      disposed = true;
+      for (const ac of controllers) ac.abort();
+      // detached servers (setsid nohup ...) outlive their exec: find them by the cluster marker
+      for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+        const pids = await markedPids(id);
+        if (pids.length === 0) break;
+        for (const pid of pids) {
+          try {
+            process.kill(pid, sig);
+          } catch {
+            // already gone
+          }
+        }
+        if (sig === 'SIGTERM') {
+          for (let i = 0; i < 30 && (await markedPids(id)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
