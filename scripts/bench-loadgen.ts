@@ -89,6 +89,9 @@ class RoundRobin implements RequestSender {
   }
 }
 
+/** Math.max(...xs) overflows the stack on large arrays */
+const maxOf = (xs: readonly number[]): number => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
+const minOf = (xs: readonly number[]): number => xs.reduce((a, b) => (b < a ? b : a), Infinity);
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const prompt = (len: number): DatasetRow => ({ prompt: Array.from({ length: len - 1 }, () => 'the').join(' '), promptLen: len, outputLen: 0 });
 
@@ -186,12 +189,12 @@ async function poissonFidelity(sims: SimProc[], ratePerSec: number, seconds: num
   const achieved = (recs.length - 1) / ((last.dispatchedMs - first.dispatchedMs) / 1000);
   const planned = (recs.length - 1) / ((last.scheduledMs - first.scheduledMs) / 1000);
   const starts = recs.map((r) => r.startMs);
-  const sent = (recs.length - 1) / ((Math.max(...starts) - Math.min(...starts)) / 1000);
+  const sent = (recs.length - 1) / ((maxOf(starts) - minOf(starts)) / 1000);
   console.log(
     `  ${fmt(ratePerSec)} req/s x ${seconds} s (${fmt(count)} requests, ${recs.filter((r) => !r.ok).length} failed): ` +
       `dispatched ${fmt(achieved, 1)} req/s = ${fmt((achieved / ratePerSec) * 100, 2)}% of target ` +
       `(${fmt((achieved / planned) * 100, 3)}% of the sampled schedule, which itself averaged ${fmt(planned, 1)}); requests written at ${fmt(sent, 1)} req/s\n` +
-      `    dispatch lag ms: p50 ${percentile(lags, 50).toFixed(3)}  p99 ${percentile(lags, 99).toFixed(3)}  p99.9 ${percentile(lags, 99.9).toFixed(3)}  max ${Math.max(...lags).toFixed(3)}; ` +
+      `    dispatch lag ms: p50 ${percentile(lags, 50).toFixed(3)}  p99 ${percentile(lags, 99).toFixed(3)}  p99.9 ${percentile(lags, 99.9).toFixed(3)}  max ${maxOf(lags).toFixed(3)}; ` +
       `event-loop delay p99 ${res.client.eventLoopDelayP99Ms.toFixed(2)} ms; client CPU ${fmt(res.client.cpuPct)}%`,
   );
 }
@@ -199,17 +202,17 @@ async function poissonFidelity(sims: SimProc[], ratePerSec: number, seconds: num
 // ---------------------------------------------------------------- timestamp accuracy
 /** per chunk: client arrival (epoch ms) minus the emulator's emission stamp of that event */
 async function timestampAccuracy(sims: SimProc[], streams: number, outputLen: number): Promise<void> {
-  const perRequest: { atEpoch: number; emit: number }[][] = [];
+  const perRequest: { sim: number; seen: { atEpoch: number; emit: number }[] }[] = [];
   const origin = performance.timeOrigin;
   const clients = sims.map(
-    (s) =>
+    (s, simIndex) =>
       new StreamClient({
         baseUrl: s.url,
         api: 'completions',
         payload: { temperature: 0, ignoreEos: true, model: 'default' },
         observeLines: () => {
           const seen: { atEpoch: number; emit: number }[] = [];
-          perRequest.push(seen);
+          perRequest.push({ sim: simIndex, seen });
           return (line, atMs) => {
             if (line.indexOf('"text":"') < 0) return;
             const k = line.indexOf('"moebench_emit_ms":');
@@ -222,22 +225,28 @@ async function timestampAccuracy(sims: SimProc[], streams: number, outputLen: nu
   const run = new LoadRun({ rows: [{ ...prompt(64), outputLen }], client: rr, arrivals: arrivalOffsets({ kind: 'all-at-once' }, createRng(1)), maxConcurrency: streams, count: streams, warmupRequests: 0 });
   const res = await run.run();
   rr.dispose();
+  // Each process maps its monotonic clock to epoch time once, at start (performance.timeOrigin),
+  // so two processes' stamps differ by a constant. Estimate it per emulator process as the
+  // smallest arrival-minus-emission delay seen from it, and remove it.
+  const offset = sims.map(() => Infinity);
+  for (const { sim, seen } of perRequest) for (const e of seen) offset[sim] = Math.min(offset[sim], e.atEpoch - e.emit);
   const firstDelay: number[] = [];
   const itlError: number[] = [];
-  for (const seen of perRequest) {
+  for (const { sim, seen } of perRequest) {
     if (seen.length === 0) continue;
-    firstDelay.push(seen[0].atEpoch - seen[0].emit);
+    firstDelay.push(seen[0].atEpoch - seen[0].emit - offset[sim]);
     for (let k = 1; k < seen.length; k++) {
-      // client gap minus server gap; events written in one batch share a stamp and a read
+      // client gap minus server gap (the offset cancels); events written together share a read
       itlError.push(seen[k].atEpoch - seen[k - 1].atEpoch - (seen[k].emit - seen[k - 1].emit));
     }
   }
   const abs = itlError.map(Math.abs);
   const gaps = res.records.flatMap((r) => r.chunkMs.slice(1).map((t, i) => t - r.chunkMs[i]));
+  const spread = maxOf(offset) - minOf(offset);
   console.log(
-    `  ${fmt(streams)} concurrent streams x ${outputLen} tokens (${res.records.filter((r) => r.ok).length} ok), server ITL median ${percentile(gaps, 50).toFixed(2)} ms:\n` +
-      `    TTFT error (first chunk arrival - emission) ms: p50 ${percentile(firstDelay, 50).toFixed(3)}  p99 ${percentile(firstDelay, 99).toFixed(3)}  max ${Math.max(...firstDelay).toFixed(3)}\n` +
-      `    ITL error |client gap - emitted gap| ms over ${fmt(abs.length)} gaps: p50 ${percentile(abs, 50).toFixed(3)}  p99 ${percentile(abs, 99).toFixed(3)}  max ${Math.max(...abs).toFixed(3)}\n` +
+    `  ${fmt(streams)} concurrent streams x ${outputLen} tokens (${res.records.filter((r) => r.ok).length} ok), server ITL median ${percentile(gaps, 50).toFixed(2)} ms; clock offsets across emulator processes spread ${spread.toFixed(3)} ms (removed):\n` +
+      `    TTFT error (first chunk arrival - emission, offset removed) ms: p50 ${percentile(firstDelay, 50).toFixed(3)}  p99 ${percentile(firstDelay, 99).toFixed(3)}  max ${maxOf(firstDelay).toFixed(3)}\n` +
+      `    ITL error |client gap - emitted gap| ms over ${fmt(abs.length)} gaps: p50 ${percentile(abs, 50).toFixed(3)}  p99 ${percentile(abs, 99).toFixed(3)}  max ${maxOf(abs).toFixed(3)}\n` +
       `    client event-loop delay p99 ${res.client.eventLoopDelayP99Ms.toFixed(2)} ms, client CPU ${fmt(res.client.cpuPct)}%`,
   );
 }

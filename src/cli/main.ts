@@ -18,6 +18,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   plan: async () => (await import('./commands/plan')).planCommand,
+  sim: async () => (await import('./commands/sim')).simCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

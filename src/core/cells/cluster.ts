@@ -37,6 +37,7 @@ export const clusterSpecSchema = z.discriminatedUnion('kind', [
       kind: z.literal('sim'),
       nodes: z.union([z.number().int().min(1).max(128), z.array(nameSchema).min(1)]).default(2).describe('a count, or node names'),
       gpusPerNode: z.number().int().min(1).max(16).default(8),
+      seed: z.number().int().optional().describe('seed for the emulated servers (same seed, same token and expert counts)'),
     })
     .strict(),
   z

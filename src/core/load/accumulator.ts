@@ -38,8 +38,9 @@ export class ResponseAccumulator {
   finishReason: string | undefined;
   error: string | undefined;
   private textParts: string[] = [];
-  /** the bytes every completion chunk of this response repeats before its text */
-  private chunkHead: string | undefined;
+  /** offsets of `"choices":[{` and of the text in this response's completion chunks */
+  private choicesAt = -1;
+  private textAt = -1;
   /** /generate: raw length of the cumulative text so far, and the last payload (parsed once at the end) */
   private generateLen = 0;
   private lastGeneratePayload: string | undefined;
@@ -151,18 +152,18 @@ export class ResponseAccumulator {
 
   private completionsLine(s: string, t: number): void {
     // fast path: SGLang's and vLLM's key order {"index":0,"text":"...","logprobs":null,"finish_reason":null,...}.
-    // Every chunk of one response repeats the same head (id, created, model) up to the text: find
-    // it once, then only compare it.
+    // Every chunk of one response repeats the same head (id, created, model) up to the text, so
+    // the offsets found in the first chunk are re-checked with two short compares afterwards.
     let from = -1;
-    const head = this.chunkHead;
-    if (head !== undefined && s.startsWith(head)) {
-      from = head.length;
+    if (this.textAt > 0 && s.startsWith('"choices":[{', this.choicesAt) && s.startsWith('"text":"', this.textAt - 8)) {
+      from = this.textAt;
     } else {
       const ci = s.indexOf('"choices":[{');
       const ti = ci >= 0 ? s.indexOf('"text":"', ci + 12) : -1;
       if (ti > 0) {
         from = ti + 8;
-        this.chunkHead = s.slice(0, from);
+        this.choicesAt = ci;
+        this.textAt = from;
       }
     }
     if (from > 0) {

@@ -53,6 +53,9 @@ export interface LoadResult {
   client: ClientHealth;
 }
 
+/** event-loop delay sampling period; Node's histogram records the period plus the delay */
+const LOOP_RESOLUTION_MS = 5;
+
 export class WarmupFailedError extends MoeBenchError {}
 
 interface Pending {
@@ -120,7 +123,7 @@ export class LoadRun {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const warmups = await this.warmup();
-      const loop = monitorEventLoopDelay({ resolution: 5 });
+      const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       loop.enable();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
@@ -143,8 +146,8 @@ export class LoadRun {
         endMs: this.lastFinishAt ? this.lastFinishAt - this.t0 : 0,
         cancelled: this.stopped,
         client: {
-          eventLoopDelayP99Ms: loop.count > 0 ? loop.percentile(99) / 1e6 : 0,
-          eventLoopDelayMaxMs: loop.count > 0 ? loop.max / 1e6 : 0,
+          eventLoopDelayP99Ms: loop.count > 0 ? Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS) : 0,
+          eventLoopDelayMaxMs: loop.count > 0 ? Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS) : 0,
           cpuPct: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
         },
       };

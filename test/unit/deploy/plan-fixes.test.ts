@@ -26,7 +26,7 @@ function only(text: string, rule: LocatedIssue['rule'], match?: RegExp): Located
 
 /** apply an issue's fix the way the editor does, and return the new cell text */
 function applyFix(text: string, issue: LocatedIssue): string {
-  const diagnostic = { ...issue, path: [...issue.path], fix: issue.fix };
+  const diagnostic = { ...issue, path: [...issue.path], fix: issue.fix && { ...issue.fix, path: [...issue.fix.path] } };
   const fixes = quickFixesFor(text, [diagnostic]);
   assert.equal(fixes.length, 1);
   const { start, end, newText } = fixes[0].edit;

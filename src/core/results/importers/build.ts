@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ApiKind } from '../../load/types';
 import type { MetricDefinition } from '../../metrics/definitions';
 import type { Stats } from '../../metrics/stats';
@@ -112,7 +113,8 @@ export function finishImport(d: ImportDraft): ImportedRun {
   return {
     meta: {
       schemaVersion: RUN_SCHEMA_VERSION,
-      id: `import-${d.source}-${slug(d.name)}-${d.index}`,
+      // stable for the same file and position, distinct across files with the same run name
+      id: `import-${d.source}-${slug(d.name)}-${d.index}-${createHash('sha1').update(`${d.file}\n${d.index}\n${createdAt}`).digest('hex').slice(0, 6)}`,
       name: d.name,
       createdAt,
       finishedAt: d.finishedAt,

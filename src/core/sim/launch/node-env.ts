@@ -40,8 +40,12 @@ export function readSimNodeEnv(env: NodeJS.ProcessEnv): SimNodeEnv {
   };
 }
 
-/** Emulated processes never bind a wildcard address: 0.0.0.0 / :: become the node's loopback address. */
+/**
+ * Emulated processes never bind a wildcard address: 0.0.0.0 / :: become the node's loopback
+ * address. So does 127.0.0.1 (SGLang's default host): each real node has its own, while emulated
+ * nodes share this machine's, so "this node's localhost" is the node address.
+ */
 export function bindAddress(host: string, env: SimNodeEnv): string {
-  if (host === '0.0.0.0' || host === '::' || host === '' || host === 'localhost') return env.nodeAddress ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::' || host === '' || host === 'localhost' || host === '127.0.0.1') return env.nodeAddress ?? '127.0.0.1';
   return host;
 }

@@ -80,6 +80,13 @@ function streamErrorEvent(call: ParsedCall, message: string, status: number): st
   return `data: ${JSON.stringify({ object: 'error', message, type: status >= 500 ? 'InternalServerError' : 'BadRequestError', param: null, code: status })}\n\n`;
 }
 
+/** the socket closes after what was written is flushed, with no terminating chunk: a dropped stream */
+function dropConnection(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket) socket.destroySoon();
+  else res.destroy();
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), [SIM_HEADER]: 'true' });
@@ -180,7 +187,7 @@ function pumpZeroCost(res: ServerResponse, call: ParsedCall, jobs: Job[], env: C
       if (faults?.dropAt != null && sent >= faults.dropAt) {
         if (out) res.write(out);
         env.metrics?.numAbortedRequests.inc(env.metrics.requestLabels);
-        res.destroy();
+        dropConnection(res);
         finish();
         return;
       }
@@ -265,6 +272,8 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
       remaining = 0;
     }
   });
+  // /generate's StreamingResponse starts at once; OpenAI handlers send headers with the first chunk
+  if (call.stream && call.api === 'generate') ensureHead();
   jobs.forEach((job, i) => {
     const handle = engine.submit(
       { req: job.req, outcome: job.outcome, arrivalMs: job.arrivalMs },
@@ -290,7 +299,7 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
             failed = true;
             abortAll();
             env.metrics?.numAbortedRequests.inc(env.metrics.requestLabels);
-            res.destroy();
+            dropConnection(res);
             finish();
             return;
           }

@@ -61,7 +61,8 @@ def gpu_load(m):
 
 res = {"format": "moebench-expert-dump/1", "files": files, "nodeTimeSec": time.time(), "fileTimeSec": newest}
 per_pass = []
-first, _ = load(files[0])
+# the newest file: two servers on one node (prefill and decode) dump into the same directory
+first, _ = load(max(found)[1])
 if "logical_count" in first:
     lc = first["logical_count"]
     res["mode"] = "stat"

@@ -1,0 +1,43 @@
+import type { Cluster } from '../cluster/types';
+import type { Session } from '../exec/session';
+import { Deployment } from './deployment';
+import { deploymentsDir, listDeploymentRecords, removeDeploymentRecord } from './record';
+
+export interface ReattachResult {
+  /** found alive and registered in the session under their names */
+  reattached: Deployment[];
+  /** records whose processes are all gone: removed */
+  ended: string[];
+  /** records that could not be read (left in place for a person to look at) */
+  problems: { file: string; message: string }[];
+}
+
+/** The deployments registered in a session (deploy cells register `Deployment`s). */
+export function sessionDeployments(session: Session): Deployment[] {
+  return session.deployments.values().filter((d): d is Deployment => d instanceof Deployment);
+}
+
+/**
+ * After a window reload: find the deployments this notebook started on `cluster` (their records
+ * under `<notebook dir>/.moebench/deployments/`), ask the nodes whether their processes still
+ * run, and register the live ones in the session, so bench cells and the Deployments tree reach
+ * them without a restart. Records of deployments with nothing left alive are removed.
+ */
+export async function reattachDeployments(session: Session, cluster: Cluster, options: { dir?: string; signal?: AbortSignal } = {}): Promise<ReattachResult> {
+  const dir = options.dir ?? deploymentsDir(session.notebookPath);
+  const { records, problems } = await listDeploymentRecords(dir);
+  const result: ReattachResult = { reattached: [], ended: [], problems };
+  for (const { file, record } of records) {
+    if (record.cluster !== cluster.name || session.deployments.has(record.name)) continue;
+    const d = Deployment.fromRecord(record, cluster, { recordFile: file, cell: record.name });
+    const view = await d.refresh({ signal: options.signal, probeHealth: true });
+    if (view.phase === 'stopped') {
+      await removeDeploymentRecord(file);
+      result.ended.push(record.name);
+      continue;
+    }
+    session.deployments.set(record.name, d, `re-attached from ${file}`);
+    result.reattached.push(d);
+  }
+  return result;
+}

@@ -1,0 +1,145 @@
+import { access } from 'node:fs/promises';
+import * as path from 'node:path';
+import { importFile, isImportedMeta, type ImportedRun, type ImportSource } from '../results/importers';
+import { listRuns, readRunMeta, readRunResult } from '../results/run-store';
+import { RUN_FILES, type RunMeta, type RunResultFile } from '../results/types';
+import { phaseWindow, runEfficiency } from '../telemetry/energy';
+import { readTelemetryFile } from '../telemetry/recorder';
+import type { GpuSample } from '../telemetry/schema';
+import { gpuCountFromCommands } from './gpus';
+import type { ComparedRun } from './types';
+
+export interface GpuOverride {
+  /** one number for every run, or per series name / run id */
+  gpus?: number | Record<string, number>;
+}
+
+function gpuOverride(o: GpuOverride, series: string, id: string): number | undefined {
+  if (typeof o.gpus === 'number') return o.gpus;
+  return o.gpus?.[id] ?? o.gpus?.[series];
+}
+
+/** the load of a run: the sweep step, else the spec's single values */
+function loadOf(meta: RunMeta): ComparedRun['load'] {
+  if (meta.step) return { maxConcurrency: meta.step.maxConcurrency, requestRate: meta.step.requestRate };
+  const load = (meta.spec as { load?: { maxConcurrency?: unknown; requestRate?: unknown } } | null)?.load;
+  const c = typeof load?.maxConcurrency === 'number' ? load.maxConcurrency : null;
+  const r = typeof load?.requestRate === 'number' ? load.requestRate : load?.requestRate === 'inf' ? 'inf' : null;
+  return { maxConcurrency: c, requestRate: r };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Energy per output token from the run's telemetry.jsonl power samples, over the "run" phase when marked. */
+async function energyOf(runDir: string, outputTokens: number, gpuCount: number | undefined): Promise<ComparedRun['energy']> {
+  const file = path.join(runDir, RUN_FILES.telemetry);
+  if (!(await exists(file))) return null;
+  const { records } = await readTelemetryFile(file);
+  const samples = records.filter((r): r is GpuSample => r.kind === 'gpu' && r.gpus.some((g) => g.powerW !== undefined));
+  if (samples.length < 2 || !(outputTokens > 0)) return null;
+  const window = phaseWindow(records, 'run');
+  const eff = runEfficiency(samples, { outputTokens, gpuCount, startMs: window?.startMs, endMs: window?.endMs });
+  if (eff.joulesPerOutputToken === null || !(eff.joules > 0)) return null;
+  return { joulesPerOutputToken: eff.joulesPerOutputToken, avgPowerW: eff.avgPowerW, from: 'telemetry' };
+}
+
+async function telemetryGpuCount(runDir: string): Promise<number | null> {
+  const file = path.join(runDir, RUN_FILES.telemetry);
+  if (!(await exists(file))) return null;
+  const { records } = await readTelemetryFile(file);
+  const seen = new Set<string>();
+  for (const r of records) if (r.kind === 'gpu') for (const g of r.gpus) seen.add(`${r.node}/${g.index}`);
+  return seen.size || null;
+}
+
+export type LoadOutcome = { run: ComparedRun } | { skip: string };
+
+/** One stored run (ours, or an import someone stored) as a ComparedRun. */
+export async function loadStoredRun(runDir: string, o: GpuOverride = {}): Promise<LoadOutcome> {
+  let meta: RunMeta;
+  try {
+    meta = await readRunMeta(runDir);
+  } catch (err) {
+    return { skip: `unreadable meta.json (${(err as Error).message})` };
+  }
+  if (meta.status === 'running') return { skip: `"${meta.name}" is still running (or its process died before finishing)` };
+  let result: RunResultFile;
+  try {
+    result = await readRunResult(runDir);
+  } catch {
+    return { skip: `"${meta.name}" ${meta.status === 'failed' ? `failed${meta.error ? `: ${meta.error}` : ''}` : 'has no summary.json'}` };
+  }
+  const imported = isImportedMeta(meta) ? meta : undefined;
+  const series = meta.name;
+  const override = gpuOverride(o, series, meta.id);
+  const fromCommands = gpuCountFromCommands(meta.provenance.commands);
+  const fromTelemetry = override === undefined && fromCommands === null ? await telemetryGpuCount(runDir) : null;
+  const gpus: ComparedRun['gpus'] =
+    override !== undefined ? { count: override, from: 'report spec' } : fromCommands !== null ? { count: fromCommands, from: 'launch commands' } : fromTelemetry !== null ? { count: fromTelemetry, from: 'telemetry' } : null;
+  const toolEnergy = imported?.extras['energy_per_output_token_J'];
+  const energy = typeof toolEnergy === 'number' ? { joulesPerOutputToken: toolEnergy, avgPowerW: null, from: 'tool' as const } : await energyOf(runDir, result.summary.totalOutputTokens, gpus?.count);
+  return {
+    run: {
+      id: meta.id,
+      series,
+      point: meta.step?.label ?? '',
+      load: loadOf(meta),
+      source: imported?.source ?? 'moebench',
+      simulated: meta.target.simulated,
+      status: meta.status,
+      createdAt: meta.createdAt,
+      summary: result.summary,
+      validity: result.validity ?? [],
+      gpus,
+      energy,
+      definitionNotes: imported?.definitionNotes ?? [],
+      location: runDir,
+    },
+  };
+}
+
+/** An imported run straight from its file (not stored). `label` renames its series. */
+export function comparedFromImport(run: ImportedRun, o: GpuOverride & { label?: string } = {}): ComparedRun {
+  const series = o.label ?? run.meta.name;
+  const override = gpuOverride(o, series, run.meta.id);
+  const toolEnergy = run.meta.extras['energy_per_output_token_J'];
+  return {
+    id: run.meta.id,
+    series,
+    point: run.meta.step?.label ?? '',
+    load: loadOf(run.meta),
+    source: run.meta.source,
+    simulated: false,
+    status: run.meta.status,
+    createdAt: run.meta.createdAt,
+    summary: run.result.summary,
+    validity: run.result.validity,
+    gpus: override !== undefined ? { count: override, from: 'report spec' } : null,
+    energy: typeof toolEnergy === 'number' ? { joulesPerOutputToken: toolEnergy, avgPowerW: null, from: 'tool' } : null,
+    definitionNotes: run.meta.definitionNotes,
+    location: run.meta.importedFrom.file,
+  };
+}
+
+export async function importForReport(file: string, o: GpuOverride & { label?: string; format?: ImportSource } = {}): Promise<ComparedRun[]> {
+  return (await importFile(file, o.format)).map((r) => comparedFromImport(r, o));
+}
+
+/** Every run in a store (oldest first), with the ones that cannot be compared and why. */
+export async function loadStore(storeDir: string, o: GpuOverride = {}): Promise<{ runs: ComparedRun[]; skipped: { what: string; reason: string }[] }> {
+  const runs: ComparedRun[] = [];
+  const skipped: { what: string; reason: string }[] = [];
+  for (const id of await listRuns(storeDir)) {
+    const got = await loadStoredRun(path.join(storeDir, id), o);
+    if ('run' in got) runs.push(got.run);
+    else skipped.push({ what: id, reason: got.skip });
+  }
+  return { runs, skipped };
+}
