@@ -251,6 +251,62 @@ async function timestampAccuracy(sims: SimProc[], streams: number, outputLen: nu
   );
 }
 
+/**
+ * The same measurement with the minimal raw-socket reader: what arrival-minus-emission looks like
+ * when the client does almost nothing. The emulator stamps an event when it formats it, but Node
+ * corks the socket and sends at the end of the tick, so part of the "error" is the emulator's; the
+ * raw reader shows that part, and the client's own share is the difference.
+ */
+async function rawAccuracy(sims: SimProc[], streams: number, outputLen: number): Promise<void> {
+  const body = JSON.stringify({ model: 'default', prompt: prompt(64).prompt, max_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } });
+  const marker = '"moebench_emit_ms":';
+  const perRequest: { sim: number; seen: { atEpoch: number; emit: number }[] }[] = [];
+  const origin = performance.timeOrigin;
+  await Promise.all(
+    Array.from({ length: streams }, (_, i) => {
+      const simIndex = i % sims.length;
+      const u = new URL(sims[simIndex].url);
+      const seen: { atEpoch: number; emit: number }[] = [];
+      perRequest.push({ sim: simIndex, seen });
+      return new Promise<void>((resolve, reject) => {
+        const sock = net.connect(Number(u.port), u.hostname, () => sock.write(`POST /v1/completions HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
+        sock.setNoDelay(true);
+        let pending = '';
+        sock.on('data', (buf: Buffer) => {
+          const atEpoch = origin + performance.now();
+          const text = pending + buf.toString('latin1');
+          let from = 0;
+          for (;;) {
+            const t = text.indexOf('"text":"', from);
+            if (t < 0) break;
+            const k = text.indexOf(marker, t);
+            const close = k >= 0 ? text.indexOf('}', k) : -1;
+            if (close < 0) break;
+            seen.push({ atEpoch, emit: parseFloat(text.slice(k + marker.length, close)) });
+            from = close;
+          }
+          pending = text.slice(from);
+        });
+        sock.on('end', () => resolve());
+        sock.on('error', reject);
+      });
+    }),
+  );
+  const offset = sims.map(() => Infinity);
+  for (const { sim, seen } of perRequest) for (const e of seen) offset[sim] = Math.min(offset[sim], e.atEpoch - e.emit);
+  const firstDelay: number[] = [];
+  const itlError: number[] = [];
+  for (const { sim, seen } of perRequest) {
+    if (seen.length === 0) continue;
+    firstDelay.push(seen[0].atEpoch - seen[0].emit - offset[sim]);
+    for (let k = 1; k < seen.length; k++) itlError.push(Math.abs(seen[k].atEpoch - seen[k - 1].atEpoch - (seen[k].emit - seen[k - 1].emit)));
+  }
+  console.log(
+    `    raw-socket reader, same load: TTFT delay p50 ${percentile(firstDelay, 50).toFixed(3)}  p99 ${percentile(firstDelay, 99).toFixed(3)} ms; ` +
+      `ITL error p50 ${percentile(itlError, 50).toFixed(3)}  p99 ${percentile(itlError, 99).toFixed(3)} ms`,
+  );
+}
+
 async function main(): Promise<void> {
   const quick = flag('quick');
   const only = new Set(opt('only', 'throughput,poisson,accuracy').split(','));
@@ -300,7 +356,9 @@ async function main(): Promise<void> {
     const sims = await startSims(nSims, false);
     try {
       console.log('\ntimestamp accuracy against the emulator\'s emission stamps (performance-model emulator):');
-      await timestampAccuracy(sims, Number(opt('streams', '1000')), quick ? 32 : 128);
+      const streams = Number(opt('streams', '1000'));
+      await timestampAccuracy(sims, streams, quick ? 32 : 128);
+      await rawAccuracy(sims, streams, quick ? 32 : 128);
     } finally {
       await stopSims(sims);
     }

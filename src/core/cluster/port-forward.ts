@@ -46,8 +46,11 @@ export class LocalForward implements Disposable {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.pause();
+    const t0 = Date.now(); (globalThis as any).EV ??= []; const EV = (globalThis as any).EV; EV.push('accept');
     this.conn.forwardOut(this.remoteHost, this.remotePort).then(
       (ch) => {
+        EV.push('fwd ok ' + (Date.now() - t0) + ' ' + sock.destroyed);
+        ch.on('data', (d: Buffer) => EV.push('ch data ' + d.length)); ch.on('end', () => EV.push('ch end')); ch.on('close', () => EV.push('ch close')); sock.on('close', () => EV.push('sock close'));
         if (sock.destroyed) {
           ch.close();
           return;
@@ -59,7 +62,7 @@ export class LocalForward implements Disposable {
         sock.resume();
       },
       // the remote port is closed or the connection is down: the client sees a reset
-      () => sock.destroy(),
+      (e) => { EV.push('fwd err ' + String(e) + (Date.now() - t0)); sock.destroy(); },
     );
   }
 

@@ -84,7 +84,7 @@ function metricChart(model: ReportModel, id: string, title: string, metrics: { i
       barmode: 'group',
       xaxis: axis ? { title: { text: axis.title }, type: axis.kind === 'concurrency' ? 'log' : 'linear' } : { type: 'category', automargin: true },
       yaxis: { title: { text: yTitle }, type: logY ? 'log' : 'linear', rangemode: logY ? undefined : 'tozero' },
-      legend: { orientation: 'h' },
+      legend: { orientation: 'h', yanchor: 'top', y: -0.22 },
     },
   };
 }
@@ -151,6 +151,6 @@ export function paretoChart(model: ReportModel): PlotBlock | undefined {
     id: 'report-pareto',
     title: 'Throughput per GPU vs tokens/s per user',
     data,
-    layout: { xaxis: { title: { text: 'output tok/s per user (1000 / mean TPOT)' } }, yaxis: { title: { text: 'output tok/s per GPU' }, rangemode: 'tozero' }, legend: { orientation: 'h' } },
+    layout: { xaxis: { title: { text: 'output tok/s per user (1000 / mean TPOT)' } }, yaxis: { title: { text: 'output tok/s per GPU' }, rangemode: 'tozero' }, legend: { orientation: 'h', yanchor: 'top', y: -0.22 } },
   };
 }

@@ -12,7 +12,7 @@ export function reportDoc(model: ReportModel, extra: { exports?: [string, string
   blocks.push(throughputChart(model), latencyChart(model));
   const pareto = paretoChart(model);
   if (pareto) blocks.push(pareto);
-  else blocks.push({ type: 'text', text: 'The Pareto chart needs each run\'s GPU count: none came from launch commands or telemetry. Add `gpus: N` (or `gpus: { <name>: N }`) to the report.' });
+  else blocks.push({ type: 'text', text: 'The Pareto chart needs each run\'s GPU count: none came from launch commands or telemetry. Give them with `gpus: N` (or `gpus: { <name>: N }`) in the report cell, or `--gpus N` on the command line.' });
   const energy = energyChart(model);
   if (energy) blocks.push(energy);
 

@@ -33,7 +33,7 @@ function blockHtml(b: Block, plots: { id: string; data: unknown; layout: unknown
       return b.format === 'pre' ? `<pre>${esc(b.text)}</pre>` : `<p>${inline(b.text)}</p>`;
     case 'plot': {
       const id = `plot-${plots.length}`;
-      plots.push({ id, data: b.data, layout: { ...(b.layout ?? {}), title: { text: b.title ?? '' }, height: b.heightPx ?? 420 } });
+      plots.push({ id, data: b.data, layout: { ...(b.layout ?? {}), title: { text: b.title ?? '' }, height: b.heightPx ?? 480 } });
       return `<section class="plot"><div id="${id}" class="chart"></div></section>`;
     }
     case 'progress':
@@ -75,7 +75,7 @@ ${body}
 (function () {
   var plots = JSON.parse(document.getElementById('moebench-plots').textContent);
   plots.forEach(function (p) {
-    Plotly.newPlot(p.id, p.data, Object.assign({ margin: { t: 48, r: 24, b: 56, l: 64 } }, p.layout), { displaylogo: false, responsive: true });
+    Plotly.newPlot(p.id, p.data, Object.assign({ margin: { t: 48, r: 24, b: 120, l: 64 } }, p.layout), { displaylogo: false, responsive: true });
   });
 })();
 </script>
