@@ -50,6 +50,8 @@ if (existsSync(join(root, 'test/vscode/index.ts'))) {
 }
 
 mkdirSync(join(root, 'out'), { recursive: true });
+// the HTML report inlines Plotly; a packaged extension has no node_modules, so ship the file beside the bundles
+copyFileSync(join(root, 'node_modules/plotly.js-dist-min/plotly.min.js'), join(root, 'out/plotly.min.js'));
 rmSync(join(root, 'out/media/chunks'), { recursive: true, force: true });
 if (watch) {
   for (const t of targets) (await esbuild.context(t)).watch();

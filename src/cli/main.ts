@@ -8,6 +8,8 @@ Commands:
   run <notebook>     run a .moebench notebook headless and write its outputs (-o out.moebench)
   bench              quick benchmark against an endpoint (flags mirror sglang.bench_serving)
   plan <notebook>    print the planned launch commands per node without touching any node
+  report             compare runs (ours and imported) as Markdown, CSV or self-contained HTML
+  import <file>...   store other tools' results (bench_serving, vllm bench, AIPerf, GuideLLM) as runs
   sim                the embedded SGLang emulator (serve, launch-server, router, nvidia-smi)
 
 Run "moebench <command> --help" for a command's options.`;
@@ -19,6 +21,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   plan: async () => (await import('./commands/plan')).planCommand,
   sim: async () => (await import('./commands/sim')).simCommand,
+  bench: async () => (await import('./commands/bench')).benchCommand,
+  report: async () => (await import('./commands/report')).reportCommand,
+  import: async () => (await import('./commands/import')).importCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,9 @@ export class Progress {
   private current: { label: string; startMs: number; status: string } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private count = 0;
+  private lastPlainStatusMs = 0;
+  /** in plain (non-TTY) output, a status line at most this often: CI logs stay readable */
+  private static readonly PLAIN_STATUS_INTERVAL_MS = 5000;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -28,7 +31,11 @@ export class Progress {
   status(text: string): void {
     if (!this.current) return;
     this.current.status = text;
-    if (!this.tty) this.out.write(`[${this.count}/${this.total}] ${this.current.label}: ${text}\n`);
+    if (this.tty) return;
+    const now = Date.now();
+    if (now - this.lastPlainStatusMs < Progress.PLAIN_STATUS_INTERVAL_MS) return;
+    this.lastPlainStatusMs = now;
+    this.out.write(`[${this.count}/${this.total}] ${this.current.label}: ${text}\n`);
   }
 
   log(text: string): void {

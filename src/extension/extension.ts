@@ -8,6 +8,8 @@ import { serializeNotebook } from '../core/notebook/format';
 import { starterNotebook } from '../core/notebook/starter';
 import { ClusterTreeProvider } from './views/cluster-tree';
 import { RunsTreeProvider } from './views/runs-tree';
+import { DeploymentsTreeProvider, deploymentCommandHandlers } from './views/deployments-tree';
+import { listDeployments } from '../core/cells/deploy';
 import { UntrustedCellStatus } from './trust';
 import { startLanguageClient } from './language-client';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -42,10 +44,14 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
   context.subscriptions.push(vscode.window.createTreeView('moebench.cluster', { treeDataProvider: clusterTree, showCollapseAll: true }));
   const runsTree = new RunsTreeProvider(controller);
   context.subscriptions.push(vscode.window.createTreeView('moebench.runs', { treeDataProvider: runsTree }));
+  const deploymentsTree = new DeploymentsTreeProvider(() => controller.sessions().flatMap(({ session }) => listDeployments(session).map((deployment) => ({ session, deployment }))));
+  context.subscriptions.push(deploymentsTree, vscode.window.createTreeView('moebench.deployments', { treeDataProvider: deploymentsTree }));
+  for (const [id, fn] of Object.entries(deploymentCommandHandlers(deploymentsTree))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   context.subscriptions.push(
     controller.onDidChange(() => {
       clusterTree.refresh();
       runsTree.refresh();
+      deploymentsTree.refresh();
     }),
   );
 

@@ -11,10 +11,11 @@ import { cellName } from '../../core/exec/run-cell';
 import { TOOL_VERSION } from '../version';
 import { Progress } from '../progress';
 
-const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--log-output]
+const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output]
 
 Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
 and writes the outputs into the output notebook (the input file is never modified).
+Deployments started by the run are stopped at the end unless --keep-deployments is given.
 Exit status: 0 all cells succeeded, 1 a cell failed (named on stderr), 2 usage or file error, 130 interrupted.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -28,6 +29,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         cell: { type: 'string', multiple: true },
         'accept-new-host-keys': { type: 'boolean', default: false },
         'log-output': { type: 'boolean', default: false },
+        'keep-deployments': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,14 +86,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
 
-  const session = new Session({ notebookPath: input, toolVersion: TOOL_VERSION, runStoreDir: output ? path.join(path.dirname(output), '.moebench', 'runs') : undefined });
+  // runs, reports and deployment records live beside the input notebook, as in the editor
+  const session = new Session({ notebookPath: input, toolVersion: TOOL_VERSION });
   const progress = new Progress(process.stderr, nb.cells.filter((c) => c.kind === 'code').length);
   const logOutput = args.values['log-output'] || !process.stderr.isTTY;
   let outcomes: CellOutcome[] = [];
   try {
     outcomes = await runNotebook(nb, {
       session,
-      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'] }),
+      // unattended runs stop what they deployed unless asked not to: no GPU process outlives the run
+      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'] } }),
       executors: defaultExecutors(),
       signal: abort.signal,
       only,

@@ -74,6 +74,7 @@ export class ClusterCellExecutor implements CellExecutor {
     ctx.session.clusters.set(spec.name, cluster, ctx.cell.name ?? `cell ${ctx.cell.index + 1}`);
     const checks = await this.check(cluster, ctx);
     ctx.emit({ kind: 'doc', id: 'cluster', doc: clusterDoc(cluster, checks) });
+    if (checks.every((c) => c.ok)) await this.reattach(cluster, ctx);
     const bad = checks.filter((c) => !c.ok);
     if (bad.length) {
       const { CommandFailedError } = await import('../util/errors');
@@ -83,6 +84,17 @@ export class ClusterCellExecutor implements CellExecutor {
         'Fix the node (or remove it from the list) and run the cell again.',
       );
     }
+  }
+
+  /** deployments this notebook left running (window reload, CLI run) come back instead of being orphaned */
+  private async reattach(cluster: Cluster, ctx: CellContext): Promise<void> {
+    const { reattachDeployments } = await import('../deploy');
+    const r = await reattachDeployments(ctx.session, cluster, { signal: ctx.signal });
+    const lines: string[] = [];
+    if (r.reattached.length) lines.push(`Re-attached to running deployment${r.reattached.length === 1 ? '' : 's'}: ${r.reattached.map((d) => d.name).join(', ')}.`);
+    if (r.ended.length) lines.push(`Deployment${r.ended.length === 1 ? '' : 's'} recorded as running but no longer alive: ${r.ended.join(', ')}.`);
+    for (const p of r.problems) lines.push(`Could not read the saved deployment ${p.file}: ${p.message}`);
+    if (lines.length) ctx.emit({ kind: 'doc', id: 'reattach', doc: { title: 'Deployments', blocks: [{ type: 'text', text: lines.join('\n') }] } });
   }
 
   private async create(spec: ClusterSpec, ctx: CellContext): Promise<Cluster> {

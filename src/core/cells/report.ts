@@ -28,7 +28,7 @@ export const reportSpecSchema = z
       .optional()
       .describe('result files of SGLang bench_serving (JSONL), vllm bench serve (JSON), AIPerf (profile_export_aiperf.json) or GuideLLM (benchmarks.json), relative to the notebook'),
     baseline: z.string().optional().describe('the series the others are compared with (a bench cell name, an imported label, or a run id); default: the first'),
-    gpus: z.union([z.number().int().positive(), z.record(z.string(), z.number().int().positive())]).optional().describe('GPUs per run, for per-GPU throughput and the Pareto chart, when launch commands do not tell'),
+    gpus: z.union([z.number().int().positive(), z.record(z.string(), z.number().int().positive())]).optional().describe('GPUs per run, for per-GPU throughput and the Pareto chart: one number for runs whose launch commands do not tell, or { <name or run id>: N } to set it outright'),
     export: z.array(z.enum(EXPORT_FORMATS)).default([]).describe('md, csv, html: written to .moebench/reports/<name>.<ext> next to the notebook'),
   })
   .strict();

@@ -46,11 +46,8 @@ export class LocalForward implements Disposable {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.pause();
-    const t0 = Date.now(); (globalThis as any).EV ??= []; const EV = (globalThis as any).EV; EV.push('accept');
     this.conn.forwardOut(this.remoteHost, this.remotePort).then(
       (ch) => {
-        EV.push('fwd ok ' + (Date.now() - t0) + ' ' + sock.destroyed);
-        ch.on('data', (d: Buffer) => EV.push('ch data ' + d.length)); ch.on('end', () => EV.push('ch end')); ch.on('close', () => EV.push('ch close')); sock.on('close', () => EV.push('sock close'));
         if (sock.destroyed) {
           ch.close();
           return;
@@ -61,9 +58,27 @@ export class LocalForward implements Disposable {
         sock.pipe(ch).pipe(sock);
         sock.resume();
       },
-      // the remote port is closed or the connection is down: the client sees a reset
-      (e) => { EV.push('fwd err ' + String(e) + (Date.now() - t0)); sock.destroy(); },
+      (err: unknown) => this.refuse(sock, err),
     );
+  }
+
+  /**
+   * The remote port is closed or the connection is down. Answer as a gateway would (502 with the
+   * reason) once the request has arrived: closing a socket the client had not written to yet
+   * left Node's fetch() waiting forever on its first request.
+   */
+  private refuse(sock: net.Socket, err: unknown): void {
+    const reason = `MoE Bench could not reach port ${this.remotePort} on ${this.conn.endpoint.alias}: ${err instanceof Error ? err.message : String(err)}\n`;
+    const answer = (): void => {
+      clearTimeout(timer);
+      if (sock.destroyed) return;
+      sock.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason)}\r\nConnection: close\r\n\r\n${reason}`);
+    };
+    const timer = setTimeout(() => sock.destroy(), 10_000);
+    timer.unref();
+    if (sock.readableLength > 0) answer();
+    else sock.once('data', answer);
+    sock.resume();
   }
 
   async dispose(): Promise<void> {

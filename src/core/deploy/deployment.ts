@@ -270,6 +270,10 @@ export class Deployment implements DeploymentHandle {
     if (this.startRun || this.stopping) {
       return Promise.reject(new CommandFailedError(`Deployment ${this.name} is already ${this.startRun ? 'starting' : 'stopping'}`, { cell: this.options.cell }, 'Wait for it, or stop it first.'));
     }
+    if (this.phaseValue === 'ready' || this.phaseValue === 'degraded') {
+      // starting over a live deployment would forget its process groups: stop (or restart) it first
+      return Promise.reject(new CommandFailedError(`Deployment ${this.name} is already running`, { cell: this.options.cell }, 'Stop or restart it.'));
+    }
     const abort = new AbortController();
     const run = { abort, stopRequested: false, promise: Promise.resolve() as unknown as Promise<StartResult> };
     run.promise = this.runStart(options, run).finally(() => {

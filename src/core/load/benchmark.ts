@@ -139,6 +139,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     : undefined;
 
   const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model } });
+  let closed = false;
   try {
     const run = new LoadRun({
       rows,
@@ -152,13 +153,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       onRecord: writer ? (r) => writer.appendRequest(r) : undefined,
     });
     ctx.onStart?.(run);
-    let result;
-    try {
-      result = await run.run();
-    } catch (err) {
-      await writer?.close('failed', (err as Error).message);
-      throw err;
-    }
+    const result = await run.run();
     let endMs = result.endMs;
     let acceptLength: number | null = null;
     if (config.definition === 'sglang' && !result.cancelled) {
@@ -185,6 +180,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       await writer.writeSummary({ summary: computed.summary, series: computed.series, validity, client: result.client, cancelled: result.cancelled });
       await writer.close(result.cancelled ? 'cancelled' : 'completed');
     }
+    closed = true;
     return {
       runId,
       runDir: writer?.dir,
@@ -199,6 +195,10 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       model,
       engineVersion,
     };
+  } catch (err) {
+    // the requests already appended stay on disk; meta.json says why the run stopped
+    if (writer && !closed) await writer.close('failed', (err as Error).message).catch(() => undefined);
+    throw err;
   } finally {
     client.dispose();
   }

@@ -66,8 +66,8 @@ export interface CompareOptions {
 
 /**
  * Side-by-side comparison: per row the mean (and spread) of every metric over its repeats, and
- * the relative change against the baseline series at the same sweep point (or the baseline's
- * only row, when it has one).
+ * the relative change against the baseline series at the same load (or, between two single
+ * runs, against the baseline's only run).
  */
 export function compareRuns(runs: readonly ComparedRun[], o: CompareOptions): ReportModel {
   const rows = groupRows(runs);
@@ -79,8 +79,10 @@ export function compareRuns(runs: readonly ComparedRun[], o: CompareOptions): Re
   const baselineOf = new Map<string, string>();
   for (const row of rows) {
     if (row.series === baseSeries) continue;
-    // same load first (labels differ between tools), then the same label, then a lone baseline
-    const base = baseRows.find((b) => sameLoad(b, row)) ?? baseRows.find((b) => b.point === row.point) ?? (baseRows.length === 1 ? baseRows[0] : undefined);
+    // same load first (labels differ between tools), then the same label; a lone baseline run
+    // stands for a lone run of another series, but never for every point of someone's sweep
+    const lone = baseRows.length === 1 && rows.filter((r) => r.series === row.series).length === 1 ? baseRows[0] : undefined;
+    const base = baseRows.find((b) => sameLoad(b, row)) ?? baseRows.find((b) => b.point !== '' && b.point === row.point) ?? lone;
     if (!base) continue;
     baselineOf.set(row.key, base.key);
     const d = new Map<string, number | null>();

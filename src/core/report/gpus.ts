@@ -4,7 +4,7 @@
  * dp inside tp. vLLM: tp·pp·(data-parallel-size-local, else data-parallel-size) per node.
  * CUDA_VISIBLE_DEVICES, when set, is the truth for its node.
  */
-export function gpuCountFromCommands(commands: readonly { argv: readonly string[]; env: Record<string, string> }[] | undefined): number | null {
+export function gpuCountFromCommands(commands: readonly { node?: string; argv: readonly string[]; env: Record<string, string> }[] | undefined): number | null {
   if (!commands || commands.length === 0) return null;
   let total = 0;
   let servers = 0;

@@ -10,13 +10,15 @@ import { gpuCountFromCommands } from './gpus';
 import type { ComparedRun } from './types';
 
 export interface GpuOverride {
-  /** one number for every run, or per series name / run id */
+  /**
+   * per series name / run id: wins over everything; one number: for runs whose launch commands
+   * do not tell (it still beats a telemetry count, which may include idle GPUs)
+   */
   gpus?: number | Record<string, number>;
 }
 
-function gpuOverride(o: GpuOverride, series: string, id: string): number | undefined {
-  if (typeof o.gpus === 'number') return o.gpus;
-  return o.gpus?.[id] ?? o.gpus?.[series];
+function gpuNamed(o: GpuOverride, series: string, id: string): number | undefined {
+  return typeof o.gpus === 'number' ? undefined : (o.gpus?.[id] ?? o.gpus?.[series]);
 }
 
 /** the load of a run: the sweep step, else the spec's single values */
@@ -78,11 +80,20 @@ export async function loadStoredRun(runDir: string, o: GpuOverride = {}): Promis
   }
   const imported = isImportedMeta(meta) ? meta : undefined;
   const series = meta.name;
-  const override = gpuOverride(o, series, meta.id);
-  const fromCommands = gpuCountFromCommands(meta.provenance.commands);
-  const fromTelemetry = override === undefined && fromCommands === null ? await telemetryGpuCount(runDir) : null;
+  const named = gpuNamed(o, series, meta.id);
+  const fallback = typeof o.gpus === 'number' ? o.gpus : undefined;
+  const fromCommands = named === undefined ? gpuCountFromCommands(meta.provenance.commands) : null;
+  const fromTelemetry = named === undefined && fromCommands === null && fallback === undefined ? await telemetryGpuCount(runDir) : null;
   const gpus: ComparedRun['gpus'] =
-    override !== undefined ? { count: override, from: 'report spec' } : fromCommands !== null ? { count: fromCommands, from: 'launch commands' } : fromTelemetry !== null ? { count: fromTelemetry, from: 'telemetry' } : null;
+    named !== undefined
+      ? { count: named, from: 'report spec' }
+      : fromCommands !== null
+        ? { count: fromCommands, from: 'launch commands' }
+        : fallback !== undefined
+          ? { count: fallback, from: 'report spec' }
+          : fromTelemetry !== null
+            ? { count: fromTelemetry, from: 'telemetry' }
+            : null;
   const toolEnergy = imported?.extras['energy_per_output_token_J'];
   const energy = typeof toolEnergy === 'number' ? { joulesPerOutputToken: toolEnergy, avgPowerW: null, from: 'tool' as const } : await energyOf(runDir, result.summary.totalOutputTokens, gpus?.count);
   return {
@@ -108,7 +119,7 @@ export async function loadStoredRun(runDir: string, o: GpuOverride = {}): Promis
 /** An imported run straight from its file (not stored). `label` renames its series. */
 export function comparedFromImport(run: ImportedRun, o: GpuOverride & { label?: string } = {}): ComparedRun {
   const series = o.label ?? run.meta.name;
-  const override = gpuOverride(o, series, run.meta.id);
+  const override = gpuNamed(o, series, run.meta.id) ?? (typeof o.gpus === 'number' ? o.gpus : undefined);
   const toolEnergy = run.meta.extras['energy_per_output_token_J'];
   return {
     id: run.meta.id,

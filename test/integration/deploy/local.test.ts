@@ -194,6 +194,9 @@ describe('deploy cell on a local cluster', () => {
     assert.deepEqual(liveInGroups(pgidsMid), []);
     assert.equal(now.phase, 'ready');
     const pgidsAfter = now.remoteStates().map((s) => s.remote.pgid);
+    // starting over a running deployment would lose its process groups: refused
+    await assert.rejects(now.start({ emit: () => undefined }), /already running/);
+    assert.deepEqual(now.remoteStates().map((s) => s.remote.pgid), pgidsAfter);
     await stopDeployment(session, 'pd-local');
     assert.deepEqual(liveInGroups(pgidsAfter), []);
     // nothing left to re-attach

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
 import type { Cluster } from '../../../src/core/cluster/types';
 import { Deployment, DeploymentFailedError, parseComputeAppRows, COMPUTE_APPS_QUERY } from '../../../src/core/deploy';
@@ -71,6 +72,13 @@ describe('deploy cell on a sim cluster', () => {
     const r = await fetch(`${endpoint}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Hello', sampling_params: { max_new_tokens: 4, temperature: 0 } }) });
     assert.equal(r.status, 200);
     assert.ok(((await r.json()) as { text?: string }).text);
+
+    // a bench cell targets the deployment by name: its requests go through the router
+    const bench = new Events();
+    const benchCell = ['name: smoke', 'target: pd-small', 'workload: { dataset: random, numPrompts: 12, inputLen: 64, outputLen: 8, seed: 1 }', 'load: { maxConcurrency: 4 }', ''].join('\n');
+    await new BenchCellExecutor().execute(benchCell, { ...cellContext(session, bench, undefined, 'smoke'), cell: { index: 2, name: 'smoke', language: 'moebench-bench' } });
+    assert.equal(session.runs.get('smoke').runIds.length, 1);
+    assert.ok(bench.all.some((e) => e.kind === 'doc' && e.doc.simulated === true), 'the bench output is labelled simulated');
 
     // the emulated GPUs list our servers as compute apps while they run (so the check can fail)
     const pgids = d.remoteStates().map((s) => s.remote.pgid);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
 import { readRequests, readRunMeta, readRunResult } from '../../../src/core/results';
+import type { LoadRun } from '../../../src/core/load/runner';
 import type { ApiKind } from '../../../src/core/load/types';
 
 let sim: SimServer;
@@ -117,9 +118,13 @@ test('vLLM definitions over the same HTTP stream: chat TTFT starts at the role c
 
 test('cancellation mid-run keeps every finished request in the store', async () => {
   const ac = new AbortController();
-  const p = runBenchmark(config({ maxConcurrency: 2, dataset: { name: 'random', numPrompts: 100000, seed: 1, inputLen: 16, outputLen: 200, rangeRatio: 1 } }), { runStoreDir: store, toolVersion: 'test', signal: ac.signal });
-  setTimeout(() => ac.abort(), 300);
-  const out = await p;
+  // stop once a few requests have finished, whatever the machine's speed
+  const watch = setInterval(() => {
+    if ((live?.progress().completed ?? 0) >= 3) ac.abort();
+  }, 5);
+  let live: LoadRun | undefined;
+  const out = await runBenchmark(config({ maxConcurrency: 2, dataset: { name: 'random', numPrompts: 100000, seed: 1, inputLen: 16, outputLen: 200, rangeRatio: 1 } }), { runStoreDir: store, toolVersion: 'test', signal: ac.signal, onStart: (r) => (live = r) });
+  clearInterval(watch);
   assert.equal(out.cancelled, true);
   assert.ok(out.summary.completed > 0);
   const dir = out.runDir ?? '';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
@@ -113,23 +114,33 @@ describe('commands on lab nodes over ssh', () => {
     await assert.rejects(cluster.readFile('node1', '/nonexistent/x'), /SFTP read of \/nonexistent\/x on node1 failed/);
   });
 
-  it('forwards a local port to an HTTP server on the node', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    await cluster.writeFile('node1', '~/www/hello.txt', 'hello from node1\n').catch(async () => {
-      await cluster.exec('node1', ['mkdir', '-p', 'www']);
-      await cluster.writeFile('node1', '~/www/hello.txt', 'hello from node1\n');
+  it('forwards a local port to an HTTP server on the node, and says why when nothing listens', async () => {
+    // the nodes share this machine's loopback, so a port free here is free there
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const a = probe.address();
+        probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
     });
+    const base = await cluster.httpEndpoint('node1', port);
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(base, `http://127.0.0.1:${port}`);
+    const refused = await fetch(`${base}/hello.txt`);
+    assert.equal(refused.status, 502);
+    assert.match(await refused.text(), new RegExp(`could not reach port ${port} on node1: .*Connection refused`));
+
+    await cluster.exec('node1', ['mkdir', '-p', 'www']);
+    await cluster.writeFile('node1', '~/www/hello.txt', 'hello from node1\n');
     const server = await startRemoteProcess(cluster, 'node1', { deploymentId: 'fwd', name: 'http', argv: ['python3', '-m', 'http.server', '--bind', '127.0.0.1', String(port)], cwd: '~/www' });
     try {
-      const base = await cluster.httpEndpoint('node1', port);
-      assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
-      assert.notEqual(base, `http://127.0.0.1:${port}`);
-      let body = '';
-      for (let i = 0; i < 50 && body === ''; i++) {
-        body = await Promise.race([fetch(`${base}/hello.txt`).then((r) => (r.ok ? r.text() : ''), () => ''), new Promise<string>((r) => setTimeout(() => { console.log('HANG', (globalThis as any).EV, readFileSync(path.join(lab.nodeHome('node1'), '.moebench/deployments/fwd/http/log'), 'utf8')); r('') }, 3000))]);
-        if (body === '') await new Promise((res) => setTimeout(res, 100));
+      let res = await fetch(`${base}/hello.txt`);
+      for (let i = 0; i < 100 && res.status === 502; i++) {
+        await res.text();
+        await new Promise((r) => setTimeout(r, 100));
+        res = await fetch(`${base}/hello.txt`);
       }
-      assert.equal(body, 'hello from node1\n');
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'hello from node1\n');
       assert.equal(await cluster.httpEndpoint('node1', port), base, 'one forward per node and port');
     } finally {
       await stopRemoteProcess(cluster, server, { graceMs: 2000 });

@@ -178,3 +178,28 @@ test('an imported run stored in a run store reads back like one of ours', async 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('moebench import stores every run of a file and a report of the store compares them', async () => {
+  const { importCommand } = await import('../../../src/cli/commands/import');
+  const { reportCommand } = await import('../../../src/cli/commands/report');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'moebench-import-cli-'));
+  const out: string[] = [];
+  const orig = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const runs = path.join(dir, 'runs');
+    assert.equal(await importCommand(['--runs', runs, fixture('sglang-bench-serving.jsonl'), fixture('aiperf-c8/profile_export_aiperf.json')]), 0);
+    assert.equal(out.length, 4);
+    const md = path.join(dir, 'r.md');
+    assert.equal(await reportCommand(['--runs', runs, '--format', 'md', '-o', md]), 0);
+    const text = await readFile(md, 'utf8');
+    assert.match(text, /sglang-eplb · concurrency 128 \| SGLang bench_serving/);
+    assert.match(text, /aiperf · Qwen\/Qwen3-0\.6B · concurrency 8 \(baseline\) \| NVIDIA AIPerf/);
+  } finally {
+    process.stdout.write = orig;
+    await rm(dir, { recursive: true, force: true });
+  }
+});
