@@ -9,7 +9,7 @@
  * `wall ms` runs from renderOutputItem (JSON parse included) to the next animation frame after
  * every plot of the doc reports done.
  *
- * Usage: node --import tsx scripts/bench-renderer.ts [--renderer out/media/renderer.js] [--updates 10]
+ * Usage: node --import tsx scripts/bench-renderer.ts [--renderer out/media/renderer.js] [--updates 10] [--only "(a)"|"(b)"|"(c)"|monitor]
  * Timings depend on the machine's load: run it on a quiet machine and compare variants in one go.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +28,9 @@ const arg = (name: string, fallback: string): string => {
 };
 const rendererPath = path.resolve(arg('--renderer', 'out/media/renderer.js'));
 const updates = Number(arg('--updates', '10'));
+/** run only the measurements whose label contains this ("(a)", "(b)", "monitor", "SVG"...) */
+const only = arg('--only', '');
+const want = (label: string): boolean => only === '' || label.includes(only);
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
 
@@ -139,6 +142,7 @@ async function freshPage(browser: Browser, base: string): Promise<Page> {
 }
 
 async function updateBench(browser: Browser, base: string, label: string, makeDoc: (page: Page, shift: number) => Promise<string>, plots: number, n = updates): Promise<void> {
+  if (!want(label)) return;
   const page = await freshPage(browser, base);
   const first = await page.evaluate(async ([text, n]) => (window as unknown as { renderTimed: (id: string, t: string, n: number) => Promise<Timed> }).renderTimed('out-1', text, n), [await makeDoc(page, 0), plots] as const);
   const walls: number[] = [];
@@ -201,10 +205,20 @@ async function main(): Promise<void> {
     await updateBench(browser, base, '(a) 96 series × 600 points, SVG scatter', gen('scatter', 600), 1);
     let docSeconds = 3600;
     const md = monitorDoc(docSeconds);
-    console.log(`monitor doc for 96 GPUs × ${docSeconds} s: ${md.plots} plots, ${(md.text.length / 1024).toFixed(0)} KiB`);
+    if (want('monitor')) console.log(`monitor doc for 96 GPUs × ${docSeconds} s: ${md.plots} plots, ${(md.text.length / 1024).toFixed(0)} KiB`);
     await updateBench(browser, base, '(a) the monitor cell\'s live doc, 96 GPUs × 1 h (heatmaps + per-node small multiples)', async () => monitorDoc(docSeconds++).text, md.plots);
 
-    for (const [type, points] of [['scattergl', 100_000], ['scatter', 100_000], ['scatter', 2_000]] as const) {
+    if (want('(b)')) {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const page = await freshPage(browser, base);
+        const text = JSON.stringify({ blocks: [{ type: 'plot', id: 'tiny', data: [{ type: 'scatter', x: [1, 2, 3], y: [1, 3, 2] }] }] });
+        times.push((await page.evaluate(async (t) => (window as unknown as { renderTimed: (id: string, t: string, n: number) => Promise<Timed> }).renderTimed('tiny', t, 1), text)).wallMs);
+        await page.close();
+      }
+      console.log(`(b) first paint of a 3-point chart, fresh page (the cost of loading the Plotly chunk): ${stats(times)} ms`);
+    }
+    for (const [type, points] of want('(b)') ? ([['scattergl', 100_000], ['scatter', 100_000], ['scatter', 2_000]] as const) : []) {
       const times: number[] = [];
       const drawn: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -217,6 +231,19 @@ async function main(): Promise<void> {
       }
       const what = points >= 100_000 ? '100k points' : `100k requests drawn as ${points} points`;
       console.log(`(b) first paint, CDF of 100k requests, ${what}, ${type}, fresh page (target < 1.5 s): until next frame ms ${stats(times)}; until drawn ms ${stats(drawn)}`);
+    }
+    if (want('(c)')) {
+      // one notebook = one webview: every scattergl chart holds a WebGL context, and Chromium keeps at most 16
+      const page = await freshPage(browser, base);
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (/WebGL|context/i.test(m.text())) warnings.push(m.text());
+      });
+      const blocks = Array.from({ length: 20 }, (_, i) => ({ type: 'plot', id: `p${i}`, data: [{ type: 'scattergl', mode: 'lines', x: [0, 1, 2], y: [i, i + 1, i] }], heightPx: 120 }));
+      await page.evaluate(async (t) => (window as unknown as { renderTimed: (id: string, t: string, n: number) => Promise<Timed> }).renderTimed('many', t, 20), JSON.stringify({ blocks }));
+      await page.waitForTimeout(500);
+      console.log(`(c) 20 scattergl charts in one page: ${warnings.length} WebGL warnings${warnings[0] ? ` (first: "${warnings[0].slice(0, 120)}")` : ''}`);
+      await page.close();
     }
   } finally {
     await browser.close();

@@ -118,7 +118,8 @@ export async function startCodeServer(options: {
         } catch {
           // gone
         }
-        await new Promise((r) => setTimeout(r, 300));
+        // give the extension host time to deactivate (sessions dispose their clusters)
+        for (let i = 0; i < 50 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
         try {
           process.kill(-child.pid, 'SIGKILL');
         } catch {

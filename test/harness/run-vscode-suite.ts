@@ -18,7 +18,8 @@ export interface SuiteResult {
 
 export function makeWorkspace(): string {
   const ws = mkdtempSync(join(tmpdir(), 'moebench-ws-'));
-  cpSync(join(ROOT, 'notebooks'), join(ws, 'notebooks'), { recursive: true });
+  // never the run store or deployment records a local run left beside the samples
+  cpSync(join(ROOT, 'notebooks'), join(ws, 'notebooks'), { recursive: true, filter: (src) => !src.includes('.moebench' + '/') && !src.endsWith('/.moebench') });
   mkdirSync(join(ws, 'fixtures'), { recursive: true });
   cpSync(join(ROOT, 'test/fixtures/notebooks'), join(ws, 'fixtures'), { recursive: true });
   return ws;

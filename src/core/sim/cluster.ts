@@ -85,10 +85,13 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
     const env: Record<string, string> = {
       ...extra,
       NODE_NAME: n.name,
+      // each emulated node has its own home, as real nodes do: pid/log dirs under ~ never collide
+      HOME: join(root, 'home', n.name),
       MOEBENCH_SIM_STATE_DIR: stateDir,
       MOEBENCH_SIM_NODE_ADDRESS: n.address,
       MOEBENCH_SIM_GPUS: String(n.gpus),
       MOEBENCH_SIM_CLUSTER_ID: id,
+      MOEBENCH_SIM_OWNER_PID: String(process.pid),
       PATH: `${binDir}:${basePath}`,
     };
     if (spec.seed !== undefined && extra.MOEBENCH_SIM_SEED === undefined) env.MOEBENCH_SIM_SEED = String(spec.seed);

@@ -72,9 +72,11 @@ export function telemetryCharts(state: TelemetryState, o: TelemetryChartOptions)
     if (gpuCount <= TIMELINE_MAX_GPUS) {
       out.push(gpuTimelinePlot(state.gpus, id('gpus'), common));
     } else {
-      out.push(gpuHeatmapPlot(state.gpus, 'util', id('gpu-util-heat'), { ...common, timeBuckets: o.final ? 120 : 240 }));
-      out.push(gpuHeatmapPlot(state.gpus, 'memGiB', id('gpu-mem-heat'), { ...common, timeBuckets: o.final ? 120 : 240 }));
+      out.push(gpuHeatmapPlot(state.gpus, 'util', id('gpu-util-heat'), { ...common, timeBuckets: 120 }));
       out.push(nodeSmallMultiplesPlot(state.gpus, id('gpu-nodes'), { ...common, maxPointsPerSeries: o.final ? 120 : 300 }));
+      // memory changes slowly and the live "GPUs now" table shows it; each heatmap costs the
+      // renderer ~0.2 s per update at 96 GPUs (scripts/bench-renderer.ts), so only the final doc has it
+      if (o.final) out.push(gpuHeatmapPlot(state.gpus, 'memGiB', id('gpu-mem-heat'), { ...common, timeBuckets: 120 }));
     }
   }
   if (state.servers.endpoints().length > 0) {
@@ -99,7 +101,7 @@ export function telemetryCharts(state: TelemetryState, o: TelemetryChartOptions)
     out.push(heat, load, bal);
   }
   // rounded live too: every update crosses to the webview, ~40 % fewer bytes for no visible change
-  return out.map(compactPlot);
+  return out.map((p) => svgWhenSmall(compactPlot(p)));
 }
 
 const NODE_ORDER = new Intl.Collator('en', { numeric: true });
@@ -148,6 +150,24 @@ export function nodeSmallMultiplesPlot(store: GpuSeriesStore, id: string, o: { t
   layout.annotations = annotations;
   if (shapes.length > 0) layout.shapes = shapes;
   return { type: 'plot', id, title: 'GPU utilization per node (%)', data, layout, heightPx: Math.min(1000, 150 * rows + 60) };
+}
+
+/** Above this many points in one chart WebGL pays off; below it SVG is as fast and needs no WebGL context. */
+export const WEBGL_MIN_POINTS = 60_000;
+
+/**
+ * `scattergl` -> `scatter` for charts whose downsampled series are small. Measured with
+ * scripts/bench-renderer.ts (headless Chromium, software GL): 96 × 600 points update in ~135 ms
+ * as SVG vs ~2.7 s to the next frame as scattergl; and every scattergl chart holds a WebGL
+ * context, of which Chromium keeps 16 per page: one notebook is one webview, so a notebook
+ * with many WebGL charts blanks its oldest ones.
+ */
+export function svgWhenSmall(block: PlotBlock): PlotBlock {
+  if (!block.data.some((t) => t.type === 'scattergl')) return block;
+  let points = 0;
+  for (const t of block.data) if (Array.isArray(t.x)) points += t.x.length;
+  if (points > WEBGL_MIN_POINTS) return block;
+  return { ...block, data: block.data.map((t) => (t.type === 'scattergl' ? { ...t, type: 'scatter' } : t)) };
 }
 
 /** Round the numbers of a plot's traces (x to 0.1 s, values to 3 significant digits): a third of the JSON. */

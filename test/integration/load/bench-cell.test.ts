@@ -107,7 +107,7 @@ test('cancelling the cell keeps the finished requests and says so', async () => 
   const emit = ctx.emit;
   ctx.emit = (e) => {
     emit(e);
-    if (e.kind === 'doc' && e.id === 'long-progress' && e.doc.blocks.some((b) => b.type === 'progress' && /^[1-9]\d* done/.test(b.detail ?? ''))) ac.abort();
+    if (e.kind === 'doc' && e.id === 'long-progress' && e.doc.blocks.some((b) => b.type === 'progress' && /^[1-9]\d*(\/\d+)? done/.test(b.detail ?? ''))) ac.abort();
   };
   await assert.rejects(new BenchCellExecutor().execute(`name: long\ntarget: ${sim.url}\nworkload: { numPrompts: 1000000, inputLen: 8, outputLen: 100 }\nload: { maxConcurrency: 4 }\n`, ctx), (e: unknown) => e instanceof CancelledError);
   const doc = events.filter((e): e is Extract<CellEvent, { kind: 'doc' }> => e.kind === 'doc' && e.id === 'long-result').pop()?.doc;

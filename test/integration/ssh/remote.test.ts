@@ -17,8 +17,11 @@ import { labCluster } from './helpers';
 /** Cuts every established ssh connection to `node` by killing the sshd processes serving them. */
 async function cutConnections(lab: Lab, node: string): Promise<number> {
   const listener = await lab.sshdPid(node);
-  const children = execFileSync('pgrep', ['-P', String(listener)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  for (const pid of children) process.kill(Number(pid), 'SIGKILL');
+  // sshd is pid 1 of the node's namespace: detached processes are its children too; only the
+  // per-connection `sshd: user [priv]` processes are cut
+  const children = execFileSync('pgrep', ['-P', String(listener), '-f', '^sshd: .*\\[priv\\]'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  // [priv] leads a process group with the unprivileged child that holds the socket: kill both
+  for (const pid of children) process.kill(-Number(pid), 'SIGKILL');
   return children.length;
 }
 
@@ -88,11 +91,12 @@ describe('remote processes on lab nodes over ssh', () => {
     const proc = await startRemoteProcess(cluster, 'node2', {
       deploymentId: 'reload',
       name: 'server',
-      argv: ['bash', '-c', 'echo ready; echo "$GREETING"; exec sleep 300'],
+      argv: ['bash', '-c', 'echo ready; sleep 1; echo "$GREETING"; exec sleep 300'],
       env: { GREETING: 'hello; $(touch /tmp/never)' },
     });
     let seen = '';
     const ac = new AbortController();
+    const guard = setTimeout(() => ac.abort(), 15_000);
     const first = await followRemoteLog(cluster, proc, {
       signal: ac.signal,
       onData: (t) => {
@@ -100,7 +104,9 @@ describe('remote processes on lab nodes over ssh', () => {
         if (seen.includes('ready\n')) ac.abort();
       },
     });
+    clearTimeout(guard);
     assert.equal(first.complete, false);
+    assert.equal(seen, 'ready\n');
     const saved = JSON.stringify({ process: serializeRemoteProcess(proc), offset: first.offset });
 
     // a new cluster object: nothing shared with the first "window" but the saved JSON
@@ -111,6 +117,8 @@ describe('remote processes on lab nodes over ssh', () => {
       assert.equal((await remoteProcessStatus(reloaded, again)).state, 'running');
       let rest = '';
       const ac2 = new AbortController();
+      // a broken resume must fail the test, not hang it
+      const guard = setTimeout(() => ac2.abort(), 15_000);
       await followRemoteLog(reloaded, again, {
         fromOffset: restored.offset,
         signal: ac2.signal,
@@ -119,6 +127,7 @@ describe('remote processes on lab nodes over ssh', () => {
           if (rest.endsWith('\n')) ac2.abort();
         },
       });
+      clearTimeout(guard);
       assert.equal(seen.slice(0, restored.offset) + rest, 'ready\nhello; $(touch /tmp/never)\n');
       assert.equal(await stopRemoteProcess(reloaded, again, { graceMs: 2000 }), 'terminated');
     } finally {

@@ -49,9 +49,21 @@ async function withConfig(argv: string[]): Promise<string[]> {
 
 function waitForSignal(extra?: Promise<number>): Promise<number> {
   return new Promise((resolve) => {
+    // an emulated server belongs to the process that made its sim cluster (extension host, CLI,
+    // test): if that owner dies without cleaning up, the server exits too instead of leaking
+    const owner = Number(process.env.MOEBENCH_SIM_OWNER_PID ?? '0');
+    const watchdog = owner > 0 ? setInterval(() => {
+      try {
+        process.kill(owner, 0);
+      } catch {
+        done(0);
+      }
+    }, 1000) : undefined;
+    watchdog?.unref();
     const done = (code: number): void => {
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
+      if (watchdog) clearInterval(watchdog);
       resolve(code);
     };
     const onSig = (): void => done(0);
