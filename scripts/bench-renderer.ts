@@ -12,7 +12,7 @@
  * Usage: node --import tsx scripts/bench-renderer.ts [--renderer out/media/renderer.js] [--updates 10] [--only "(a)"|"(b)"|"(c)"|monitor]
  * Timings depend on the machine's load: run it on a quiet machine and compare variants in one go.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -96,8 +96,7 @@ window.cdf = (n, type, points) => {
 window.ready = true;
 </script></body></html>`;
 
-function serve(): Promise<http.Server> {
-  const dir = path.dirname(rendererPath);
+function serve(dir: string): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // no keep-alive: a page reusing a socket the server just timed out fails its module import
@@ -186,7 +185,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const server = await serve();
+  // serve a copy: a concurrent `npm run build` replaces out/media (and its chunk names) mid-run
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'moebench-renderer-'));
+  cpSync(path.dirname(rendererPath), copy, { recursive: true });
+  const server = await serve(copy);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   try {
@@ -248,6 +250,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await new Promise((r) => server.close(r));
+    rmSync(copy, { recursive: true, force: true });
   }
 }
 

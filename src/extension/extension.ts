@@ -11,6 +11,7 @@ import { RunsTreeProvider } from './views/runs-tree';
 import { DeploymentsTreeProvider, deploymentCommandHandlers } from './views/deployments-tree';
 import { listDeployments } from '../core/cells/deploy';
 import { UntrustedCellStatus } from './trust';
+import { quickBenchmarkCommand } from './quick-benchmark';
 import { startLanguageClient } from './language-client';
 import type { LanguageClient } from 'vscode-languageclient/node';
 
@@ -68,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
       await vscode.commands.executeCommand('notebook.cancelExecution');
     }),
     vscode.commands.registerCommand('moebench.showLog', () => logChannel().show(true)),
+    vscode.commands.registerCommand('moebench.quickBenchmark', quickBenchmarkCommand),
     vscode.commands.registerCommand('moebench.refreshViews', () => {
       clusterTree.refresh();
       runsTree.refresh();

@@ -92,13 +92,62 @@ test('the installed VSIX opens a .moebench file as a notebook and renders output
 test('a truncated notebook shows the error editor with "Open in Text Editor"', async () => {
   try {
     await openFromExplorer('fixtures', 'truncated.moebench');
-    const dialog = page.getByRole('dialog');
+    const dialog = page.getByRole('dialog').filter({ hasText: 'Not a valid MoE Bench notebook' }).first();
     await dialog.getByText(/Not a valid MoE Bench notebook/).first().waitFor({ timeout: 30_000 });
     assert.match(await dialog.innerText(), /line \d+, column \d+/);
     assert.ok(await dialog.getByRole('button', { name: 'Open in Text Editor' }).isVisible());
     await shoot('truncated-error');
+    // leave the workbench usable for the next test
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.keyboard.press('Escape');
   } catch (err) {
     await shoot('truncated-failure');
+    throw err;
+  }
+});
+
+test('"MoE Bench: Quick Benchmark..." asks endpoint, dataset and load, then creates and runs a notebook', async () => {
+  try {
+    const input = page.locator('.quick-input-widget input');
+    const command = async (name: string): Promise<void> => {
+      await page.keyboard.press('F1');
+      await input.waitFor();
+      await input.fill(`>${name}`);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+    };
+    // one notebook on screen, so one webview
+    await command('View: Close All Editors');
+    const dontSave = page.getByRole('button', { name: /Don't Save/ });
+    if (await dontSave.isVisible().catch(() => false)) await dontSave.click();
+    await page.keyboard.press('F1');
+    await input.waitFor();
+    await input.fill('>MoE Bench: Quick Benchmark');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick Benchmark' }).first().click();
+    const pick = async (text: string): Promise<void> => {
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+    };
+    await pick('Embedded simulator');
+    await pick('random 128 in / 128 out');
+    await pick('everything at once');
+    const frame = page.frameLocator('iframe.webview').last().frameLocator('#active-frame');
+    const bench = frame.locator('.moebench-doc', { hasText: 'Serving benchmark result' }).first();
+    const notebookArea = page.locator('.notebook-editor .cell-list-container').last();
+    const deadline = Date.now() + 150_000;
+    while ((await bench.count()) === 0) {
+      if (Date.now() > deadline) throw new Error('the quick benchmark output never appeared');
+      const box = await notebookArea.boundingBox();
+      if (box) {
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 800);
+      }
+      await page.waitForTimeout(500);
+    }
+    assert.match(await bench.innerText(), /Successful requests|completed/i);
+    await shoot('quick-benchmark');
+  } catch (err) {
+    await shoot('quick-benchmark-failure');
     throw err;
   }
 });

@@ -205,6 +205,7 @@ export class SshConnection implements Disposable {
   private async connectLoop(attempts: number, lostReason: string | undefined): Promise<Client> {
     try {
       for (let attempt = 1; ; attempt++) {
+        if (this.disposed) throw new SshConnectionLostError(`Connection to ${this.endpoint.alias} is closed`, { node: this.endpoint.alias });
         this.setState(lostReason === undefined && attempt === 1 ? { state: 'connecting' } : { state: 'reconnecting', attempt, reason: lostReason ?? 'retrying' });
         try {
           const client = await this.connectOnce();

@@ -41,7 +41,7 @@ function processTable(processes: readonly ProcessView[]): OutputDoc['blocks'][nu
     type: 'table',
     title: 'Processes',
     columns: ['process', 'role', 'node', 'node rank', 'GPUs', 'port', 'pgid', 'state'],
-    rows: processes.map((p) => [p.id, p.role, p.node, p.nnodes > 1 ? `${p.nodeRank} of ${p.nnodes}` : '0', p.gpuIds.length ? `${p.gpuIds[0]}-${p.gpuIds[p.gpuIds.length - 1]}` : '', p.port, p.pgid ?? null, phaseText(p)]),
+    rows: processes.map((p) => [p.id, p.role, p.node, p.nnodes > 1 ? `${p.nodeRank} of ${p.nnodes}` : '0', p.gpuIds.length ? `${p.gpuIds[0]}-${p.gpuIds[p.gpuIds.length - 1]}` : '', String(p.port), p.pgid === undefined ? null : String(p.pgid), phaseText(p)]),
   };
 }
 
