@@ -6,7 +6,7 @@ import { cellLogLines, logChannel, logger } from './log';
 import { defaultExecutors } from '../core/cells';
 import { serializeNotebook } from '../core/notebook/format';
 import { starterNotebook } from '../core/notebook/starter';
-import { ClusterTreeProvider } from './views/cluster-tree';
+import { ClusterTreeProvider, clusterNodeCommands } from './views/cluster-tree';
 import { RunsTreeProvider } from './views/runs-tree';
 import { DeploymentsTreeProvider, deploymentCommandHandlers } from './views/deployments-tree';
 import { listDeployments } from '../core/cells/deploy';
@@ -47,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
   context.subscriptions.push(vscode.window.createTreeView('moebench.runs', { treeDataProvider: runsTree }));
   const deploymentsTree = new DeploymentsTreeProvider(() => controller.sessions().flatMap(({ session }) => listDeployments(session).map((deployment) => ({ session, deployment }))));
   context.subscriptions.push(deploymentsTree, vscode.window.createTreeView('moebench.deployments', { treeDataProvider: deploymentsTree }));
+  for (const [id, fn] of Object.entries(clusterNodeCommands(clusterTree))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   for (const [id, fn] of Object.entries(deploymentCommandHandlers(deploymentsTree))) context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   context.subscriptions.push(
     controller.onDidChange(() => {

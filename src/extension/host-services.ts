@@ -18,6 +18,9 @@ export function vscodeHost(secrets: vscode.SecretStorage): HostServices {
       if (value !== undefined) await secrets.store(key, value);
       return value;
     },
+    async forgetSecret(key) {
+      await secrets.delete(key);
+    },
     setting<T>(key: string, fallback: T): T {
       return vscode.workspace.getConfiguration('moebench').get<T>(key, fallback);
     },

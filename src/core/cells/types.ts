@@ -10,6 +10,8 @@ export interface HostServices {
   confirm(question: string, detail?: string): Promise<boolean>;
   /** read a secret (passphrase, API key) from SecretStorage or the environment; never from the notebook */
   getSecret(key: string, prompt?: string): Promise<string | undefined>;
+  /** forget a stored secret that turned out wrong (a bad passphrase), so the next use asks again */
+  forgetSecret?(key: string): Promise<void>;
   /** a setting value (moebench.*), already typed by the caller */
   setting<T>(key: string, fallback: T): T;
 }

@@ -54,6 +54,7 @@ export class KeyStore {
     if (passphrase === undefined) return undefined;
     const decrypted = utils.parseKey(text, passphrase);
     if (decrypted instanceof Error) {
+      await this.host.forgetSecret?.(passphraseSecretKey(file));
       throw new SshAuthError(`The passphrase for ${file} is wrong`, { file }, 'Enter the passphrase again (MoE Bench forgets a wrong one), or load the key into ssh-agent.');
     }
     return { text, passphrase };

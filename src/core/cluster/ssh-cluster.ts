@@ -111,6 +111,19 @@ export class SshCluster implements Cluster {
     return this.entry(node).conn.reconnect();
   }
 
+  /** the user's own OpenSSH client, with the same ssh_config (so ProxyJump and agent apply) */
+  terminal(node: string): { argv: string[] } {
+    const ep = this.endpoint(node);
+    const argv = ['ssh'];
+    if (this.spec.sshConfigPath) argv.push('-F', this.spec.sshConfigPath);
+    if (this.spec.knownHostsPath) argv.push('-o', `UserKnownHostsFile=${this.spec.knownHostsPath}`);
+    const jumps: string[] = [];
+    for (let hop = ep.via; hop; hop = hop.via) jumps.unshift(`${hop.user}@${hop.hostName}:${hop.port}`);
+    if (jumps.length) argv.push('-J', jumps.join(','));
+    argv.push('-p', String(ep.port), `${ep.user}@${ep.hostName}`);
+    return { argv };
+  }
+
   connectionState(node: string): ConnectionState {
     return this.entry(node).conn.state;
   }

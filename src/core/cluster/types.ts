@@ -55,4 +55,8 @@ export interface Cluster extends Disposable {
   httpEndpoint(node: string, port: number): Promise<string>;
   connectionState(node: string): ConnectionState;
   onStateChange?(listener: (node: string, state: ConnectionState) => void): Disposable;
+  /** connect again now (tree-view action); clusters without connections omit it */
+  reconnect?(node: string): Promise<void>;
+  /** how to open an interactive shell on the node from this machine (tree-view "Open Terminal") */
+  terminal?(node: string): { argv: string[]; env?: Record<string, string> };
 }

@@ -126,6 +126,10 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
     async httpEndpoint(nodeName: string, port: number): Promise<string> {
       return `http://${node(nodeName).address}:${port}`;
     },
+    terminal(nodeName: string): { argv: string[]; env: Record<string, string> } {
+      const n = node(nodeName);
+      return { argv: ['bash', '-i'], env: nodeEnv(n) };
+    },
     connectionState(nodeName: string): ConnectionState {
       node(nodeName);
       return disposed ? { state: 'idle' } : { state: 'connected' };
