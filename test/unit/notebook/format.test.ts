@@ -26,7 +26,7 @@ test('open then save without edits gives identical bytes', () => {
 
 test('every sample notebook in notebooks/ round-trips byte for byte', () => {
   const dir = join(__dirname, '../../../notebooks');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.moebench'));
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.moebench')).map((e) => e.name);
   assert.ok(files.length > 0, 'no sample notebooks found');
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
