@@ -42,7 +42,10 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
   context.subscriptions.push(vscode.notebooks.registerNotebookCellStatusBarItemProvider('moebench', untrustedStatus));
 
   const clusterTree = new ClusterTreeProvider(controller);
-  context.subscriptions.push(vscode.window.createTreeView('moebench.cluster', { treeDataProvider: clusterTree, showCollapseAll: true }));
+  const clusterView = vscode.window.createTreeView('moebench.cluster', { treeDataProvider: clusterTree, showCollapseAll: true });
+  // GPU streams run only while someone can see them
+  clusterTree.setVisible(clusterView.visible);
+  context.subscriptions.push(clusterView, clusterTree, clusterView.onDidChangeVisibility((e) => clusterTree.setVisible(e.visible)));
   const runsTree = new RunsTreeProvider(controller);
   context.subscriptions.push(vscode.window.createTreeView('moebench.runs', { treeDataProvider: runsTree }));
   const deploymentsTree = new DeploymentsTreeProvider(() => controller.sessions().flatMap(({ session }) => listDeployments(session).map((deployment) => ({ session, deployment }))));

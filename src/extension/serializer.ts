@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { parseNotebook, serializeNotebook } from '../core/notebook/format';
+import { parseNotebookBytes, serializeNotebook } from '../core/notebook/format';
 import { isJsonMime, type Notebook, type NotebookCell, type NotebookOutput } from '../core/notebook/model';
 
 const decoder = new TextDecoder();
@@ -11,7 +11,7 @@ const encoder = new TextEncoder();
  */
 export class MoeBenchSerializer implements vscode.NotebookSerializer {
   deserializeNotebook(content: Uint8Array): vscode.NotebookData {
-    const nb = parseNotebook(decoder.decode(content));
+    const nb = parseNotebookBytes(content);
     const data = new vscode.NotebookData(nb.cells.map(toCellData));
     data.metadata = nb.metadata;
     return data;

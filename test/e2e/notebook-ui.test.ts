@@ -46,6 +46,7 @@ async function shoot(name: string): Promise<void> {
 
 async function openFromExplorer(folder: string, file: string): Promise<void> {
   const explorer = page.locator('.explorer-folders-view');
+  if (!(await explorer.isVisible())) await page.locator('.activitybar').getByRole('tab', { name: /Explorer/ }).click();
   await explorer.waitFor({ timeout: 60_000 });
   const folderRow = explorer.locator('.monaco-list-row', { hasText: folder }).first();
   const fileRow = explorer.locator('.monaco-list-row', { hasText: file }).first();
@@ -85,6 +86,43 @@ test('the installed VSIX opens a .moebench file as a notebook and renders output
     await shoot('notebook-run-all');
   } catch (err) {
     await shoot('notebook-run-all-failure');
+    throw err;
+  }
+});
+
+test('the MoE Bench views show the sim cluster\'s GPUs and the running deployment, and Stop in the Deployments tree ends it', async () => {
+  try {
+    await page.locator('.activitybar').getByRole('tab', { name: /MoE Bench/ }).click();
+    const pane = (title: string) => page.locator('.pane', { has: page.locator('.pane-header', { hasText: title }) });
+    // Cluster: sim -> node1 -> 8 GPU rows from the emulated nvidia-smi stream
+    const cluster = pane('Cluster');
+    await cluster.locator('.monaco-list-row', { hasText: 'node1' }).first().waitFor({ timeout: 30_000 });
+    await cluster.locator('.monaco-list-row', { hasText: 'node1' }).first().click();
+    await cluster.locator('.monaco-list-row', { hasText: 'GPU 7' }).first().waitFor({ timeout: 30_000 });
+    const gpuRows = await cluster.locator('.monaco-list-row', { hasText: /^GPU \d+/ }).count();
+    assert.equal(gpuRows, 8, 'node1 lists its 8 GPUs');
+    await shoot('cluster-tree');
+    // Deployments: pd-small is ready; Stop from the tree, confirm the dialog
+    const deployments = pane('Deployments');
+    const row = deployments.locator('.monaco-list-row', { hasText: 'pd-small' }).first();
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /ready|healthy/i);
+    await row.hover();
+    await row.locator('.action-label[aria-label="Stop Deployment"]').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await deployments.locator('.monaco-list-row', { hasText: /pd-small.*stopped|stopped/i }).first().waitFor({ timeout: 60_000 });
+    await shoot('deployments-stopped');
+    // only this code-server's emulators (the installed extension's cli.js), not other test runs'
+    const ours = (l: string): boolean => l.includes(cs.extensionsDir) && (l.includes('sim launch-server') || l.includes('sim router'));
+    let left: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter(ours);
+      if (left.length === 0) break;
+      await page.waitForTimeout(100);
+    }
+    assert.deepEqual(left, [], 'no emulated server is left after Stop');
+  } catch (err) {
+    await shoot('views-failure');
     throw err;
   }
 });

@@ -49,7 +49,10 @@ describe('MoE Bench in a real VS Code', () => {
     assert.match(outputText(clusterCell, DOC_MIME), /"OK"/, 'the cluster cell shows every node OK');
     const shell = code.find((c) => c.document.languageId === 'shellscript');
     assert.ok(shell);
-    assert.match(outputText(shell), /hello from/);
+    assert.match(outputText(shell), /\[node1\] 0, NVIDIA H200/, 'the emulated nodes answer nvidia-smi like H200 machines');
+    const bench = code.find((c) => c.document.languageId === 'moebench-bench');
+    assert.ok(bench);
+    assert.match(outputText(bench, DOC_MIME), /Serving benchmark result/);
   });
 
   it('a truncated notebook is refused and its bytes are left unchanged', async () => {

@@ -8,6 +8,7 @@ import type { ApiKind } from '../../core/load/types';
 import { BACKEND_NAMES, sglangJson, summaryTable, toCsv, toMarkdown } from '../../core/metrics/summary-table';
 import type { SloSpec } from '../../core/metrics/summary';
 import { describeError } from '../../core/util/errors';
+import { redactHeaderArgs } from '../../core/util/redact';
 import { TOOL_VERSION } from '../version';
 
 const USAGE = `moebench bench — quick benchmark against a running endpoint (flags mirror sglang.bench_serving)
@@ -276,7 +277,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
             if (p) process.stderr.write(`[${label}] ${p.phase}: ${p.completed + p.failed} done, ${p.inFlight} in flight, ${p.failed} failed, ${(p.elapsedMs / 1000).toFixed(1)} s\n`);
           }, 1000);
       try {
-        const outcome = await runBenchmark(config, { runStoreDir: plan.runStoreDir, signal: abort.signal, rows, onStart: (r) => (live = r), spec: { argv }, toolVersion: TOOL_VERSION, tags: plan.tags, step: plan.configs.length > 1 ? { index: outcomes.length, of: plan.configs.length, label, requestRate: Number.isFinite(config.requestRate) ? config.requestRate : 'inf', maxConcurrency: config.maxConcurrency ?? null } : undefined });
+        const outcome = await runBenchmark(config, { runStoreDir: plan.runStoreDir, signal: abort.signal, rows, onStart: (r) => (live = r), spec: { argv: redactHeaderArgs(argv) }, toolVersion: TOOL_VERSION, tags: plan.tags, step: plan.configs.length > 1 ? { index: outcomes.length, of: plan.configs.length, label, requestRate: Number.isFinite(config.requestRate) ? config.requestRate : 'inf', maxConcurrency: config.maxConcurrency ?? null } : undefined });
         outcomes.push({ label, config, outcome });
         for (const c of outcome.validity.filter((x) => x.level === 'warn' || x.level === 'error')) process.stderr.write(`[${label}] ${c.level}: ${c.text} — ${c.detail}\n`);
       } finally {

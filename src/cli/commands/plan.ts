@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseNotebook } from '../../core/notebook/format';
+import { parseNotebookBytes } from '../../core/notebook/format';
 import type { NotebookCell } from '../../core/notebook/model';
 import { cellName } from '../../core/exec/run-cell';
 import { clusterSpecSchema } from '../../core/cells/cluster';
@@ -38,7 +38,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const file = path.resolve(args.positionals[0]);
   let cells: NotebookCell[];
   try {
-    cells = parseNotebook(fs.readFileSync(file, 'utf8'), file).cells;
+    cells = parseNotebookBytes(fs.readFileSync(file), file).cells;
   } catch (err) {
     process.stderr.write(`moebench plan: ${errorText(err)}\n`);
     return 2;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseNotebook, serializeNotebook } from '../../core/notebook/format';
+import { parseNotebookBytes, serializeNotebook } from '../../core/notebook/format';
 import { Session } from '../../core/exec/session';
 import { runNotebook, type CellOutcome } from '../../core/exec/notebook-runner';
 import { defaultExecutors } from '../../core/cells';
@@ -51,16 +51,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write('moebench run: the output notebook must differ from the input (the input is never modified)\n');
     return 2;
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(input, 'utf8');
+    // bytes: invalid UTF-8 is reported with its place, not replaced (parseNotebookBytes)
+    bytes = fs.readFileSync(input);
   } catch (err) {
     process.stderr.write(`moebench run: cannot read ${input}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   let nb;
   try {
-    nb = parseNotebook(text, input);
+    nb = parseNotebookBytes(bytes, input);
   } catch (err) {
     process.stderr.write(`moebench run: ${errorText(err)}\n`);
     return 2;

@@ -1,5 +1,21 @@
 import { z } from 'zod';
 import { DATASET_NAMES } from '../load/datasets';
+import { runnerFields } from '../runners/spec';
+import { sweepFields } from '../sweep/spec';
+import { faultsFields } from '../faults/spec';
+
+/** RFC 9110 token, and the characters Node refuses in a header value (CR/LF would split the request) */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 const nameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (max 63)');
 const rate = z.union([z.number().positive(), z.literal('inf')]);
@@ -8,10 +24,17 @@ const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)
 export const benchSpecSchema = z
   .object({
     name: nameSchema.describe('names the runs; report cells refer to it'),
-    target: z.string().min(1).describe('a deployment name from a deploy cell, or a URL such as http://127.0.0.1:30000'),
+    target: z
+      .string()
+      .min(1)
+      .refine((t) => !/^https?:\/\//i.test(t) || isHttpUrl(t), 'not a valid http(s) URL')
+      .describe('a deployment name from a deploy cell, or a URL such as http://127.0.0.1:30000'),
     api: z.enum(['generate', 'completions', 'chat']).optional().describe('SGLang /generate, /v1/completions or /v1/chat/completions; default: /generate for SGLang, completions otherwise'),
     model: z.string().optional().describe('model name sent to the OpenAI APIs (default: first of /v1/models)'),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: z
+      .record(z.string().regex(HEADER_NAME, "a header name is letters, digits and !#$%&'*+-.^_`|~"), z.string().refine((v) => !BAD_HEADER_VALUE.test(v), 'a header value cannot hold line breaks, NUL or characters beyond Latin-1'))
+      .optional()
+      .describe('extra request headers; write a credential as ${secret:NAME} (read from the secret store or MOEBENCH_SECRET_NAME, never stored)'),
     metrics: z.enum(['sglang', 'vllm']).default('sglang').describe("whose metric definitions: SGLang bench_serving's (default) or vLLM bench serve's"),
     workload: z
       .object({
@@ -67,7 +90,11 @@ export const benchSpecSchema = z
       .describe('goodput: completed requests meeting every SLO, per second'),
     percentiles: z.array(z.number().min(0).max(100)).min(1).default([90, 95, 99]),
     tags: z.record(z.string(), z.string()).optional(),
-    collect: z.array(z.string()).optional().describe('telemetry to collect alongside (gpus, serverMetrics, experts)'),
+    collect: z.array(z.enum(['gpus', 'serverMetrics', 'experts'])).optional().describe('telemetry joined to the runs (needs a deployment target): GPU stream, server /metrics, expert load'),
+    // remote runners, server-configuration sweeps and fault injection (src/core/runners, sweep, faults)
+    ...runnerFields,
+    ...sweepFields,
+    ...faultsFields,
   })
   .strict();
 

@@ -1,6 +1,8 @@
+import { BenchTelemetry, telemetryBlocks } from './bench-telemetry';
 import * as path from 'node:path';
 import type { CellContext, CellExecutor } from './types';
 import { parseSpec } from './yaml-spec';
+import { resolveSecretHeaders } from './bench-secrets';
 import { benchSpecSchema, sweepSteps, type BenchSpec, type SweepStep } from './bench-spec';
 import { progressDoc, resultDoc } from './bench-output';
 import type { StepResult } from './bench-plots';
@@ -9,7 +11,8 @@ import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchma
 import type { LoadRun } from '../load/runner';
 import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';
-import { CancelledError, CellReferenceError } from '../util/errors';
+import { CancelledError, CellReferenceError, SpecValidationError } from '../util/errors';
+import { faultHooks, runRemoteRunnerCell, runSweep } from './bench-runner';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -87,65 +90,100 @@ export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: Sweep
 export class BenchCellExecutor implements CellExecutor {
   readonly language = 'moebench-bench';
 
+  /** `collect:` joins GPU / server / expert telemetry to the runs; it needs a deployment to know the nodes */
+  private async startTelemetry(spec: BenchSpec, ctx: CellContext): Promise<BenchTelemetry | undefined> {
+    if (!spec.collect?.length) return undefined;
+    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
+    if (!isDeploymentHandle(handle)) {
+      throw new SpecValidationError('`collect:` needs a deployment target (the nodes and servers to watch come from it)', { cell: ctx.cell.name, field: 'collect' }, 'Target a deployment by name, or use a moebench-monitor cell with explicit nodes and URLs.');
+    }
+    return BenchTelemetry.start(spec.collect, handle, ctx);
+  }
+
   async execute(source: string, ctx: CellContext): Promise<void> {
-    const { spec } = parseSpec(benchSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-bench' });
+    const spec = await resolveSecretHeaders(parseSpec(benchSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-bench' }).spec, ctx);
+    // server-configuration sweeps and SGLang's / vLLM's own benchmarks live in bench-runner.ts
+    if (spec.sweep) return runSweep(spec, ctx, (derived, c) => this.execute(derived, c));
+    if (spec.runner !== 'builtin') return runRemoteRunnerCell(spec, ctx);
     const target = await resolveTarget(spec, ctx);
     const baseDir = path.dirname(ctx.session.notebookPath);
     const steps = sweepSteps(spec.load);
+    const faults = faultHooks(spec, ctx, steps.length);
     const rows = await prepareRows(benchConfig(spec, target, steps[0], baseDir));
     const results: StepResult[] = [];
     const progressId = `${spec.name}-progress`;
     const resultId = `${spec.name}-result`;
     let cancelled = false;
+    const telemetry = await this.startTelemetry(spec, ctx);
 
-    for (const step of steps) {
-      if (ctx.signal.aborted) {
-        cancelled = true;
-        break;
+    try {
+      for (const step of steps) {
+        if (ctx.signal.aborted) {
+          cancelled = true;
+          break;
+        }
+        const config = benchConfig(spec, target, step, baseDir);
+        let live: LoadRun | undefined;
+        let last = { atMs: Date.now(), done: 0, tokens: 0 };
+        const tick = (): void => {
+          if (!live) return;
+          const p = live.progress();
+          const now = Date.now();
+          const dt = Math.max(1, now - last.atMs) / 1000;
+          const done = p.completed + p.failed;
+          const reqPerSec = (done - last.done) / dt;
+          const tokPerSec = (p.outputTokens - last.tokens) / dt;
+          last = { atMs: now, done, tokens: p.outputTokens };
+          const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false });
+          ctx.emit({ kind: 'doc', id: progressId, doc, persist: false });
+          ctx.emit({ kind: 'status', text: `${spec.name}: ${doc.blocks[0].type === 'progress' ? doc.blocks[0].detail ?? '' : ''}` });
+        };
+        const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
+        try {
+          const outcome = await runBenchmark(config, {
+            runStoreDir: ctx.session.runStoreDir,
+            signal: ctx.signal,
+            onStart: (run, runDir) => {
+              live = run;
+              faults?.attach(run);
+              telemetry?.stepStarted(step.index, step.label, runDir);
+              tick();
+            },
+            rows,
+            spec,
+            toolVersion: ctx.session.toolVersion,
+            tags: spec.tags,
+            step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
+            deployment: target.deployment,
+          });
+          results.push({ step, outcome });
+          await faults?.finish(outcome);
+          cancelled = outcome.cancelled;
+          const s = outcome.summary;
+          ctx.emit({ kind: 'log', stream: 'stdout', text: `${spec.name} [${step.label}] run ${outcome.runId}: ${s.completed} completed, ${s.failed} failed, ${s.requestThroughput.toFixed(2)} req/s, ${s.outputThroughput.toFixed(1)} output tok/s\n` });
+        } finally {
+          clearInterval(timer);
+          await faults?.dispose();
+        }
+        // a partial sweep is still worth seeing: redraw after every step
+        ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
+        ctx.emit({ kind: 'doc', id: resultId, doc: resultDoc(spec.name, results, cancelled) });
+        if (cancelled) break;
       }
-      const config = benchConfig(spec, target, step, baseDir);
-      let live: LoadRun | undefined;
-      let last = { atMs: Date.now(), done: 0, tokens: 0 };
-      const tick = (): void => {
-        if (!live) return;
-        const p = live.progress();
-        const now = Date.now();
-        const dt = Math.max(1, now - last.atMs) / 1000;
-        const done = p.completed + p.failed;
-        const reqPerSec = (done - last.done) / dt;
-        const tokPerSec = (p.outputTokens - last.tokens) / dt;
-        last = { atMs: now, done, tokens: p.outputTokens };
-        const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false });
-        ctx.emit({ kind: 'doc', id: progressId, doc, persist: false });
-        ctx.emit({ kind: 'status', text: `${spec.name}: ${doc.blocks[0].type === 'progress' ? doc.blocks[0].detail ?? '' : ''}` });
-      };
-      const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
-      try {
-        const outcome = await runBenchmark(config, {
-          runStoreDir: ctx.session.runStoreDir,
-          signal: ctx.signal,
-          onStart: (run) => {
-            live = run;
-            tick();
-          },
-          rows,
-          spec,
-          toolVersion: ctx.session.toolVersion,
-          tags: spec.tags,
-          step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
-          deployment: target.deployment,
-        });
-        results.push({ step, outcome });
-        cancelled = outcome.cancelled;
-        const s = outcome.summary;
-        ctx.emit({ kind: 'log', stream: 'stdout', text: `${spec.name} [${step.label}] run ${outcome.runId}: ${s.completed} completed, ${s.failed} failed, ${s.requestThroughput.toFixed(2)} req/s, ${s.outputThroughput.toFixed(1)} output tok/s\n` });
-      } finally {
-        clearInterval(timer);
-      }
-      // a partial sweep is still worth seeing: redraw after every step
-      ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
-      ctx.emit({ kind: 'doc', id: resultId, doc: resultDoc(spec.name, results, cancelled) });
-      if (cancelled) break;
+    } catch (err) {
+      // collectors must not outlive a failed run (they hold one nvidia-smi stream per node)
+      await telemetry?.stop([], 0, undefined).catch(() => undefined);
+      throw err;
+    }
+    if (telemetry) {
+      const r = await telemetry.stop(
+        results.map((x) => x.outcome.summary.totalOutputTokens),
+        ctx.host.setting('cost.dollarsPerGpuHour', 0),
+        undefined,
+      );
+      const doc = resultDoc(spec.name, results, cancelled);
+      doc.blocks.push(...telemetryBlocks(r, steps.map((s) => s.label)));
+      ctx.emit({ kind: 'doc', id: resultId, doc });
     }
     if (cancelled) throw new CancelledError(`Benchmark "${spec.name}" cancelled after ${results.length} of ${steps.length} step(s); finished requests are kept in the run store`);
   }

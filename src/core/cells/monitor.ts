@@ -83,7 +83,8 @@ export async function resolveMonitorTargets(spec: MonitorSpec, ctx: Pick<CellCon
       servers.push({ name: `${s.role}-${i}`, url: s.url, node: s.node });
     }
     cluster = ctx.session.clusters.tryGet(handle.clusterName);
-    nodes = [...new Set(servers.map((s) => s.node).filter((n): n is string => n !== undefined))];
+    // servers() lists rank 0 of each server; the launch commands name every node (rank 1.. of multi-node TP too)
+    nodes = [...new Set([...servers.map((s) => s.node), ...handle.commands.map((c) => c.node)].filter((n): n is string => n !== undefined))];
   }
   for (const u of spec.urls ?? []) servers.push({ name: hostName(u), url: u });
   const watch: CollectKind[] = spec.watch ?? (servers.length > 0 ? ['gpus', 'serverMetrics'] : ['gpus']);

@@ -31,7 +31,7 @@ export function parseShellHeader(source: string, cell?: string): ShellHeader {
     if (key === 'nodes') {
       let value: unknown;
       try {
-        value = parseYaml(raw);
+        value = parseYaml(raw, { logLevel: 'error' });
       } catch {
         value = undefined;
       }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ExecOptions, ExecResult } from './types';
-import { assertEnvName } from './shell-quote';
+import { assertEnvName, quoteArg } from './shell-quote';
 import { CancelledError, CommandFailedError } from '../util/errors';
 
 const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
@@ -27,9 +27,16 @@ class TailBuffer {
 export function execLocal(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   if (argv.length === 0) return Promise.reject(new CommandFailedError('Empty command'));
   const env = { ...process.env };
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    assertEnvName(k);
-    env[k] = v;
+  try {
+    // the same refusals as the ssh path's quoting, as typed errors rather than spawn's TypeError
+    for (const a of argv) quoteArg(a);
+    for (const [k, v] of Object.entries(options.env ?? {})) {
+      assertEnvName(k);
+      quoteArg(v);
+      env[k] = v;
+    }
+  } catch (err) {
+    return Promise.reject(err);
   }
   const limit = options.captureLimitBytes ?? DEFAULT_CAPTURE_BYTES;
   return new Promise<ExecResult>((resolve, reject) => {

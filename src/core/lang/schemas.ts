@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { clusterSpecSchema } from '../cells/cluster';
 import { benchSpecSchema } from '../cells/bench-spec';
 import { reportSpecSchema } from '../cells/report';
+import { monitorSpecSchema } from '../cells/monitor';
 import { deploySpecSchema } from '../plan';
 
 /** language id -> the zod schema its executor validates with (the one source of truth). */
@@ -11,5 +12,6 @@ export function cellSchemas(): Record<string, z.ZodType> {
     'moebench-deploy': deploySpecSchema,
     'moebench-bench': benchSpecSchema,
     'moebench-report': reportSpecSchema,
+    'moebench-monitor': monitorSpecSchema,
   };
 }

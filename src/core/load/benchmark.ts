@@ -4,6 +4,7 @@ import { computeMetrics, type RunSeries, type RunSummary, type SloSpec } from '.
 import { validityChecks, type ClientHealth, type ValidityCheck } from '../metrics/validity';
 import type { DerivedRequest } from '../metrics/definitions';
 import { clientHostInfo, newRunId, RunWriter } from '../results/run-store';
+import { redactSpecHeaders } from '../util/redact';
 import type { RunMeta } from '../results/types';
 import { arrivalForRate, arrivalOffsets, type ArrivalSpec } from './arrivals';
 import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from './datasets';
@@ -50,7 +51,8 @@ export interface BenchmarkContext {
   runStoreDir?: string;
   signal?: AbortSignal;
   /** the live run, for progress polling */
-  onStart?: (run: LoadRun) => void;
+  /** the run began; `runDir` is its directory in the run store (absent without a store) */
+  onStart?: (run: LoadRun, runDir?: string) => void;
   /** rows already loaded (a sweep loads its dataset once) */
   rows?: DatasetRow[];
   /** meta.json extras */
@@ -117,13 +119,16 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : config.dataset.numPrompts;
   const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
 
+  // a bad URL or header fails here, before a run directory exists that would stay "running"
+  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model } });
   const runId = newRunId(config.name);
   const writer = ctx.runStoreDir
     ? await RunWriter.create(ctx.runStoreDir, {
         id: runId,
         name: config.name,
         step: ctx.step,
-        spec: ctx.spec ?? config,
+        // header values are credentials as often as not: the run store keeps their names only
+        spec: redactSpecHeaders(ctx.spec ?? config),
         target: { url: config.url, api: config.api, deployment: ctx.deployment?.name, engine: ctx.deployment?.engine, model, simulated },
         provenance: {
           toolVersion: ctx.toolVersion,
@@ -135,10 +140,12 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
           commands: ctx.deployment?.commands,
         },
         tags: ctx.tags,
+      }).catch((err: unknown) => {
+        client.dispose();
+        throw err;
       })
     : undefined;
 
-  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model } });
   let closed = false;
   try {
     const run = new LoadRun({
@@ -152,7 +159,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       signal: ctx.signal,
       onRecord: writer ? (r) => writer.appendRequest(r) : undefined,
     });
-    ctx.onStart?.(run);
+    ctx.onStart?.(run, writer?.dir);
     const result = await run.run();
     let endMs = result.endMs;
     let acceptLength: number | null = null;

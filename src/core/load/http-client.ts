@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Disposable } from '../util/disposable';
+import { UnsafeInputError } from '../util/errors';
 import { ResponseAccumulator, type StreamResult } from './accumulator';
 import { requestBody, type PayloadOptions } from './payloads';
 import { SseLineSplitter } from './sse';
@@ -38,7 +39,8 @@ export class StreamClient implements Disposable {
 
   constructor(private readonly options: StreamClientOptions) {
     this.api = options.api;
-    this.url = new URL(options.baseUrl);
+    this.url = parseBaseUrl(options.baseUrl);
+    checkHeaders(options.headers ?? {});
     this.transport = this.url.protocol === 'https:' ? https : http;
     const AgentCtor = this.url.protocol === 'https:' ? https.Agent : http.Agent;
     this.agent = new AgentCtor({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity, maxFreeSockets: options.maxSockets ?? 1024, scheduling: 'lifo' });
@@ -131,5 +133,30 @@ export class StreamClient implements Disposable {
 
   dispose(): void {
     this.agent.destroy();
+  }
+}
+
+function parseBaseUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UnsafeInputError(`Not a valid URL: ${JSON.stringify(text)}`, { field: 'target' }, 'Write it like http://127.0.0.1:30000.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UnsafeInputError(`Only http:// and https:// targets can be benchmarked, not ${url.protocol}`, { field: 'target' }, 'Write it like http://127.0.0.1:30000.');
+  }
+  return url;
+}
+
+/** Node would throw on every request (and a CR/LF would split it); refuse once, naming the header. */
+function checkHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+    } catch (err) {
+      throw new UnsafeInputError(`Request header ${JSON.stringify(name)} cannot be sent: ${(err as Error).message}`, { field: `headers.${name}` }, 'Header names are letters, digits and !#$%&\'*+-.^_`|~; values cannot contain line breaks or NUL.');
+    }
   }
 }

@@ -81,9 +81,49 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - lastNl };
 }
 
+/**
+ * The file's bytes as text. Invalid UTF-8 is an error naming its place, not silently replaced by
+ * U+FFFD: the editor would write the replacement back on save and lose the original bytes.
+ */
+export function decodeNotebookBytes(bytes: Uint8Array, file = '<notebook>'): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const { line, column } = lineColumn(before, before.length);
+    throw new NotebookFormatError(
+      `Not a valid MoE Bench notebook: the file is not valid UTF-8 (byte ${offset}) at line ${line}, column ${column}`,
+      { file, line, column },
+      'The file is left untouched. It may be another file type, or was saved in another encoding: re-save it as UTF-8.',
+    );
+  }
+}
+
+/** Parse a notebook file's bytes (decodeNotebookBytes, then parseNotebook). */
+export function parseNotebookBytes(bytes: Uint8Array, file = '<notebook>'): Notebook {
+  return parseNotebook(decodeNotebookBytes(bytes, file), file);
+}
+
+/** offset of the first byte that does not start or continue a valid UTF-8 sequence */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || (n > 0 && i + n >= b.length)) return i;
+    for (let k = 1; k <= n; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    // overlongs, surrogates and values past U+10FFFF
+    if ((c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] > 0x9f) || (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] > 0x8f)) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
 /** Parse file text. Throws NotebookFormatError with line/column; never returns an empty notebook for bad input. */
 export function parseNotebook(text: string, file = '<notebook>'): Notebook {
   if (text.trim() === '') return starterNotebook();
+  checkNesting(text, file);
   const errors: ParseError[] = [];
   const raw: unknown = parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length) {
@@ -134,6 +174,28 @@ export function parseNotebook(text: string, file = '<notebook>'): Notebook {
       execution: c.execution,
     })),
   };
+}
+
+/** deeper than any notebook needs; the JSON parser recurses per level and would overflow the stack */
+const MAX_NESTING = 256;
+
+/** Refuses absurd nesting before the (recursive) parser sees it, naming where it went too deep. */
+function checkNesting(text: string, file: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > MAX_NESTING) {
+        const { line, column } = lineColumn(text, i);
+        throw new NotebookFormatError(`Not a valid MoE Bench notebook: values are nested more than ${MAX_NESTING} levels deep at line ${line}, column ${column}`, { file, line, column }, 'The file is left untouched. Open it in the text editor to repair it.');
+      }
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
 }
 
 function humanJsonError(code: string): string {

@@ -35,7 +35,9 @@ export type DeployRule =
   | 'tbo'
   | 'engine'
   | 'served-name'
-  | 'transfer';
+  | 'transfer'
+  /** a value no command line can carry (NUL, or longer than any path or flag) */
+  | 'argv';
 
 export interface DeployIssue {
   severity: 'error' | 'warning';
@@ -85,7 +87,39 @@ export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
     checkPorts(d, layout.servers, layout.router, error);
   }
   checkFlags(d, layout.servers, error, warn);
+  checkArguments([...layout.servers, ...(layout.router ? [layout.router] : [])], error);
   return issues;
+}
+
+/**
+ * Linux caps one argument or environment string at 128 KiB (MAX_ARG_STRLEN), and over ssh the
+ * whole quoted command line is one argument of the node's shell, where quoting can grow a value
+ * fourfold. Real paths, names and flag values are far shorter; a longer one is a paste accident.
+ */
+export const MAX_ARGUMENT_BYTES = 16 * 1024;
+
+/**
+ * Values the shell quoting cannot carry are refused here, at the field that produced them, rather
+ * than as a failed start on a node: a NUL byte ends a C string, so no argv element or environment
+ * value can hold one.
+ */
+function checkArguments(processes: LaidOutProcess[], error: Report): void {
+  const seen = new Set<string>();
+  const inspect = (value: string, path: SpecPath): void => {
+    const key = path.join('.');
+    if (seen.has(key)) return;
+    if (value.includes('\0')) {
+      seen.add(key);
+      error('argv', path, 'contains a NUL character, which no command line or environment variable can carry', 'Remove the NUL character (often pasted from a binary file or a terminal).');
+    } else if (value.length > MAX_ARGUMENT_BYTES / 3 && utf8Bytes(value) > MAX_ARGUMENT_BYTES) {
+      seen.add(key);
+      error('argv', path, `is ${utf8Bytes(value)} bytes long; one command-line value may be at most ${MAX_ARGUMENT_BYTES}`, 'Shorten it; put long JSON in a file on the nodes and give its path.');
+    }
+  };
+  for (const p of processes) {
+    for (const piece of p.command.pieces) for (const token of piece.tokens) inspect(token, piece.path);
+    for (const [name, value] of Object.entries(p.command.env)) inspect(value, p.command.envPaths[name] ?? ['env', name]);
+  }
 }
 
 type Report = (rule: DeployRule, path: SpecPath, message: string, hint?: string, fix?: IssueFix) => void;
@@ -495,4 +529,8 @@ function respellFix(d: ResolvedDeployment, flag: string, lookup: FlagLookup, tok
   const newToken = value !== undefined ? `${candidate}=${value}` : candidate;
   const verb = lookup.info ? 'Rename' : 'Change';
   return { title: `${verb} ${flag} to ${candidate}`, path, value: newToken };
+}
+
+function utf8Bytes(s: string): number {
+  return new TextEncoder().encode(s).length;
 }

@@ -130,6 +130,124 @@ export interface PhaseMarker {
   label?: string;
 }
 
-export type TelemetryRecord = GpuSample | ServerSample | ExpertSnapshot | PhaseMarker;
+// ---- issue 11: deep telemetry (additive kinds; see src/core/telemetry/deep/) ----
+
+/**
+ * One GPU's profiling counters. From DCGM (`dcgmi dmon`, fields 1002-1012) when the node has it;
+ * otherwise from nvidia-smi (NVLink data counters and `dmon -s t` PCIe throughput), which has no
+ * SM/tensor activity. Activity is a percentage of elapsed cycles; bandwidth in GB/s (10^9 B/s).
+ */
+export interface GpuDeepReading {
+  index: number;
+  smActivePct?: number;
+  smOccupancyPct?: number;
+  tensorActivePct?: number;
+  dramActivePct?: number;
+  pcieTxGBps?: number;
+  pcieRxGBps?: number;
+  nvlinkTxGBps?: number;
+  nvlinkRxGBps?: number;
+}
+
+export interface GpuDeepSample {
+  kind: 'gpu-deep';
+  tsMs: number;
+  node: string;
+  source: 'dcgm' | 'nvidia-smi';
+  gpus: GpuDeepReading[];
+}
+
+/** One InfiniBand / RoCE port over one sampling interval. Rates in Gbit/s (10^9 bit/s). */
+export interface NicReading {
+  /** "mlx5_0" */
+  device: string;
+  port: number;
+  txGbps: number;
+  rxGbps: number;
+  /** GPUs closest to this NIC from `nvidia-smi topo -m` ("GPU0"...), when known */
+  gpus?: string[];
+  /** the 32-bit counter is pinned at its maximum: the rate is a lower bound */
+  saturated?: boolean;
+}
+
+export interface NicSample {
+  kind: 'nic';
+  tsMs: number;
+  node: string;
+  /** seconds between the two counter reads the rates come from (node clock) */
+  intervalSec: number;
+  nics: NicReading[];
+  /** sum over the node's ports */
+  txGbps: number;
+  rxGbps: number;
+}
+
+/** SGLang rank prefix of a scheduler log line: `[time DP3 TP3 EP3]`. */
+export interface SchedRank {
+  dp?: number;
+  tp?: number;
+  ep?: number;
+  pp?: number;
+}
+
+/**
+ * One SGLang scheduler log line as data: a prefill batch, a decode batch or an expert
+ * balancedness report (formats and the versions they match: deep/sglang-log/formats.ts).
+ */
+export interface SchedLogSample {
+  kind: 'sched';
+  tsMs: number;
+  /** the server (deployment process) the line came from, e.g. "decode-0" */
+  endpoint: string;
+  node?: string;
+  event: 'prefill' | 'decode' | 'balancedness';
+  rank: SchedRank;
+  /** the line's own time stamp as printed (node clock, second resolution) */
+  logTime?: string;
+  newSeqs?: number;
+  newTokens?: number;
+  cachedTokens?: number;
+  usedTokens?: number;
+  /** KV pool use 0..1 */
+  tokenUsage?: number;
+  runningReqs?: number;
+  queueReqs?: number;
+  genThroughputTokPerSec?: number;
+  inputThroughputTokPerSec?: number;
+  cudaGraph?: boolean;
+  /** PD prefill: waiting for the decode side's bootstrap ("#unbootstrapped-req" / "#prealloc-req") */
+  bootstrapQueueReqs?: number;
+  /** PD prefill: KV being sent ("#transferring-req" / "#inflight-req") */
+  inflightReqs?: number;
+  /** PD decode: KV pre-allocated, waiting for the transfer */
+  preallocQueueReqs?: number;
+  /** PD decode: KV transfer in progress */
+  transferQueueReqs?: number;
+  retractedReqs?: number;
+  preallocatedUsage?: number;
+  specAcceptLength?: number;
+  specAcceptRate?: number;
+  forwardPassId?: number;
+  balancedness?: number;
+  /** "last_N_average_balancedness" values by N */
+  balancednessAverages?: Record<string, number>;
+}
+
+/** Time split and top kernels of one rank's torch-profiler trace (see deep/profile/). */
+export interface ProfileSummary {
+  kind: 'profile';
+  tsMs: number;
+  endpoint: string;
+  node: string;
+  /** rank label from the trace file name ("TP-3", "TP-3-DP-3-EP-3") */
+  rank: string;
+  /** the trace in the run store, relative to the run directory */
+  traceFile: string;
+  gpuKernelMs: number;
+  splitMs: { gemm: number; attention: number; allToAll: number; other: number };
+  topKernels: { name: string; category: 'gemm' | 'attention' | 'allToAll' | 'other'; totalMs: number; count: number }[];
+}
+
+export type TelemetryRecord = GpuSample | ServerSample | ExpertSnapshot | PhaseMarker | GpuDeepSample | NicSample | SchedLogSample | ProfileSummary;
 export type TelemetryKind = TelemetryRecord['kind'];
-export const TELEMETRY_KINDS: readonly TelemetryKind[] = ['gpu', 'server', 'experts', 'phase'];
+export const TELEMETRY_KINDS: readonly TelemetryKind[] = ['gpu', 'server', 'experts', 'phase', 'gpu-deep', 'nic', 'sched', 'profile'];

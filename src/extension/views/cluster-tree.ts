@@ -1,8 +1,13 @@
 import * as vscode from 'vscode';
 import type { Cluster, ClusterNodeInfo, ConnectionState } from '../../core/cluster/types';
 import type { MoeBenchController } from '../controller';
+import { GpuTreeData, type GpuRow } from './gpu-tree-data';
 
-export type ClusterTreeItem = { kind: 'cluster'; cluster: Cluster } | { kind: 'node'; cluster: Cluster; node: ClusterNodeInfo };
+export type ClusterTreeItem =
+  | { kind: 'cluster'; cluster: Cluster }
+  | { kind: 'node'; cluster: Cluster; node: ClusterNodeInfo }
+  | { kind: 'gpu'; cluster: Cluster; node: string; row: GpuRow }
+  | { kind: 'gpu-status'; cluster: Cluster; node: string; text: string };
 type Item = ClusterTreeItem;
 
 /** Cluster view: clusters of every open notebook -> nodes with connection state. */
@@ -12,8 +17,33 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
   /** clusters whose connection-state events we listen to (reconnecting/failed shows live) */
   private readonly watched = new WeakSet<Cluster>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** one GPU stream per node of each cluster, running only while the view is visible */
+  private readonly gpuData = new Map<Cluster, GpuTreeData>();
+  private visible = false;
 
   constructor(private readonly controller: MoeBenchController) {}
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    for (const d of this.gpuData.values()) d.setVisible(visible);
+  }
+
+  private gpusOf(cluster: Cluster): GpuTreeData {
+    let d = this.gpuData.get(cluster);
+    if (!d) {
+      d = new GpuTreeData({ cluster });
+      d.onChange(() => this.refresh());
+      d.setVisible(this.visible);
+      this.gpuData.set(cluster, d);
+    }
+    return d;
+  }
+
+  dispose(): void {
+    for (const d of this.gpuData.values()) void d.dispose();
+    this.gpuData.clear();
+    this.emitter.dispose();
+  }
 
   refresh(): void {
     // bounded refresh rate: a flapping link must not repaint the tree hundreds of times a second
@@ -32,13 +62,35 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
           c.onStateChange(() => this.refresh());
         }
       }
+      // clusters that went away (cell re-run, notebook closed) stop their GPU streams
+      for (const [c, d] of this.gpuData) {
+        if (!clusters.includes(c)) {
+          void d.dispose();
+          this.gpuData.delete(c);
+        }
+      }
       return clusters.map((cluster) => ({ kind: 'cluster' as const, cluster }));
     }
     if (item.kind === 'cluster') return item.cluster.nodes.map((node) => ({ kind: 'node' as const, cluster: item.cluster, node }));
+    if (item.kind === 'node') {
+      if (item.node.gpus === 0) return [];
+      const data = this.gpusOf(item.cluster);
+      const rows = data.rows(item.node.name);
+      const st = data.status(item.node.name);
+      if (st.state === 'unavailable') return [{ kind: 'gpu-status', cluster: item.cluster, node: item.node.name, text: st.message }];
+      if (rows.length === 0) return [{ kind: 'gpu-status', cluster: item.cluster, node: item.node.name, text: st.state === 'waiting' ? 'waiting for nvidia-smi…' : 'no GPU data yet' }];
+      return rows.map((row) => ({ kind: 'gpu' as const, cluster: item.cluster, node: item.node.name, row }));
+    }
     return [];
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
+    if (item.kind === 'gpu') return gpuItem(item.row);
+    if (item.kind === 'gpu-status') {
+      const t = new vscode.TreeItem(item.text, vscode.TreeItemCollapsibleState.None);
+      t.iconPath = new vscode.ThemeIcon('info');
+      return t;
+    }
     if (item.kind === 'cluster') {
       const t = new vscode.TreeItem(item.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
       const gpus = item.cluster.nodes.reduce((a, n) => a + n.gpus, 0);
@@ -48,7 +100,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
       return t;
     }
     const state = item.cluster.connectionState(item.node.name);
-    const t = new vscode.TreeItem(item.node.name, vscode.TreeItemCollapsibleState.None);
+    const t = new vscode.TreeItem(item.node.name, item.node.gpus > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     t.description = `${item.node.gpus} GPUs · ${describe(state)}`;
     t.tooltip = `${item.node.name} (${item.node.address})\n${describe(state)}`;
     t.iconPath = new vscode.ThemeIcon(
@@ -58,6 +110,21 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
     t.contextValue = `node.${state.state}${item.cluster.reconnect ? '.reconnectable' : ''}${item.cluster.terminal ? '.terminal' : ''}`;
     return t;
   }
+}
+
+function gpuItem(row: GpuRow): vscode.TreeItem {
+  const t = new vscode.TreeItem(`GPU ${row.index}`, vscode.TreeItemCollapsibleState.None);
+  const parts: string[] = [];
+  if (row.utilPct !== undefined) parts.push(`${Math.round(row.utilPct)}%`);
+  if (row.memUsedMiB !== undefined) parts.push(`${(row.memUsedMiB / 1024).toFixed(0)}/${row.memTotalMiB !== undefined ? (row.memTotalMiB / 1024).toFixed(0) : '?'} GiB`);
+  if (row.tempC !== undefined) parts.push(`${Math.round(row.tempC)}°C`);
+  if (row.powerW !== undefined) parts.push(`${Math.round(row.powerW)} W`);
+  t.description = parts.join(' · ');
+  const warn = row.warnings.length > 0;
+  t.tooltip = `${row.name}${warn ? `\nWarnings: ${row.warnings.join(', ')}` : ''}${row.heldBy?.length ? `\nMemory still held by: ${row.heldBy.map((p) => `${p.processName} (pid ${p.pid})`).join(', ')}` : ''}`;
+  t.iconPath = new vscode.ThemeIcon(warn ? 'warning' : 'circuit-board', warn ? new vscode.ThemeColor('list.warningForeground') : undefined);
+  t.contextValue = warn ? 'gpu.warning' : 'gpu';
+  return t;
 }
 
 function describe(s: ConnectionState): string {

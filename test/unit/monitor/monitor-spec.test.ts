@@ -22,7 +22,11 @@ function pdDeployment(): DeploymentHandle {
       { role: 'decode', node: 'gpu-003', url: 'http://127.0.0.1:30003' },
       { role: 'router', node: 'gpu-001', url: 'http://127.0.0.1:8000' },
     ],
-    commands: [],
+    // decode spans two nodes: rank 1 on gpu-004 has no HTTP server but has GPUs
+    commands: [
+      { node: 'gpu-003', argv: ['python3', '-m', 'sglang.launch_server', '--node-rank', '0'], env: {} },
+      { node: 'gpu-004', argv: ['python3', '-m', 'sglang.launch_server', '--node-rank', '1'], env: {} },
+    ],
   };
 }
 
@@ -44,10 +48,10 @@ test('a typo in a key is reported on its own line, with the allowed keys to hove
   assert.throws(() => parse('name: watch\nurls: [127.0.0.1:30000]\n'), (err: unknown) => err instanceof SpecValidationError && /URL/.test(err.message));
 });
 
-test('a deployment target watches its servers (not the router) and the GPUs of the nodes they run on', async () => {
+test('a deployment target watches its servers (not the router) and the GPUs of every node it launched on', async () => {
   const t = await resolveMonitorTargets(parse('name: watch\ntarget: ds-pd\n'), { session: session() });
   assert.deepEqual(t.servers.map((s) => `${s.name}@${s.node}`), ['prefill-0@gpu-001', 'decode-0@gpu-002', 'decode-1@gpu-003']);
-  assert.deepEqual(t.nodes, ['gpu-001', 'gpu-002', 'gpu-003']);
+  assert.deepEqual(t.nodes, ['gpu-001', 'gpu-002', 'gpu-003', 'gpu-004']);
   assert.equal(t.cluster?.name, 'h200');
   assert.deepEqual(t.watch, ['gpus', 'serverMetrics']);
   assert.equal(t.deployment, 'ds-pd');

@@ -5,6 +5,7 @@ import { MoeRouting } from './moe';
 import type { ExpertRecorder } from './expert-recorder';
 import { awaitKv, type BootstrapRegistry } from './bootstrap';
 import type { Engine, EngineJob, JobEvents, JobHandle } from './types';
+import { decodeBatchLine, prefillBatchLine, schedulerPrefix } from '../deep/sched-log';
 
 type SeqState = 'prealloc' | 'transfer' | 'waiting' | 'prefilling' | 'running' | 'inflight' | 'done';
 
@@ -387,6 +388,9 @@ export class Scheduler implements Engine {
           this.prefillFinished(s, r);
         }
         r.lastCacheHitRate = computed + cached > 0 ? cached / (computed + cached) : 0;
+        const used = this.kvUsed(ri);
+        const pd = sh.role === 'prefill' ? { bootstrapReqs: 0, inflightReqs: r.inflight, inputThroughput: modelMs > 0 ? (computed * 1000) / modelMs : 0 } : undefined;
+        this.o.log(`${schedulerPrefix(sh, ri)} ${prefillBatchLine({ newSeqs: plan.chunk.length, newTokens: computed, cachedTokens: cached, tokenUsage: used / this.o.kvTokensPerRank, runningReqs: r.running.length, queueReqs: r.waiting.length, pd })}`);
         if (m && labels) {
           m.realtimeTokens.inc({ ...labels, mode: 'prefill_compute' }, computed);
           m.realtimeTokens.inc({ ...labels, mode: 'prefill_cache' }, cached);
@@ -409,7 +413,10 @@ export class Scheduler implements Engine {
         if (r.decodeStepsSinceLog >= sh.decodeLogInterval) {
           const dt = (now - r.lastLogMs) / 1000;
           r.genThroughput = dt > 0 ? r.genTokensSinceLog / dt : 0;
-          if (ri === 0) this.o.log(`Decode batch. #running-req: ${r.running.length}, #token: ${this.kvUsed(ri)}, token usage: ${(this.kvUsed(ri) / this.o.kvTokensPerRank).toFixed(2)}, gen throughput (token/s): ${r.genThroughput.toFixed(2)}, #queue-req: ${r.waiting.length}`);
+          // one line per DP rank with SGLang's rank prefix (issue 11 parses them into per-rank series)
+          const used = this.kvUsed(ri);
+          const pd = sh.role === 'decode' ? { preallocatedUsage: r.kvReserved / this.o.kvTokensPerRank, preallocReqs: r.prealloc.length, transferReqs: r.transfer, retractedReqs: 0 } : undefined;
+          this.o.log(`${schedulerPrefix(sh, ri)} ${decodeBatchLine({ runningReqs: r.running.length, usedTokens: used, tokenUsage: used / this.o.kvTokensPerRank, genThroughput: r.genThroughput, queueReqs: r.waiting.length, cudaGraph: this.commMode(false) !== 'normal', pd })}`);
           r.genTokensSinceLog = 0;
           r.decodeStepsSinceLog = 0;
           r.lastLogMs = now;

@@ -4,6 +4,7 @@ import type { ServerShape } from '../shape';
 import { gpusPerNode } from '../shape';
 import type { MemoryPlan } from '../engine/memory';
 import { H200 } from '../engine/perf-model';
+import { SimIbCounters, simIbRoot } from '../deep/ib-sysfs';
 
 /**
  * Emulated GPU state of one server process, written as JSON under
@@ -50,6 +51,8 @@ export class GpuTelemetry {
   private readonly indices: number[];
   private writing: Promise<void> = Promise.resolve();
   private readonly startedAtMs = performance.now();
+  /** issue 11 hook: the node's fake InfiniBand counters advance with this process's load */
+  private readonly ib: SimIbCounters;
 
   constructor(
     private readonly o: TelemetryOptions,
@@ -60,6 +63,7 @@ export class GpuTelemetry {
     const n = gpusPerNode(shape);
     this.indices = o.gpuIndices ?? Array.from({ length: n }, (_, i) => shape.baseGpuId + i);
     this.file = join(o.stateDir, o.nodeName, `gpu-${process.pid}-${shape.port}.json`);
+    this.ib = new SimIbCounters(simIbRoot(o.stateDir, o.nodeName), this.indices, { role: shape.role, epSize: shape.epSize, nnodes: shape.nnodes, gpusOnNode: n });
   }
 
   /** busy fraction since the last sample: model busy time over wall time */
@@ -95,7 +99,8 @@ export class GpuTelemetry {
     const interval = this.o.intervalMs ?? 200;
     const tick = (): void => {
       const state = this.sample();
-      this.writing = this.writing.then(() => this.write(state)).catch(() => undefined);
+      const busy = state.gpus[0]?.load ?? 0;
+      this.writing = this.writing.then(() => this.write(state)).then(() => this.ib.advance(busy)).catch(() => undefined);
     };
     tick();
     this.timer = setInterval(tick, interval);

@@ -1,0 +1,91 @@
+import type { CellContext } from './types';
+import type { DeploymentHandle } from '../exec/handles';
+import type { Block } from '../output/doc';
+import type { TelemetryRecord } from '../telemetry/schema';
+import type { TelemetrySink } from '../telemetry/recorder';
+import { runDirSink } from '../telemetry/recorder';
+import { startRunTelemetry, type CollectKind, type RunTelemetry, type RunTelemetryResult } from '../telemetry/run-telemetry';
+
+/**
+ * Telemetry joined to a bench cell's runs (`collect: [gpus, serverMetrics, experts]`): one set of
+ * collectors for the whole sweep, each step's samples written into that step's run directory
+ * (telemetry.jsonl, with phase markers), and energy/cost per step in the cell's output.
+ */
+export class BenchTelemetry {
+  private constructor(
+    private readonly telemetry: RunTelemetry,
+    private readonly sink: StepSink,
+  ) {}
+
+  static async start(collect: readonly CollectKind[], deployment: DeploymentHandle, ctx: CellContext): Promise<BenchTelemetry> {
+    const cluster = ctx.session.clusters.get(deployment.clusterName, ctx.cell.name);
+    const nodes = [...new Set(deployment.commands.map((c) => c.node))];
+    const servers = (await deployment.servers()).filter((s) => s.role !== 'router').map((s) => ({ name: `${s.role}@${s.node}`, url: s.url, node: s.node }));
+    const sink = new StepSink();
+    const telemetry = await startRunTelemetry({
+      cluster,
+      nodes,
+      serverUrls: servers,
+      sink,
+      intervalMs: ctx.host.setting('telemetry.intervalMs', 1000),
+      collect,
+      signal: ctx.signal,
+      onNotice: (n) => ctx.emit({ kind: 'log', stream: n.level === 'error' ? 'stderr' : 'stdout', text: `telemetry: ${n.message}\n` }),
+    });
+    return new BenchTelemetry(telemetry, sink);
+  }
+
+  /** a sweep step's run directory exists: its samples go there from now on */
+  stepStarted(step: number, label: string, runDir: string | undefined): void {
+    if (runDir) this.sink.setDir(runDir);
+    this.telemetry.phase('step', { step, label });
+  }
+
+  async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult> {
+    const outputTokens = stepOutputTokens.reduce((a, b) => a + b, 0);
+    return this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry' });
+  }
+}
+
+/** Buffers until the first step's run dir is known, then appends to the current step's dir. */
+class StepSink implements TelemetrySink {
+  private target: TelemetrySink | undefined;
+  private pending: TelemetryRecord[] = [];
+
+  setDir(dir: string): void {
+    this.target = runDirSink(dir);
+    if (this.pending.length) {
+      const early = this.pending;
+      this.pending = [];
+      void this.target.append(early);
+    }
+  }
+
+  async append(records: readonly TelemetryRecord[]): Promise<void> {
+    if (!this.target) {
+      this.pending.push(...records);
+      return;
+    }
+    await this.target.append(records);
+  }
+}
+
+/** Energy and cost per step, GPU counts, notices and the compact charts, for the result doc. */
+export function telemetryBlocks(r: RunTelemetryResult, stepLabels: string[]): Block[] {
+  const fmt = (v: number | null, digits: number): string | null => (v === null ? null : Number(v.toFixed(digits)).toString());
+  const blocks: Block[] = [
+    {
+      type: 'table',
+      title: `Telemetry: ${r.gpuCount} GPUs, ${r.gpuSamples} GPU samples, ${r.serverSamples} server scrapes`,
+      columns: ['step', 'avg power', 'energy / output token', 'energy / 1M output tokens', 'cost / 1M output tokens'],
+      units: [null, 'W', 'J', 'kWh', '$'],
+      rows: [
+        ...r.steps.map((s) => [stepLabels[s.step] ?? s.label ?? String(s.step), s.efficiency ? Math.round(s.efficiency.avgPowerW) : null, fmt(s.efficiency?.joulesPerOutputToken ?? null, 3), fmt(s.efficiency?.kWhPer1MOutputTokens ?? null, 3), fmt(s.efficiency?.usdPer1MOutputTokens ?? null, 2)]),
+        ['whole run', Math.round(r.energy.avgPowerW), fmt(r.energy.joulesPerOutputToken, 3), fmt(r.energy.kWhPer1MOutputTokens, 3), fmt(r.energy.usdPer1MOutputTokens, 2)],
+      ],
+    },
+  ];
+  if (r.notices.length) blocks.push({ type: 'badges', items: r.notices.map((n) => ({ level: n.level === 'error' ? 'warn' : 'info', text: n.message })) });
+  blocks.push(...r.charts);
+  return blocks;
+}
