@@ -17,6 +17,7 @@
  * command's shell, so /proc/self/stat cutime+cstime grows by exactly that after it ends).
  * Bytes: what crossed the exec channel (what SSH would carry, before compression and framing).
  */
+import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -101,7 +102,9 @@ exit 2
     await mkdir(logDir, { recursive: true });
     await writeFile(path.join(logDir, 'log'), '');
     // the remote supervisor follows a log while the process in `pid` lives: this one does
-    await writeFile(path.join(logDir, 'pid'), String(process.pid));
+    const pgid = execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }).trim();
+    await writeFile(path.join(logDir, 'pid'), pgid);
+    await writeFile(path.join(logDir, 'boot_id'), await readFile('/proc/sys/kernel/random/boot_id', 'utf8'));
     const shape = { dpSize: 16, tpSize: 16, epSize: 16, enableDpAttention: true };
     const writer = setInterval(() => {
       const lines = Array.from({ length: 16 }, (_, r) => `${schedulerPrefix(shape, r)} ${decodeBatchLine({ runningReqs: 200, usedTokens: 400000, tokenUsage: 0.5, genThroughput: 2500, queueReqs: 3, cudaGraph: true, pd: { preallocatedUsage: 0.05, preallocReqs: 4, transferReqs: 2, retractedReqs: 0 } })}\n`).join('');

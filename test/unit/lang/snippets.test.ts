@@ -27,7 +27,10 @@ for (const contribution of pkg.contributes.snippets) {
     test(`snippet "${name}" is a valid ${contribution.language} cell as inserted`, () => {
       const text = expand(s.body);
       const cell: NotebookCellText = { id: 'cell', language: contribution.language, text };
-      const notebook = contribution.language === 'moebench-deploy' ? [clusterFor(text), cell] : [cell];
+      // the names a snippet refers to (cluster, deployment, bench cells) exist in the notebook it lands in
+      const deployNames = [...text.matchAll(/(?:target|deployment): ([A-Za-z0-9._-]+)/g)].map((m) => m[1]);
+      const deployCells = deployNames.map((n, i) => ({ id: `d${i}`, language: 'moebench-deploy', text: `name: ${n}\ncluster: h100\nmodel: /models/x\nunified:\n  nodes: [gpu-01]\n  parallel: { tp: 8 }\n` }));
+      const notebook = contribution.language === 'moebench-deploy' ? [clusterFor(text), cell] : contribution.language === 'moebench-cluster' ? [cell] : [clusterFor('cluster: h100'), ...deployCells, cell];
       const errors = diagnoseCell(cell, notebook).filter((d) => d.severity === 'error');
       assert.deepEqual(errors.map((e) => `line ${e.line}: ${e.message}`), []);
     });

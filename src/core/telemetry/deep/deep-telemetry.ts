@@ -97,7 +97,7 @@ export async function startDeepTelemetry(o: DeepTelemetryOptions): Promise<DeepT
   const gpu = o.cluster && o.collect.includes('gpuDeep') ? new GpuDeepCollector({ cluster: o.cluster, nodes, intervalMs, onSample: record, onNotice: notice, dcgm: o.dcgm, onBytes, now }) : undefined;
   const nic = o.cluster && o.collect.includes('nic') ? new NicCollector({ cluster: o.cluster, nodes, intervalMs, onSample: record, onNotice: notice, onBytes, now }) : undefined;
   const consumer = new SchedulerLogConsumer({ onRecord: record, onOtherLine: o.onLogLine, now });
-  const follower = o.cluster && o.collect.includes('schedLogs') && o.logProcesses && o.logProcesses.length > 0 ? new SchedulerLogFollower(o.cluster, consumer, notice) : undefined;
+  const follower = o.cluster && o.collect.includes('schedLogs') && o.logProcesses && o.logProcesses.length > 0 ? new SchedulerLogFollower(o.cluster, consumer, notice, onBytes) : undefined;
   gpu?.start();
   nic?.start();
   if (follower && o.logProcesses) await follower.follow(o.logProcesses);

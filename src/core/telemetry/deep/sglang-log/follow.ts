@@ -28,6 +28,8 @@ export class SchedulerLogFollower implements Disposable {
     private readonly cluster: Cluster,
     private readonly consumer: SchedulerLogConsumer,
     private readonly onNotice?: (n: TelemetryNotice) => void,
+    /** bytes of log text read per node (overhead figures) */
+    private readonly onBytes?: (node: string, n: number) => void,
   ) {}
 
   async follow(processes: readonly LogProcess[]): Promise<void> {
@@ -43,7 +45,10 @@ export class SchedulerLogFollower implements Disposable {
       from = 0;
     }
     const source = { endpoint: p.id, node: p.remote.node };
-    const run = followRemoteLog(this.cluster, p.remote, { fromOffset: from, signal: this.abort.signal, onData: (text) => this.consumer.chunk(source, text) }).then(
+    const run = followRemoteLog(this.cluster, p.remote, { fromOffset: from, signal: this.abort.signal, onData: (text) => {
+      this.onBytes?.(p.remote.node, Buffer.byteLength(text));
+      this.consumer.chunk(source, text);
+    } }).then(
       () => undefined,
       (err: unknown) => this.onNotice?.({ node: p.remote.node, endpoint: p.id, level: 'warn', message: `cannot follow the log of ${p.id} on ${p.remote.node}: ${err instanceof Error ? err.message : String(err)}` }),
     );
