@@ -30,6 +30,8 @@ const rendered = new Map<string, Rendered>();
 
 export const activate: ActivationFunction = () => {
   injectStyle();
+  // the first output of ours is about to render: start fetching the Plotly chunk now
+  void loadPlotly();
   return {
     renderOutputItem(item: OutputItem, element: HTMLElement) {
       let doc: OutputDoc;
@@ -198,11 +200,25 @@ function themeLayout(block: PlotBlock): Record<string, unknown> {
   return layout;
 }
 
+/**
+ * WebGL only where it pays: a webview keeps at most 16 WebGL contexts (older charts go blank
+ * beyond that) and, for a few thousand points, SVG draws faster than a software GL context.
+ */
+const WEBGL_MIN_POINTS = 60_000;
+function chooseRenderer(data: Record<string, unknown>[]): Record<string, unknown>[] {
+  return data.map((trace) => {
+    if (trace.type !== 'scattergl') return trace;
+    const x = trace.x;
+    const n = Array.isArray(x) ? x.length : 0;
+    return n < WEBGL_MIN_POINTS ? { ...trace, type: 'scatter' } : trace;
+  });
+}
+
 function drawPlot(host: HTMLElement, block: PlotBlock): void {
   host.style.minHeight = `${block.heightPx ?? 280}px`;
   void loadPlotly().then(async (P) => {
     const t0 = performance.now();
-    await P.react(host, block.data, themeLayout(block), { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] });
+    await P.react(host, chooseRenderer(block.data), themeLayout(block), { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] });
     host.dataset.renderMs = (performance.now() - t0).toFixed(1);
     host.dataset.rendered = String(Number(host.dataset.rendered ?? '0') + 1);
   }).catch((err: unknown) => {

@@ -154,6 +154,8 @@ export async function simCommand(argv: string[]): Promise<number> {
         return await (await import('../../core/sim/launch/commands')).routerCommand(rest);
       case 'nvidia-smi':
         return await (await import('../../core/sim/nvidia-smi/cli')).nvidiaSmiCommand(rest, process.stdout, process.stderr);
+      case 'dcgmi':
+        return await (await import('../../core/sim/deep/dcgmi')).dcgmiCommand(rest, process.stdout, process.stderr);
       case undefined:
       case '-h':
       case '--help':

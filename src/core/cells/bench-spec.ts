@@ -90,7 +90,7 @@ export const benchSpecSchema = z
       .describe('goodput: completed requests meeting every SLO, per second'),
     percentiles: z.array(z.number().min(0).max(100)).min(1).default([90, 95, 99]),
     tags: z.record(z.string(), z.string()).optional(),
-    collect: z.array(z.enum(['gpus', 'serverMetrics', 'experts'])).optional().describe('telemetry joined to the runs (needs a deployment target): GPU stream, server /metrics, expert load'),
+    collect: z.array(z.enum(['gpus', 'serverMetrics', 'experts', 'gpuDeep', 'nic', 'schedLogs'])).optional().describe('telemetry joined to the runs (needs a deployment target): gpus (nvidia-smi stream), serverMetrics (/metrics), experts (expert load), gpuDeep (DCGM SM/tensor/DRAM/PCIe/NVLink, nvidia-smi fallback), nic (InfiniBand/RoCE counters), schedLogs (SGLang scheduler log lines per rank)'),
     // remote runners, server-configuration sweeps and fault injection (src/core/runners, sweep, faults)
     ...runnerFields,
     ...sweepFields,

@@ -5,6 +5,17 @@ import type { TelemetryRecord } from '../telemetry/schema';
 import type { TelemetrySink } from '../telemetry/recorder';
 import { runDirSink } from '../telemetry/recorder';
 import { startRunTelemetry, type CollectKind, type RunTelemetry, type RunTelemetryResult } from '../telemetry/run-telemetry';
+import { startDeepTelemetry, type DeepCollectKind, type DeepTelemetry, type DeepTelemetryResult } from '../telemetry/deep/deep-telemetry';
+import type { LogProcess } from '../telemetry/deep/sglang-log/follow';
+
+export type BenchCollectKind = CollectKind | DeepCollectKind;
+const DEEP: readonly string[] = ['gpuDeep', 'nic', 'schedLogs'];
+
+/** a Deployment (src/core/deploy) exposes its supervised processes; other handles may not */
+function logProcessesOf(deployment: DeploymentHandle): LogProcess[] | undefined {
+  const d = deployment as unknown as { remoteStates?: () => LogProcess[] };
+  return typeof d.remoteStates === 'function' ? d.remoteStates() : undefined;
+}
 
 /**
  * Telemetry joined to a bench cell's runs (`collect: [gpus, serverMetrics, experts]`): one set of
@@ -15,9 +26,12 @@ export class BenchTelemetry {
   private constructor(
     private readonly telemetry: RunTelemetry,
     private readonly sink: StepSink,
+    private readonly deep: DeepTelemetry | undefined,
   ) {}
 
-  static async start(collect: readonly CollectKind[], deployment: DeploymentHandle, ctx: CellContext): Promise<BenchTelemetry> {
+  static async start(kinds: readonly BenchCollectKind[], deployment: DeploymentHandle, ctx: CellContext): Promise<BenchTelemetry> {
+    const collect = kinds.filter((k): k is CollectKind => !DEEP.includes(k));
+    const deepKinds = kinds.filter((k): k is DeepCollectKind => DEEP.includes(k));
     const cluster = ctx.session.clusters.get(deployment.clusterName, ctx.cell.name);
     const nodes = [...new Set(deployment.commands.map((c) => c.node))];
     const servers = (await deployment.servers()).filter((s) => s.role !== 'router').map((s) => ({ name: `${s.role}@${s.node}`, url: s.url, node: s.node }));
@@ -32,7 +46,19 @@ export class BenchTelemetry {
       signal: ctx.signal,
       onNotice: (n) => ctx.emit({ kind: 'log', stream: n.level === 'error' ? 'stderr' : 'stdout', text: `telemetry: ${n.message}\n` }),
     });
-    return new BenchTelemetry(telemetry, sink);
+    const deep = deepKinds.length
+      ? await startDeepTelemetry({
+          cluster,
+          nodes,
+          collect: deepKinds,
+          sink,
+          intervalMs: ctx.host.setting('telemetry.intervalMs', 1000),
+          logProcesses: deepKinds.includes('schedLogs') ? logProcessesOf(deployment) : undefined,
+          signal: ctx.signal,
+          onNotice: (n) => ctx.emit({ kind: 'log', stream: n.level === 'error' ? 'stderr' : 'stdout', text: `telemetry: ${n.message}\n` }),
+        })
+      : undefined;
+    return new BenchTelemetry(telemetry, sink, deep);
   }
 
   /** a sweep step's run directory exists: its samples go there from now on */
@@ -41,9 +67,11 @@ export class BenchTelemetry {
     this.telemetry.phase('step', { step, label });
   }
 
-  async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult> {
+  async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult & { deep?: DeepTelemetryResult }> {
     const outputTokens = stepOutputTokens.reduce((a, b) => a + b, 0);
-    return this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry' });
+    const r = await this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry' });
+    const deep = await this.deep?.stop({ chartIdPrefix: 'bench-deep', phases: this.telemetry.state.phases, t0Ms: r.startMs });
+    return { ...r, deep };
   }
 }
 
@@ -71,7 +99,7 @@ class StepSink implements TelemetrySink {
 }
 
 /** Energy and cost per step, GPU counts, notices and the compact charts, for the result doc. */
-export function telemetryBlocks(r: RunTelemetryResult, stepLabels: string[]): Block[] {
+export function telemetryBlocks(r: RunTelemetryResult & { deep?: DeepTelemetryResult }, stepLabels: string[]): Block[] {
   const fmt = (v: number | null, digits: number): string | null => (v === null ? null : Number(v.toFixed(digits)).toString());
   const blocks: Block[] = [
     {
@@ -87,5 +115,9 @@ export function telemetryBlocks(r: RunTelemetryResult, stepLabels: string[]): Bl
   ];
   if (r.notices.length) blocks.push({ type: 'badges', items: r.notices.map((n) => ({ level: n.level === 'error' ? 'warn' : 'info', text: n.message })) });
   blocks.push(...r.charts);
+  if (r.deep) {
+    if (r.deep.notices.length) blocks.push({ type: 'badges', items: r.deep.notices.map((n) => ({ level: n.level === 'error' ? 'warn' : 'info', text: n.message })) });
+    blocks.push(...r.deep.charts);
+  }
   return blocks;
 }

@@ -21,21 +21,51 @@ export class YamlSource {
   private readonly lines = new LineCounter();
 
   constructor(readonly text: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    // logLevel: problems reach the user as diagnostics, not as process warnings on stderr
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   }
 
+  private evaluated: { value: unknown } | { error: Error } | undefined;
+
+  /** the document as plain data; {} when it cannot be built (see `syntaxIssues`) */
   get value(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 }) ?? {};
+    const v = this.evaluate();
+    return 'value' in v ? v.value : {};
+  }
+
+  /**
+   * Building the value can fail where parsing did not: an alias to an anchor never set, an alias
+   * bomb (more than 100 alias expansions), nesting deep enough to exhaust the stack. Those are
+   * errors in the cell, reported like syntax errors, never exceptions.
+   */
+  private evaluate(): { value: unknown } | { error: Error } {
+    if (!this.evaluated) {
+      try {
+        this.evaluated = { value: this.doc.toJS({ maxAliasCount: 100 }) ?? {} };
+      } catch (err) {
+        this.evaluated = { error: err instanceof Error ? err : new Error(String(err)) };
+      }
+    }
+    return this.evaluated;
   }
 
   /** syntax errors as issues (YAML typos: bad indentation, duplicate keys, tabs...) */
   syntaxIssues(): SpecIssue[] {
-    return [...this.doc.errors, ...this.doc.warnings].map((e) => {
+    const issues: SpecIssue[] = [...this.doc.errors, ...this.doc.warnings].map((e) => {
       const start = e.pos[0];
       const end = Math.max(e.pos[1], start + 1);
       const { line, col } = this.lines.linePos(start);
       return { message: e.message.split('\n')[0], path: [], severity: this.doc.errors.includes(e as never) ? 'error' : 'warning', range: { start, end }, line, column: col };
     });
+    const v = this.evaluate();
+    if ('error' in v) {
+      const alias = /alias[^:]*: (\S+)/.exec(v.error.message)?.[1];
+      const at = alias ? Math.max(0, this.text.indexOf(`*${alias}`)) : 0;
+      const { line, col } = this.lines.linePos(at);
+      const message = v.error instanceof RangeError ? 'the YAML is nested too deeply to read' : v.error.message.split('\n')[0];
+      issues.push({ message, path: [], severity: 'error', range: { start: at, end: Math.min(this.text.length, at + 1 + (alias?.length ?? 0)) }, line, column: col });
+    }
+    return issues;
   }
 
   /**

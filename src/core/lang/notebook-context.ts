@@ -21,7 +21,7 @@ export function definedNames(cells: readonly NotebookCellText[]): DefinedName[] 
   for (const c of cells) {
     if (!c.language.startsWith('moebench-')) continue;
     try {
-      const v: unknown = parseDocument(c.text).toJS();
+      const v: unknown = parseDocument(c.text, { logLevel: 'error' }).toJS({ maxAliasCount: 100 });
       if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string') out.push({ name: (v as { name: string }).name, language: c.language, cellId: c.id });
     } catch {
       // the cell's own diagnostics report its syntax

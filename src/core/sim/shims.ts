@@ -1,3 +1,4 @@
+import { writeDeepShims, cliDcgmiCommand } from './deep/shims';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -64,4 +65,6 @@ exit 2
     await writeFile(p, text);
     await chmod(p, 0o755);
   }
+  // DCGM (dcgmi dmon) driven by the same emulated load, for the deep-telemetry collectors
+  await writeDeepShims(binDir, { dcgmiCommand: cliDcgmiCommand(options.cliPath, options.nodePath ?? process.execPath) });
 }
