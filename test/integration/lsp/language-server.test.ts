@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LspClient, ROOT } from './lsp-client';
+import { LspClient, ROOT, type Diag } from './lsp-client';
 
 const CLUSTER = 'name: test\nkind: sim\nnodes: 4\ngpusPerNode: 2\n';
 const DEPLOY = readFileSync(join(ROOT, 'test/fixtures/plan/deploy-2p2d-test.yaml'), 'utf8');
@@ -103,4 +103,65 @@ test('broken YAML gives a diagnostic, never a crash', async () => {
   // the server is still alive and answers
   await lsp.changeCell(1, DEPLOY);
   assert.deepEqual((await lsp.diagnosticsFor(1)).filter((x) => x.severity === 1), []);
+});
+
+test('quick fix: "set ep to tp under DeepEP" replaces the ep value', async () => {
+  const text = DEPLOY.replace('parallel: { tp: 2, dp: 2, dpAttention: true, moeDenseTp: 1 }\n  memory: { cudaGraphBatchSizes', 'parallel: { tp: 2, dp: 2, ep: 1, dpAttention: true, moeDenseTp: 1 }\n  memory: { cudaGraphBatchSizes');
+  await lsp.changeCell(1, text);
+  const d = await lsp.diagnosticsFor(1);
+  const ep = d.find((x) => x.code === 'ep-deepep');
+  assert.ok(ep);
+  const actions = (await lsp.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: lsp.cellUri(1) }, range: ep.range, context: { diagnostics: [ep] } })) as { title: string; edit: { changes: Record<string, { range: Diag['range']; newText: string }[]> } }[];
+  const fix = actions.find((a) => /ep/i.test(a.title));
+  assert.ok(fix, `actions: ${actions.map((a) => a.title).join(', ')}`);
+  const [edit] = fix.edit.changes[lsp.cellUri(1)];
+  assert.equal(edit.newText, '2');
+  assert.equal(edit.range.start.line, lineOf(text, 'ep: 1'));
+  const lineText = text.split('\n')[edit.range.start.line];
+  assert.equal(lineText.slice(edit.range.start.character, edit.range.end.character), '1', 'the edit replaces exactly the ep value');
+});
+
+test('quick fix: a deprecated flag in extraArgs is renamed to its replacement (0.5.15: --stream-output)', async () => {
+  const text = DEPLOY + 'extraArgs: [--stream-output]\n';
+  await lsp.changeCell(1, text);
+  const d = await lsp.diagnosticsFor(1);
+  const flag = d.find((x) => /--stream-output/.test(x.message));
+  assert.ok(flag, JSON.stringify(d.map((x) => x.message)));
+  assert.equal(flag.severity, 2, 'deprecated is a warning, not an error');
+  const actions = (await lsp.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: lsp.cellUri(1) }, range: flag.range, context: { diagnostics: [flag] } })) as { title: string; edit: { changes: Record<string, { newText: string }[]> } }[];
+  const edits = actions.flatMap((a) => a.edit.changes[lsp.cellUri(1)]);
+  assert.ok(edits.some((e) => e.newText === '--incremental-streaming-output'), `edits: ${JSON.stringify(edits)}`);
+});
+
+test('no half fix: a removed flag whose replacement needs a value (--enable-deepep-moe) gets none, the message names it', async () => {
+  const text = DEPLOY + 'extraArgs: [--enable-deepep-moe]\n';
+  await lsp.changeCell(1, text);
+  const d = await lsp.diagnosticsFor(1);
+  const flag = d.find((x) => /--enable-deepep-moe/.test(x.message));
+  assert.ok(flag);
+  assert.match(flag.message, /--moe-a2a-backend/);
+  const actions = (await lsp.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: lsp.cellUri(1) }, range: flag.range, context: { diagnostics: [flag] } })) as { title: string; edit: { changes: Record<string, { newText: string }[]> } }[];
+  for (const a of actions) assert.ok(!a.edit.changes[lsp.cellUri(1)].some((e) => e.newText === '--moe-a2a-backend'));
+});
+
+test('quick fix: a misspelt flag in extraArgs is corrected to the closest real one', async () => {
+  const text = DEPLOY + 'extraArgs: [--decode-log-intervall, "1"]\n';
+  await lsp.changeCell(1, text);
+  const d = await lsp.diagnosticsFor(1);
+  const flag = d.find((x) => /--decode-log-intervall/.test(x.message));
+  assert.ok(flag, JSON.stringify(d.map((x) => x.message)));
+  const actions = (await lsp.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: lsp.cellUri(1) }, range: flag.range, context: { diagnostics: [flag] } })) as { title: string; edit: { changes: Record<string, { newText: string }[]> } }[];
+  const edits = actions.flatMap((a) => a.edit.changes[lsp.cellUri(1)]);
+  assert.ok(edits.some((e) => e.newText === '--decode-log-interval'), `edits: ${JSON.stringify(edits)}`);
+});
+
+test('quick fix: chunked prefill is rounded to a multiple of dp', async () => {
+  const text = DEPLOY.replace('memory: { chunkedPrefill: 16384 }', 'memory: { chunkedPrefill: 16385 }');
+  await lsp.changeCell(1, text);
+  const d = await lsp.diagnosticsFor(1);
+  const chunk = d.find((x) => x.code === 'chunked-prefill');
+  assert.ok(chunk, JSON.stringify(d.map((x) => `${x.code}: ${x.message}`)));
+  const actions = (await lsp.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: lsp.cellUri(1) }, range: chunk.range, context: { diagnostics: [chunk] } })) as { title: string; edit: { changes: Record<string, { newText: string }[]> } }[];
+  const edits = actions.flatMap((a) => a.edit.changes[lsp.cellUri(1)]);
+  assert.ok(edits.some((e) => Number(e.newText) % 2 === 0 && Math.abs(Number(e.newText) - 16385) <= 1), `edits: ${JSON.stringify(edits)}`);
 });
