@@ -175,7 +175,7 @@ test('monitor over ssh: node1 GPU utilisation idle, rising during a bench run, f
       // emulated allocation still growing, as right after a real start)
       const memGiB = (ss: readonly GpuSample[]) => Math.min(...ss.flatMap((s) => s.gpus.map((g) => (g.memUsedMiB ?? 0) / 1024)));
       t.diagnostic(`node1 min GPU memory used: first sample ${memGiB(node1.slice(0, 1)).toFixed(1)} GiB, during ${memGiB(during).toFixed(1)} GiB, after ${memGiB(afterLoad).toFixed(1)} GiB`);
-      assert.ok(memGiB(node1) > 1 && memGiB([...during, ...afterLoad]) > 50, 'node1 memory held by the server');
+      assert.ok(memGiB(node1) > 1 && memGiB(afterLoad) > 50, 'node1 memory held by the server');
       const node2 = all.filter((s) => s.node === 'node2');
       assert.ok(node2.length >= 3);
       assert.deepEqual([...new Set(utils(node2))], [0], 'node2 (no server) stays idle');
