@@ -278,7 +278,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
           }, 1000);
       try {
         const outcome = await runBenchmark(config, { runStoreDir: plan.runStoreDir, signal: abort.signal, rows, onStart: (r) => (live = r), spec: { argv: redactHeaderArgs(argv) }, toolVersion: TOOL_VERSION, tags: plan.tags, step: plan.configs.length > 1 ? { index: outcomes.length, of: plan.configs.length, label, requestRate: Number.isFinite(config.requestRate) ? config.requestRate : 'inf', maxConcurrency: config.maxConcurrency ?? null } : undefined });
-        outcomes.push({ label, config, outcome });
+        // the table needs each step's summary, not its per-request records: a long sweep must not hold them all
+        outcomes.push({ label, config, outcome: { ...outcome, records: [], derived: [] } });
         for (const c of outcome.validity.filter((x) => x.level === 'warn' || x.level === 'error')) process.stderr.write(`[${label}] ${c.level}: ${c.text} — ${c.detail}\n`);
       } finally {
         if (timer) clearInterval(timer);

@@ -112,6 +112,19 @@ export async function sshExec(conn: SshConnection, spec: RemoteExecSpec, options
     // the channel closes when the group's leader exits; if the kill could not run, close it ourselves
     void killing.then(() => c.channel()?.close());
   };
+  /**
+   * An exec belongs to its caller (detached processes go through remote/): when the connection
+   * drops under it, its process group would run on unseen, so it is stopped once the node can be
+   * reached again.
+   */
+  const afterConnectionLost = async (err: unknown): Promise<unknown> => {
+    if (!(err instanceof SshConnectionLostError) || pgid === undefined) return err;
+    const stopped = await runRaw(conn, buildKillGroupCommand(pgid, killGraceMs), true).then(
+      (r) => r.exitCode === 0,
+      () => false,
+    );
+    return stopped ? new SshConnectionLostError(err.message, err.where, 'Its processes on the node were stopped after reconnecting; run it again.') : err;
+  };
   const onAbort = (): void => {
     aborted = true;
     kill(); // without a pgid yet, the filter kills as soon as it arrives
@@ -119,7 +132,12 @@ export async function sshExec(conn: SshConnection, spec: RemoteExecSpec, options
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await conn.exec(command, c.attach, signal);
-    const result = await c.done;
+    let result: ExecResult;
+    try {
+      result = await c.done;
+    } catch (err) {
+      throw await afterConnectionLost(err);
+    }
     if (aborted) {
       await killing;
       throw new CancelledError();

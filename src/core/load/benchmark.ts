@@ -44,6 +44,8 @@ export interface BenchmarkConfig {
   percentiles: number[];
   slo?: SloSpec;
   payload: Omit<PayloadOptions, 'model'>;
+  /** fail a request whose connection is silent this long (default: the client's 10 min) */
+  idleTimeoutMs?: number;
 }
 
 export interface BenchmarkContext {
@@ -120,7 +122,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
 
   // a bad URL or header fails here, before a run directory exists that would stay "running"
-  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model } });
+  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model }, idleTimeoutMs: config.idleTimeoutMs });
   const runId = newRunId(config.name);
   const writer = ctx.runStoreDir
     ? await RunWriter.create(ctx.runStoreDir, {

@@ -21,7 +21,14 @@ export interface StreamClientOptions {
    * sees every SSE line with its arrival time. Not for metrics.
    */
   observeLines?: () => (line: string, atMs: number) => void;
+  /**
+   * A request whose connection carries no byte for this long fails as stalled (default 10 min:
+   * far beyond any real time to first token under queueing, short of a run hanging forever).
+   */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Streaming client for SGLang /generate and the OpenAI routes over one keep-alive pool: a socket
@@ -72,6 +79,12 @@ export class StreamClient implements Disposable {
         req.destroy();
         done(acc.result(false, { error: 'cancelled' }));
       };
+      const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+      // a server or router that hangs must end the request with a reason, not hang the run
+      const stalled = (): void => {
+        req.destroy();
+        done(acc.result(false, { error: `stalled: no data from the server for ${Math.round(idleMs / 1000)} s` }));
+      };
       const req = this.transport.request({
         agent: this.agent,
         protocol: this.url.protocol,
@@ -82,6 +95,7 @@ export class StreamClient implements Disposable {
         headers: { ...this.headers, 'content-length': String(body.length) },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
+      req.setTimeout(idleMs, stalled);
       req.on('socket', (socket) => socket.setNoDelay(true));
       req.on('response', (res) => {
         gotResponse = true;

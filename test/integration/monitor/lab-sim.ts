@@ -37,7 +37,7 @@ export async function installLabSim(lab: Lab, emulatorCliPath: string): Promise<
   // bind 0.0.0.0 like SGLang's --host 0.0.0.0 (the emulator maps wildcards to this address)
   const wrappers: [string, string][] = [
     ['python3', `#!/bin/sh\n${state}\nexport MOEBENCH_SIM_NODE_ADDRESS=0.0.0.0\nexec ${quoteArg(path.join(simBin, 'python3'))} "$@"\n`],
-    ['nvidia-smi', `#!/bin/sh\nexec ${quoteArg(path.join(simBin, 'nvidia-smi'))} "$@"\n`],
+    ['nvidia-smi', `#!/bin/sh\n${state}\nexec ${quoteArg(path.join(simBin, 'nvidia-smi'))} "$@"\n`],
   ];
   for (const [name, text] of wrappers) {
     const p = path.join(lab.shimDir, name);

@@ -89,6 +89,7 @@ test('monitor over ssh: node1 GPU utilisation idle, rising during a bench run, f
   const session = new Session({ notebookPath: path.join(lab.dir, 'nb', 'exp.moebench'), toolVersion: 'test' });
   session.clusters.set('lab', cluster, 'cluster');
   session.store.add(cluster);
+  let deploymentStopped = false;
   try {
     // lab nodes share one network namespace: a port nothing else here uses
     const port = await freePort('127.0.0.1', 300);
@@ -197,6 +198,7 @@ test('monitor over ssh: node1 GPU utilisation idle, rising during a bench run, f
 
     // stop the deployment: no process of it (nor any emulator or nvidia-smi) is left on either node
     const report = await stopDeployment(session, 'util-lab', { graceMs: 3000 });
+    deploymentStopped = true;
     assert.deepEqual(report.processes.map((p) => p.outcome), ['terminated']);
     assert.deepEqual(report.gpuChecks.map((c) => [c.node, c.result]), [['node1', 'clean']], 'the nvidia-smi leak check sees the GPUs released');
     const left1 = await processesOn(cluster, 'node1');
@@ -208,6 +210,9 @@ test('monitor over ssh: node1 GPU utilisation idle, rising during a bench run, f
     assert.equal(smi.exitCode, 0, smi.stderr);
     assert.deepEqual(smi.stdout.trim().split('\n').map((l) => l.split(',').slice(1).map((x) => Number(x.trim()))), Array.from({ length: 8 }, () => [0, 0]));
   } finally {
+    // after a failure above: the deployment still has one owner that ends it (a no-op once stopped)
+    const d = session.deployments.tryGet('util-lab');
+    if (!deploymentStopped && d instanceof Deployment) await d.stop({ graceMs: 3000 }).catch(() => undefined);
     await session.dispose();
   }
 });

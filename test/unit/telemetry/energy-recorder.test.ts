@@ -89,7 +89,7 @@ test('recorder writes batched records and phase markers to telemetry.jsonl; phas
 test('reading telemetry.jsonl skips kinds from newer versions and a torn last line', () => {
   const lines: string[] = [
     JSON.stringify({ kind: 'phase', tsMs: 1, phase: 'run', edge: 'start' } satisfies TelemetryRecord),
-    JSON.stringify({ kind: 'nic', tsMs: 2, node: 'a', txGbps: 3 }),
+    JSON.stringify({ kind: 'from-a-newer-moebench', tsMs: 2, node: 'a', value: 3 }),
     '{"kind":"gpu","tsMs":3,"node":"a","gpus":[{"ind',
   ];
   const f = parseTelemetryJsonl(lines.join('\n'));
