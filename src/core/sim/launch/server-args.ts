@@ -1,5 +1,11 @@
 import { destOf, type OptionSpec, type ValueType } from './argparse';
-import { SGLANG_SERVER_ARGS } from './server-args-catalog';
+import { SGLANG_SERVER_ARGS_TSV } from '../../plan/data/sglang-server-args';
+
+/** the planner's flag catalog rows (flag, type, default, choices, help): one table for both */
+const SGLANG_SERVER_ARGS = SGLANG_SERVER_ARGS_TSV.slice(1).map((line) => {
+  const [flags = '', type = 'str', def = 'None', choices = ''] = line.split('\t');
+  return [flags, type, def, choices] as const;
+});
 
 function defaultOf(raw: string, valueType: ValueType): unknown {
   if (raw === 'None' || raw === '(unset)' || raw === '(required)') return null;
