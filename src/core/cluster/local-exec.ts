@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { TailText } from '../util/tail-text';
 import type { ExecOptions, ExecResult } from './types';
 import { assertEnvName, quoteArg } from './shell-quote';
 import { CancelledError, CommandFailedError } from '../util/errors';
@@ -6,19 +7,6 @@ import { CancelledError, CommandFailedError } from '../util/errors';
 const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
 /** after TERM, how long the group gets before KILL */
 const KILL_GRACE_MS = 1500;
-
-/** Appends to a string while keeping only the last `limit` bytes (the tail is what users need). */
-class TailBuffer {
-  private text = '';
-  constructor(private readonly limit: number) {}
-  push(chunk: string): void {
-    this.text += chunk;
-    if (this.text.length > this.limit * 2) this.text = this.text.slice(-this.limit);
-  }
-  value(): string {
-    return this.text.length > this.limit ? this.text.slice(-this.limit) : this.text;
-  }
-}
 
 /**
  * Runs argv on this machine in its own process group (detached), so cancelling kills the whole
@@ -45,8 +33,8 @@ export function execLocal(argv: readonly string[], options: ExecOptions = {}): P
       return;
     }
     const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = new TailBuffer(limit);
-    const err = new TailBuffer(limit);
+    const out = new TailText(limit);
+    const err = new TailText(limit);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killGroup = (sig: NodeJS.Signals): void => {

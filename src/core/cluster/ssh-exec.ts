@@ -1,3 +1,4 @@
+import { TailText } from '../util/tail-text';
 import type { ClientChannel } from 'ssh2';
 import { CancelledError } from '../util/errors';
 import { buildExecCommand, buildKillGroupCommand, PgidMarkerFilter, type RemoteExecSpec } from './remote-command';
@@ -7,19 +8,6 @@ import type { ExecResult } from './types';
 import type { ExecOptions } from './types';
 
 const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
-
-/** Keeps the last `limit` characters (the tail of a log is what users need). */
-class TailText {
-  private text = '';
-  constructor(private readonly limit: number) {}
-  push(chunk: string): void {
-    this.text += chunk;
-    if (this.text.length > this.limit * 2) this.text = this.text.slice(-this.limit);
-  }
-  value(): string {
-    return this.text.length > this.limit ? this.text.slice(-this.limit) : this.text;
-  }
-}
 
 interface Collector {
   attach(channel: ClientChannel, release: () => void): void;

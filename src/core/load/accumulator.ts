@@ -1,24 +1,14 @@
-import type { ApiKind } from './types';
+import type { ApiKind, RequestRecord } from './types';
 import { ssePayload } from './sse';
 
 /** What one streamed response yielded; the runner adds the schedule fields to make a RequestRecord. */
-export interface StreamResult {
+export type StreamResult = Pick<
+  RequestRecord,
+  'ok' | 'error' | 'httpStatus' | 'headersMs' | 'lastLineMs' | 'chunkMs' | 'chunkChars' | 'chunkTokens' | 'outputTokens' | 'promptTokens' | 'cachedTokens' | 'finishReason' | 'text'
+> & {
   /** performance.now() just before the request was written (bench_serving's `st`) */
   startAt: number;
-  ok: boolean;
-  error?: string;
-  httpStatus?: number;
-  headersMs?: number;
-  lastLineMs: number;
-  chunkMs: number[];
-  chunkChars: number[];
-  chunkTokens: number[];
-  outputTokens: number | null;
-  promptTokens: number | null;
-  cachedTokens: number | null;
-  finishReason?: string;
-  text: string;
-}
+};
 
 /**
  * Folds the SSE lines of one response into a StreamResult. Hot path: a chunk like
