@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { specificHost, urlHostOf } from './endpoint-host';
 import { execLocal } from './local-exec';
 import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from './types';
 import { CellReferenceError } from '../util/errors';
@@ -37,9 +38,10 @@ export class LocalCluster implements Cluster {
     return execLocal(withPreamble(this.preamble, argv), { cwd: this.workDir, ...options });
   }
 
-  async httpEndpoint(node: string, port: number): Promise<string> {
+  async httpEndpoint(node: string, port: number, host?: string): Promise<string> {
     this.node(node);
-    return `http://127.0.0.1:${port}`;
+    const specific = specificHost(host);
+    return `http://${specific ? urlHostOf(specific) : '127.0.0.1'}:${port}`;
   }
 
   connectionState(): ConnectionState {

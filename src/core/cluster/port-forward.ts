@@ -68,7 +68,8 @@ export class LocalForward implements Disposable {
    * left Node's fetch() waiting forever on its first request.
    */
   private refuse(sock: net.Socket, err: unknown): void {
-    const reason = `MoE Bench could not reach port ${this.remotePort} on ${this.conn.endpoint.alias}: ${err instanceof Error ? err.message : String(err)}\n`;
+    const target = this.remoteHost === '127.0.0.1' ? `port ${this.remotePort}` : `${this.remoteHost}:${this.remotePort}`;
+    const reason = `MoE Bench could not reach ${target} on ${this.conn.endpoint.alias}: ${err instanceof Error ? err.message : String(err)}\n`;
     const answer = (): void => {
       clearTimeout(timer);
       if (sock.destroyed) return;

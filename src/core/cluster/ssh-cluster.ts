@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { HostServices } from '../cells/types';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable';
 import { CellReferenceError, SpecValidationError } from '../util/errors';
+import { specificHost } from './endpoint-host';
 import { LocalForward } from './port-forward';
 import { KeyStore } from './ssh-auth';
 import { defaultResolveContext, loadSshConfig, resolveEndpoint, type SshEndpoint } from './ssh-config-file';
@@ -81,12 +82,14 @@ export class SshCluster implements Cluster {
     return sshExec(conn, { argv, env: options.env, cwd: options.cwd ?? this.spec.workDir, preamble: this.spec.preamble }, options, this.killGraceMs);
   }
 
-  httpEndpoint(node: string, port: number): Promise<string> {
+  httpEndpoint(node: string, port: number, host?: string): Promise<string> {
     const { conn } = this.entry(node);
-    const key = `${node}:${port}`;
+    // sshd on the node connects to this address: a server bound to one interface is only there
+    const target = specificHost(host) ?? '127.0.0.1';
+    const key = `${node}|${target}|${port}`;
     let fwd = this.forwards.get(key);
     if (!fwd) {
-      fwd = LocalForward.open(conn, '127.0.0.1', port);
+      fwd = LocalForward.open(conn, target, port);
       this.forwards.set(key, fwd);
       fwd.then(
         (f) => this.store.add(f),

@@ -51,8 +51,10 @@ export interface Cluster extends Disposable {
   /**
    * An http://127.0.0.1:PORT base URL on this machine that reaches `port` on the node
    * (an SSH local forward for ssh clusters; the address itself for local and sim).
+   * `host` is the address to reach on/from the node: the one the server listens on when it was
+   * given a specific `--host` (a node IP). Omitted, a wildcard or loopback: the node's own loopback.
    */
-  httpEndpoint(node: string, port: number): Promise<string>;
+  httpEndpoint(node: string, port: number, host?: string): Promise<string>;
   connectionState(node: string): ConnectionState;
   onStateChange?(listener: (node: string, state: ConnectionState) => void): Disposable;
   /** connect again now (tree-view action); clusters without connections omit it */

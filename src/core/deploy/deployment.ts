@@ -9,6 +9,7 @@ import { failureDoc, previewDoc, progressDoc, statusDoc } from './docs';
 import { DeploymentFailedError } from './errors';
 import { checkNodeGpus, describeGpuCheck, groupMembers, type GpuCheck } from './gpu-check';
 import { oneTokenGenerate, probeHealth } from './http-probe';
+import { endpointProcess, listenHost } from './listen-host';
 import { LogRelay } from './log-relay';
 import { removeDeploymentRecord, saveDeploymentRecord, type DeploymentRecord } from './record';
 import type { DeploymentPhase, DeploymentView, ProcessPhase } from './types';
@@ -251,12 +252,18 @@ export class Deployment implements DeploymentHandle {
   // ---- DeploymentHandle ----
 
   endpoint(): Promise<string> {
-    return this.cluster.httpEndpoint(this.plan.endpoint.node, this.plan.endpoint.port);
+    const p = endpointProcess(this.plan);
+    return this.cluster.httpEndpoint(this.plan.endpoint.node, this.plan.endpoint.port, p ? listenHost(p) : undefined);
+  }
+
+  /** a URL on this machine that reaches the socket `p` listens on (its --host, on its node) */
+  private reach(p: PlannedProcess): Promise<string> {
+    return this.cluster.httpEndpoint(p.node, p.port, listenHost(p));
   }
 
   async servers(): Promise<{ role: 'unified' | 'prefill' | 'decode' | 'router'; node: string; url: string }[]> {
     const answering = this.plan.processes.filter((p) => p.nodeRank === 0);
-    return Promise.all(answering.map(async (p) => ({ role: p.role, node: p.node, url: await this.cluster.httpEndpoint(p.node, p.port) })));
+    return Promise.all(answering.map(async (p) => ({ role: p.role, node: p.node, url: await this.reach(p) })));
   }
 
   // ---- start ----
@@ -443,7 +450,7 @@ export class Deployment implements DeploymentHandle {
 
   private async waitHealthy(target: string, options: DeployStartOptions, signal: AbortSignal): Promise<void> {
     const e = this.rank0(target);
-    const base = await this.cluster.httpEndpoint(e.process.node, e.process.port);
+    const base = await this.reach(e.process);
     const deadline = Date.now() + (options.healthTimeoutMs ?? 30 * 60_000);
     const maxInterval = options.healthIntervalMs ?? 1000;
     let interval = Math.min(200, maxInterval);
@@ -507,7 +514,7 @@ export class Deployment implements DeploymentHandle {
           if (s.state === 'exited') e.exitCode = s.exitCode;
           if (s.state !== 'running') e.phase = s.state;
           else if (options.probeHealth && e.process.nodeRank === 0) {
-            const base = await this.cluster.httpEndpoint(e.process.node, e.process.port);
+            const base = await this.reach(e.process);
             e.phase = (await probeHealth(base, this.plan.paths.health, options.signal, 3000)).ok ? 'healthy' : 'running';
           } else if (e.phase !== 'healthy') e.phase = 'running';
         } catch {

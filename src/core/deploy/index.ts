@@ -6,4 +6,5 @@ export { deploymentsDir, recordPath, parseDeploymentRecord, saveDeploymentRecord
 export { previewDoc, statusDoc, stopDoc, failureDoc, progressDoc } from './docs';
 export { checkNodeGpus, describeGpuCheck, parseComputeAppRows, COMPUTE_APPS_QUERY, type GpuCheck } from './gpu-check';
 export { oneTokenGenerate, probeHealth } from './http-probe';
+export { endpointProcess, listenHost } from './listen-host';
 export type { DeploymentPhase, DeploymentView, ProcessPhase, ProcessView } from './types';

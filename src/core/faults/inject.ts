@@ -1,5 +1,5 @@
 import type { Cluster } from '../cluster/types';
-import type { Deployment } from '../deploy';
+import { listenHost, type Deployment } from '../deploy';
 import type { PlannedProcess } from '../plan';
 import { startRemoteProcess } from '../remote';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
@@ -182,7 +182,7 @@ export class FaultInjector {
   }
 
   private async postSlowDown(p: PlannedProcess, seconds: number | null): Promise<void> {
-    const base = await this.cluster.httpEndpoint(p.node, p.port);
+    const base = await this.cluster.httpEndpoint(p.node, p.port, listenHost(p));
     const res = await fetch(`${base}/slow_down`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ forward_sleep_time: seconds }), signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
     if (!res.ok) throw new CommandFailedError(`POST ${base}/slow_down answered HTTP ${res.status}`, { node: p.node }, 'The server must be SGLang (vLLM has no /slow_down).');

@@ -80,9 +80,22 @@ export interface ResolvedDeployment {
   pd: boolean;
   groups: ResolvedGroup[];
   router: ResolvedRouter;
-  /** the bind address of a server on `node` (0.0.0.0 on ssh clusters, the node's own address elsewhere) */
+  /** the bind address of a server on `node` (0.0.0.0 on ssh clusters, the node's own address elsewhere; `node_address` = the node's own) */
   hostFor(group: ResolvedGroup, node: string): string;
   addressOf(node: string): string;
+}
+
+/**
+ * `host: node_address` binds each server to its own node's address, like the published
+ * `--host ${node_ip}` commands (one value for a group spread over several nodes). The underscore
+ * keeps it apart from any real host name, which cannot contain one.
+ */
+export const NODE_ADDRESS_HOST = 'node_address';
+
+/** a `host:` value from the spec as the `--host` argument on `node` (the default when unset) */
+export function bindHost(host: string | undefined, cluster: PlanCluster, node: string, addressOf: (node: string) => string): string {
+  if (host === NODE_ADDRESS_HOST) return addressOf(node);
+  return host ?? (cluster.kind === 'ssh' ? '0.0.0.0' : addressOf(node));
 }
 
 function merged<T extends object>(top: T | undefined, group: T | undefined): T {
@@ -135,7 +148,7 @@ export function resolveDeployment(spec: DeploySpec, cluster: PlanCluster): Resol
     groups,
     router,
     addressOf,
-    hostFor: (group, node) => group.server.host ?? (cluster.kind === 'ssh' ? '0.0.0.0' : addressOf(node)),
+    hostFor: (group, node) => bindHost(group.server.host, cluster, node, addressOf),
   };
 }
 

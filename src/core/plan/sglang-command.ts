@@ -1,6 +1,6 @@
 import type { SpecPath } from '../cells/yaml-spec';
 import { PieceList, type BuiltCommand } from './command-pieces';
-import { EP_FORCED_BACKENDS, maxGraphBatch, type ResolvedDeployment, type ResolvedGroup, type ResolvedInstance } from './resolve';
+import { bindHost, EP_FORCED_BACKENDS, maxGraphBatch, type ResolvedDeployment, type ResolvedGroup, type ResolvedInstance } from './resolve';
 import { atLeast, type EngineVersion } from './version';
 
 /**
@@ -175,7 +175,7 @@ export function sglangRouterCommand(d: ResolvedDeployment): BuiltCommand {
   const prefill = d.groups.find((g) => g.role === 'prefill');
   const decode = d.groups.find((g) => g.role === 'decode');
   const unified = d.groups.find((g) => g.role === 'unified');
-  const host = r.host ?? (d.cluster.kind === 'ssh' ? '0.0.0.0' : d.addressOf(r.node));
+  const host = bindHost(r.host, d.cluster, r.node, d.addressOf);
   const port = r.port;
   const hostPath = r.origin('host');
   const portPath = r.origin('port');

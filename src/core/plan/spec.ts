@@ -93,7 +93,7 @@ export const memorySchema = z
 
 export const serverSchema = z
   .object({
-    host: z.string().min(1).optional().describe('bind address (default 0.0.0.0 on ssh clusters, the node address on sim/local)'),
+    host: z.string().min(1).optional().describe('bind address (default 0.0.0.0 on ssh clusters, the node address on sim/local); node_address = each node its own address, like --host ${node_ip}'),
     trustRemoteCode: z.boolean().optional(),
     watchdogTimeoutSec: z.number().positive().optional().describe('--watchdog-timeout'),
     decodeLogInterval: positiveInt.optional().describe('--decode-log-interval'),
@@ -147,7 +147,7 @@ export const routerSchema = z
     enabled: z.boolean().optional().describe('default: on for PD and for several unified replicas'),
     kind: z.enum(['sglang_router', 'mini_lb']).optional().describe('default: sglang_router from SGLang 0.4.8 on, mini_lb before'),
     node: z.string().min(1).optional().describe('node that runs the router (default: the first prefill / unified node)'),
-    host: z.string().min(1).optional(),
+    host: z.string().min(1).optional().describe('bind address of the router (default as for servers); node_address = the router node\'s address'),
     port: port.optional().describe('router port (default 8000; never 30000, which the servers use)'),
     policy: z.enum(ROUTER_POLICIES).optional(),
     prefillPolicy: z.enum(ROUTER_POLICIES).optional(),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from '../cluster/types';
+import { specificHost, urlHostOf } from '../cluster/endpoint-host';
 import { execLocal } from '../cluster/local-exec';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
 import { writeSimShims } from './shims';
@@ -123,8 +124,10 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
         controllers.delete(ac);
       }
     },
-    async httpEndpoint(nodeName: string, port: number): Promise<string> {
-      return `http://${node(nodeName).address}:${port}`;
+    async httpEndpoint(nodeName: string, port: number, host?: string): Promise<string> {
+      // the emulator binds wildcards and 127.0.0.1 to the node's own address (launch/node-env.ts)
+      const n = node(nodeName);
+      return `http://${urlHostOf(specificHost(host) ?? n.address)}:${port}`;
     },
     terminal(nodeName: string): { argv: string[]; env: Record<string, string> } {
       const n = node(nodeName);
