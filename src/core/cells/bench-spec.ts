@@ -90,6 +90,15 @@ export const benchSpecSchema = z
       .describe('goodput: completed requests meeting every SLO, per second'),
     percentiles: z.array(z.number().min(0).max(100)).min(1).default([90, 95, 99]),
     tags: z.record(z.string(), z.string()).optional(),
+    profile: z
+      .object({
+        steps: z.array(z.number().int().min(0)).min(1).optional().describe('sweep step indexes to profile (default: the first)'),
+        numSteps: z.number().int().positive().optional().describe('forward passes to record (the server stops by itself); default: the whole step'),
+        activities: z.array(z.enum(['CPU', 'GPU', 'MEM', 'CUDA_PROFILER'])).min(1).optional().describe('torch profiler activities (default CPU, GPU)'),
+      })
+      .strict()
+      .optional()
+      .describe("SGLang's torch profiler (/start_profile, /stop_profile) around a step: traces from every rank's node into .moebench/profiles, a top-kernels table and the GEMM / attention / all-to-all split"),
     collect: z.array(z.enum(['gpus', 'serverMetrics', 'experts', 'gpuDeep', 'nic', 'schedLogs'])).optional().describe('telemetry joined to the runs (needs a deployment target): gpus (nvidia-smi stream), serverMetrics (/metrics), experts (expert load), gpuDeep (DCGM SM/tensor/DRAM/PCIe/NVLink, nvidia-smi fallback), nic (InfiniBand/RoCE counters), schedLogs (SGLang scheduler log lines per rank)'),
     // remote runners, server-configuration sweeps and fault injection (src/core/runners, sweep, faults)
     ...runnerFields,

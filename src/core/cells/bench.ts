@@ -1,4 +1,7 @@
 import { BenchTelemetry, telemetryBlocks } from './bench-telemetry';
+import { mkdir } from 'node:fs/promises';
+import { captureProfile } from '../telemetry/deep/profile/capture';
+import { profileDocBlocks } from '../telemetry/deep/profile/report';
 import * as path from 'node:path';
 import type { CellContext, CellExecutor } from './types';
 import { parseSpec } from './yaml-spec';
@@ -90,6 +93,26 @@ export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: Sweep
 export class BenchCellExecutor implements CellExecutor {
   readonly language = 'moebench-bench';
 
+  /** `profile:` wraps the chosen steps in SGLang's profiler; the tables and trace paths join the result */
+  private async maybeProfile<T>(spec: BenchSpec, stepIndex: number, ctx: CellContext, runStep: () => Promise<T>): Promise<T> {
+    const wanted = spec.profile?.steps ?? [0];
+    if (!spec.profile || !wanted.includes(stepIndex)) return runStep();
+    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
+    if (!isDeploymentHandle(handle)) {
+      throw new SpecValidationError('`profile:` needs a deployment target (traces are fetched from its nodes)', { cell: ctx.cell.name, field: 'profile' }, 'Target a deployment by name.');
+    }
+    const cluster = ctx.session.clusters.get(handle.clusterName, ctx.cell.name);
+    const targets = (await handle.servers()).filter((s) => s.role !== 'router').map((s) => ({ endpoint: `${s.role}@${s.node}`, url: s.url, nodes: [s.node] }));
+    const dir = path.join(path.dirname(ctx.session.runStoreDir), 'profiles', `${spec.name}-step${stepIndex}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    await mkdir(dir, { recursive: true });
+    const captured = await captureProfile(
+      { cluster, targets, runDir: dir, request: { numSteps: spec.profile.numSteps, activities: spec.profile.activities }, signal: ctx.signal, onNotice: (n) => ctx.emit({ kind: 'log', stream: 'stderr', text: `profiler: ${n.message}\n` }) },
+      runStep,
+    );
+    ctx.emit({ kind: 'doc', id: `${spec.name}-profile-${stepIndex}`, doc: { title: `${spec.name}: profile of step ${stepIndex + 1}`, blocks: profileDocBlocks(captured.summaries, dir) } });
+    return captured.result;
+  }
+
   /** `collect:` joins GPU / server / expert telemetry to the runs; it needs a deployment to know the nodes */
   private async startTelemetry(spec: BenchSpec, ctx: CellContext): Promise<BenchTelemetry | undefined> {
     if (!spec.collect?.length) return undefined;
@@ -140,7 +163,7 @@ export class BenchCellExecutor implements CellExecutor {
         };
         const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
         try {
-          const outcome = await runBenchmark(config, {
+          const runStep = () => runBenchmark(config, {
             runStoreDir: ctx.session.runStoreDir,
             signal: ctx.signal,
             onStart: (run, runDir) => {
@@ -156,6 +179,7 @@ export class BenchCellExecutor implements CellExecutor {
             step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
             deployment: target.deployment,
           });
+          const outcome = await this.maybeProfile(spec, step.index, ctx, runStep);
           results.push({ step, outcome });
           await faults?.finish(outcome);
           cancelled = outcome.cancelled;

@@ -1,3 +1,4 @@
+import { EmulatedProfiler } from './profiler';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,6 +134,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     serveCall(req, res, call, env);
   };
 
+  const profiler = new EmulatedProfiler(shape, () => ({ passes: scheduler?.passCount ?? 0, busyMs: scheduler?.busyMs ?? 0 }));
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
     '/health': health,
     '/health_generate': health,
@@ -175,8 +177,19 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     },
     '/get_load': (_q, res) => sendJson(res, 200, loads()),
     '/v1/loads': (_q, res) => sendJson(res, 200, loads()),
-    '/start_profile': (_q, res) => sendText(res, 200, 'Start profiling.\n'),
-    '/stop_profile': (_q, res) => sendText(res, 200, 'Stop profiling. This will take some time.\n'),
+    '/start_profile': async (q, res) => {
+      const body = await readJson(q);
+      const dir = body && typeof body === 'object' && typeof (body as { output_dir?: unknown }).output_dir === 'string' ? (body as { output_dir: string }).output_dir : undefined;
+      profiler.start(dir);
+      sendText(res, 200, 'Start profiling.\n');
+    },
+    '/stop_profile': async (_q, res) => {
+      if (!(await profiler.stop())) {
+        sendText(res, 400, 'Profiling is not in progress. Call /start_profile first.\n');
+        return;
+      }
+      sendText(res, 200, 'Stop profiling. This will take some time.\n');
+    },
     '/abort_request': (_q, res) => sendEmpty(res, 200),
     '/v1/tokenize': tokenize,
     '/tokenize': tokenize,
