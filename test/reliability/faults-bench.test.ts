@@ -148,18 +148,19 @@ describe('faults during a benchmark', () => {
     const base = mkdtempSync(path.join(os.tmpdir(), 'moebench-diskfull-'));
     const mnt = path.join(base, 'mnt');
     mkdirSync(mnt);
-    // a real full file system: a 128 KiB tmpfs (CI runs as root); without the right to mount, a
+    // a real full file system: a 512 KiB tmpfs (CI runs as root); without the right to mount, a
     // file-size limit (ulimit -f) in the CLI's shell gives EFBIG on the same writes
-    const mounted = await new Promise<boolean>((resolve) => execFile('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mnt], (err) => resolve(!err)));
+    const mounted = await new Promise<boolean>((resolve) => execFile('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mnt], (err) => resolve(!err)));
     const store = path.join(mnt, 'runs');
-    const args = [CLI, 'bench', '--base-url', sim.url, '--num-prompts', '3000', '--random-input-len', '8', '--random-output-len', '4', '--request-rate', 'inf', '--max-concurrency', '32', '--run-store', store, '--format', 'json', '--quiet'];
+    const args = [CLI, 'bench', '--base-url', sim.url, '--num-prompts', '6000', '--random-input-len', '8', '--random-output-len', '4', '--request-rate', 'inf', '--max-concurrency', '32', '--run-store', store, '--format', 'json', '--quiet'];
     try {
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const command = mounted ? [process.execPath, ...args] : ['bash', '-c', 'trap "" XFSZ; ulimit -f 256; exec "$@"', 'bash', process.execPath, ...args];
+        const command = mounted ? [process.execPath, ...args] : ['bash', '-c', 'trap "" XFSZ; ulimit -f 600; exec "$@"', 'bash', process.execPath, ...args];
         execFile(command[0], command.slice(1), { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
       });
       assert.notEqual(r.code, 0, 'a run that could not be stored does not succeed');
-      assert.match(r.stderr, /no space left|ENOSPC|EFBIG|file too large/i, r.stderr);
+      assert.match(r.stderr, /The run store is full \((ENOSPC|EFBIG)\): writing requests\.jsonl failed/, r.stderr);
+      assert.match(r.stderr, /the request records already in requests\.jsonl are intact/);
       const dir = onlyRun(store);
       const written = readFileSync(path.join(dir, 'requests.jsonl'), 'utf8');
       const complete = written.endsWith('\n') ? written.split('\n').slice(0, -1) : written.split('\n').slice(0, -1);

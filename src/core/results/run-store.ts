@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -41,8 +41,24 @@ export function serializeRecord(rec: RequestRecord): string {
 /** Atomic JSON write: a crash mid-write leaves the previous file, never half of one. */
 async function writeJson(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', 'utf8');
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', 'utf8');
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw storeError(err, file);
+  }
+}
+
+/** A write into the run store failed; a full disk says so, with what is still safe. */
+function storeError(err: unknown, file: string): RunStoreError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+  return new RunStoreError(
+    full ? `The run store is full (${code}): writing ${path.basename(file)} failed` : `Writing ${path.basename(file)} failed: ${(err as Error).message}`,
+    { file },
+    full ? 'Free space on the disk that holds the run store (or choose another one); the request records already in requests.jsonl are intact.' : 'Check that the run store folder is writable.',
+  );
 }
 
 /**
@@ -90,6 +106,8 @@ export class RunWriter {
   }
 
   async writeSummary(result: Omit<RunResultFile, 'schemaVersion'>): Promise<void> {
+    // the first failure is the one to report (a full disk fails requests.jsonl before summary.json)
+    if (this.streamError) throw storeError(this.streamError, path.join(this.dir, RUN_FILES.requests));
     await writeJson(path.join(this.dir, RUN_FILES.summary), { schemaVersion: RUN_SCHEMA_VERSION, ...result });
   }
 
@@ -100,7 +118,7 @@ export class RunWriter {
       await new Promise<void>((resolve) => this.requests.end(resolve));
     }
     await this.updateMeta({ status, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) });
-    if (this.streamError) throw new RunStoreError(`Writing requests.jsonl failed: ${this.streamError.message}`, { file: path.join(this.dir, RUN_FILES.requests) });
+    if (this.streamError) throw storeError(this.streamError, path.join(this.dir, RUN_FILES.requests));
   }
 }
 

@@ -194,7 +194,9 @@ function pumpZeroCost(res: ServerResponse, call: ParsedCall, jobs: Job[], env: C
       if (faults?.stallAt != null && !stalled && sent >= faults.stallAt) {
         stalled = true;
         if (out) res.write(out);
-        setTimeout(step, faults.stallMs);
+        // a stalled stream whose client or server went away must not keep the process alive
+        const resume = setTimeout(step, faults.stallMs);
+        res.once('close', () => clearTimeout(resume));
         return;
       }
       let limit = total;
@@ -306,11 +308,12 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
           if (faults?.stallAt != null && !stallDone && produced >= faults.stallAt) {
             stallDone = true;
             stalledUntilMs = now + faults.stallMs;
-            setTimeout(() => {
+            const resume = setTimeout(() => {
               stalledUntilMs = 0;
               if (!res.destroyed && pending.length) res.write(pending.splice(0).join(''));
               if (remaining === 0 && !res.writableEnded && !res.destroyed) res.end(DONE_EVENT);
             }, faults.stallMs);
+            res.once('close', () => clearTimeout(resume));
           }
         },
         onDone: () => {
