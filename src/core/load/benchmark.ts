@@ -3,7 +3,7 @@ import type { MetricDefinition } from '../metrics/definitions';
 import { computeMetrics, type RunSeries, type RunSummary, type SloSpec } from '../metrics/summary';
 import { validityChecks, type ClientHealth, type ValidityCheck } from '../metrics/validity';
 import type { DerivedRequest } from '../metrics/definitions';
-import { clientHostInfo, newRunId, RunWriter } from '../results/run-store';
+import { clientHostInfo, newRunId, readRequests, RunWriter } from '../results/run-store';
 import { redactSpecHeaders } from '../util/redact';
 import type { RunMeta } from '../results/types';
 import { arrivalForRate, arrivalOffsets, type ArrivalSpec } from './arrivals';
@@ -160,9 +160,17 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       durationSec: config.durationSec,
       signal: ctx.signal,
       onRecord: writer ? (r) => writer.appendRequest(r) : undefined,
+      // with a store, records live in requests.jsonl and come back for the metrics at the end
+      retainRecords: writer === undefined,
     });
     ctx.onStart?.(run, writer?.dir);
     const result = await run.run();
+    if (writer) {
+      await writer.drainRequests();
+      // metrics from exactly what was stored: warmups first, then measured in dispatch order
+      const stored = await readRequests(writer.dir);
+      result.records = [...stored.filter((r) => r.warmup), ...stored.filter((r) => !r.warmup).sort((a, b) => a.seq - b.seq)];
+    }
     let endMs = result.endMs;
     let acceptLength: number | null = null;
     if (config.definition === 'sglang' && !result.cancelled) {

@@ -27,6 +27,11 @@ export interface LoadRunOptions {
   signal?: AbortSignal;
   /** every finished request, warmups included, as soon as it finishes (the run store appends it) */
   onRecord?: (record: RequestRecord) => void;
+  /**
+   * keep every record in memory for the result (default true). With a run store the records are
+   * on disk already: the benchmark reads them back at the end, so a long run holds O(1) memory.
+   */
+  retainRecords?: boolean;
 }
 
 export interface LoadProgress {
@@ -244,7 +249,7 @@ export class LoadRun {
     this.inFlight--;
     this.lastFinishAt = performance.now();
     const rec = this.toRecord(p, res, this.t0);
-    this.records.push(rec);
+    if (this.o.retainRecords !== false) this.records.push(rec);
     if (rec.ok) this.completed++;
     else this.failed++;
     this.outputTokens += res.outputTokens ?? res.chunkMs.length;

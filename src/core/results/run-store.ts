@@ -100,6 +100,12 @@ export class RunWriter {
     this.requests.write(serializeRecord(rec) + '\n');
   }
 
+  /** resolves once every request appended so far is handed to the OS (then readRequests sees it) */
+  drainRequests(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.requests.write('', () => resolve()));
+  }
+
   async updateMeta(patch: Partial<RunMeta>): Promise<void> {
     this.meta = { ...this.meta, ...patch };
     await writeJson(path.join(this.dir, RUN_FILES.meta), this.meta);
