@@ -13,6 +13,9 @@ const ALL = ['static', 'unit', 'integration', 'vscode', 'e2e', 'reliability'];
 const wanted = process.argv.slice(2).filter((a) => ALL.includes(a));
 const suites = wanted.length ? wanted : ALL;
 const results = [];
+// reliability tests append their FIGURE lines here; printed after the summary
+const figuresFile = join(mkdtempSync(join(tmpdir(), 'moebench-figures-')), 'figures.txt');
+process.env.MOEBENCH_FIGURES_FILE = figuresFile;
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
@@ -86,6 +89,7 @@ function summarize() {
     p += r.passed;
     f += r.failed;
   }
+  if (existsSync(figuresFile)) console.log(`\n=== figures ===\n${readFileSync(figuresFile, 'utf8').trim()}`);
   console.log(`TOTAL: ${p} passed, ${f} failed`);
   process.exit(f ? 1 : 0);
 }
