@@ -34,14 +34,16 @@ function findTests(dir, pattern = /\.test\.ts$/) {
   return out.sort();
 }
 
-function nodeTests(name, files, timeoutMs) {
+function nodeTests(name, files, timeoutMs, suiteTimeoutMs = 30 * 60_000) {
   if (files.length === 0) {
     results.push({ name, passed: 0, failed: 0, note: 'no tests' });
     return;
   }
   const tap = join(mkdtempSync(join(tmpdir(), 'moebench-tap-')), 'out.tap');
   console.log(`\n=== ${name}: ${files.length} files ===`);
-  const code = run(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
+  // --test-force-exit: a test file that leaves a handle open after a failure must not hang CI;
+  // the spawn timeout bounds a whole suite whatever happens inside it
+  const code = run(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { timeout: suiteTimeoutMs, killSignal: 'SIGKILL' });
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const num = (k) => Number((new RegExp(`^# ${k} (\\d+)`, 'm').exec(text) ?? [])[1] ?? 0);
   const failed = num('fail') + num('cancelled');
