@@ -124,6 +124,7 @@ export async function soak(): Promise<SoakResult> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the CLI');
+  let peakAfterLoadMiB = 0;
   const samples: SoakSample[] = [];
   let benchStart: number | undefined;
   let done = false;
@@ -142,12 +143,17 @@ export async function soak(): Promise<SoakResult> {
     }
     const { requests } = requestLines(store);
     if (benchStart === undefined && requests > 0) benchStart = Date.now();
-    // samples only while the benchmark runs (not while the deployment starts or the report renders)
+    // samples only while load flows (not while the deployment starts, nor after the last request,
+    // when the run's metrics are computed from requests.jsonl: that peak is reported separately)
     const summaryWritten = existsSync(store) && readdirSync(store).some((id) => existsSync(path.join(store, id, 'summary.json')));
-    if (benchStart !== undefined && !summaryWritten) samples.push({ atSec: (Date.now() - benchStart) / 1000, rssMiB: rss, fds, requests });
+    const prev = samples[samples.length - 1];
+    const loadFlowing = prev === undefined || requests > prev.requests;
+    if (benchStart !== undefined && !summaryWritten && loadFlowing) samples.push({ atSec: (Date.now() - benchStart) / 1000, rssMiB: rss, fds, requests });
+    else if (benchStart !== undefined) peakAfterLoadMiB = Math.max(peakAfterLoadMiB, rss);
     if (process.env.MOEBENCH_SOAK_VERBOSE) process.stderr.write(`t=${((Date.now() - t0) / 1000).toFixed(0)}s rss=${rss.toFixed(1)}MiB fds=${fds} requests=${requests}\n`);
   }
   const exitCode = await exited;
+  if (peakAfterLoadMiB > 0) console.log(`FIGURE soak-rss-peak-after-load-MiB=${peakAfterLoadMiB.toFixed(1)} (metrics computed from requests.jsonl)`);
   const { requests, telemetry } = requestLines(store);
   const after = samples.filter((s) => s.atSec >= warmupSec);
   if (after.length < 2) throw new Error(`too few samples after the warm-up (${after.length}); exit ${exitCode}\n${stderr}`);
