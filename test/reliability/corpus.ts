@@ -8,6 +8,7 @@
  * interpreted string anywhere leaves a file behind; the other half of the check is that each
  * accepted string arrives byte for byte.
  */
+import { Rng } from '../../src/core/sim/rng';
 
 /** payloads that create `c` when any shell evaluates them */
 function payloads(c: string): string[] {
@@ -115,16 +116,10 @@ const UNICODE_TRICKS = [
 
 const METACHARS = [...'`$()[]{}<>|&;!*?~#\'"\\ \n\t%^=,:@+'];
 
-/** 32-bit deterministic generator (mulberry32) */
+/** the project's seeded generator (mulberry32, as the emulator uses): same seed, same corpus */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export interface CorpusOptions {

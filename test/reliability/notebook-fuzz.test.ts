@@ -15,6 +15,7 @@ import { describe, test } from 'node:test';
 import { parseNotebook, parseNotebookBytes } from '../../src/core/notebook/format';
 import { NotebookFormatError } from '../../src/core/util/errors';
 import { figure, FULL } from './helpers';
+import { Rng } from '../../src/core/sim/rng';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'reliability');
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,16 +23,10 @@ const originals = ['quickstart.moebench', 'pd-ep-96gpu.moebench'].map((f) => rea
 let tried = 0;
 let refused = 0;
 
-/** 32-bit deterministic generator (mulberry32) */
+/** the project's seeded generator (mulberry32, as the emulator uses): same seed, same corpus */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** parse; a refusal must be a NotebookFormatError with a sane line and column */

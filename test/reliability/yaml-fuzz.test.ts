@@ -15,6 +15,7 @@ import type { NotebookCellText } from '../../src/core/lang/notebook-context';
 import { LspClient } from '../integration/lsp/lsp-client';
 import { hostileCorpus } from './corpus';
 import { figure, FULL } from './helpers';
+import { Rng } from '../../src/core/sim/rng';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'reliability');
 
@@ -29,15 +30,10 @@ function baseCells(): NotebookCellText[] {
   return cells;
 }
 
+/** the project's seeded generator (mulberry32, as the emulator uses): same seed, same corpus */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** fuzzed variants of one cell's text */
