@@ -47,6 +47,23 @@ async function withConfig(argv: string[]): Promise<string[]> {
   return [...fromFile, ...rest];
 }
 
+/** argparse's exits: --help prints usage and exits 0, a bad flag prints its message and exits 2 */
+async function argparseOrExit(io: Io, parse: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown> | number> {
+  try {
+    return await parse();
+  } catch (err) {
+    if (err instanceof ArgparseHelp) {
+      io.stdout.write(err.usage + '\n');
+      return 0;
+    }
+    if (err instanceof ArgparseError) {
+      io.stderr.write(err.message + '\n');
+      return 2;
+    }
+    throw err;
+  }
+}
+
 function waitForSignal(extra?: Promise<number>): Promise<number> {
   return new Promise((resolve) => {
     // an emulated server belongs to the process that made its sim cluster (extension host, CLI,
@@ -109,20 +126,8 @@ function httpJson(host: string, port: number, path: string, method = 'GET'): Pro
  * /health, /ping and /metrics on their own port, as SGLang's non-zero ranks do.
  */
 export async function launchServerCommand(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs('sglang serve', SERVER_ARG_SPECS, await withConfig(argv), SERVER_USAGE).values;
-  } catch (err) {
-    if (err instanceof ArgparseHelp) {
-      io.stdout.write(err.usage + '\n');
-      return 0;
-    }
-    if (err instanceof ArgparseError) {
-      io.stderr.write(err.message + '\n');
-      return 2;
-    }
-    throw err;
-  }
+  const values = await argparseOrExit(io, async () => parseArgs('sglang serve', SERVER_ARG_SPECS, await withConfig(argv), SERVER_USAGE).values);
+  if (typeof values === 'number') return values;
   const simEnv = readSimNodeEnv(env);
   let shape: ServerShape;
   try {
@@ -261,20 +266,8 @@ async function runFollowerRank(shape: ServerShape, host: string, simEnv: SimNode
 
 /** Drop-in for `python3 -m sglang_router.launch_router`. */
 export async function routerCommand(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs('launch_router.py', ROUTER_ARG_SPECS, argv, ROUTER_USAGE).values;
-  } catch (err) {
-    if (err instanceof ArgparseHelp) {
-      io.stdout.write(err.usage + '\n');
-      return 0;
-    }
-    if (err instanceof ArgparseError) {
-      io.stderr.write(err.message + '\n');
-      return 2;
-    }
-    throw err;
-  }
+  const values = await argparseOrExit(io, async () => parseArgs('launch_router.py', ROUTER_ARG_SPECS, argv, ROUTER_USAGE).values);
+  if (typeof values === 'number') return values;
   const simEnv = readSimNodeEnv(env);
   const log = (line: string): void => {
     io.stderr.write(`${new Date().toISOString()} INFO sglang_router: ${line}\n`);
