@@ -54,7 +54,7 @@ export interface RankState {
 }
 
 /** GET /server_info: server args + scheduler info + internal_states per DP rank + version. */
-export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: RankState[], extra: { seed: number; zeroCost: boolean }): Record<string, unknown> {
+export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: RankState[], extra: { seed: number; zeroCost: boolean; version?: string }): Record<string, unknown> {
   const args = serverArgsOf(shape);
   const GiB = 1024;
   const internal = ranks.map((r) => ({
@@ -73,7 +73,7 @@ export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: R
     max_total_num_tokens: memory.kvTokensPerRank,
     max_req_input_len: Math.min(shape.contextLength - 1, memory.kvTokensPerRank - 1),
     internal_states: internal,
-    version: SIM_SGLANG_VERSION,
+    version: extra.version ?? SIM_SGLANG_VERSION,
     simulated: true,
     moebench_sim: { seed: extra.seed, zero_cost: extra.zeroCost, model: 'DeepSeek-V3 performance model', experts: DEEPSEEK_V3.routedExperts, moe_layers: DEEPSEEK_V3.moeLayers },
   };

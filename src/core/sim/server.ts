@@ -6,15 +6,17 @@ import { readFile } from 'node:fs/promises';
 import type { SimServer, SimServerOptions } from './types';
 import { defaultShape, type ServerShape } from './shape';
 import { SglangMetrics } from './sglang-metrics';
+import { metricLayoutForVersion } from '../telemetry/server/sglang-metric-sets';
 import { FaultInjector } from './faults';
 import { Rng } from './rng';
 import { planMemory, type MemoryPlan } from './engine/memory';
 import { MoeRouting, DEFAULT_ZIPF_EXPONENT } from './engine/moe';
 import { ExpertRecorder } from './engine/expert-recorder';
 import { Scheduler } from './engine/scheduler';
+import { PacedEngine } from './engine/paced';
 import { BootstrapRegistry } from './engine/bootstrap';
 import { DEEPSEEK_V3 } from './engine/perf-model';
-import { buildModelInfo, buildModelList, buildServerInfo, modelCard } from './server-info';
+import { buildModelInfo, buildModelList, buildServerInfo, modelCard, SIM_SGLANG_VERSION } from './server-info';
 import { delay, pathOf, queryParam, readJson, sendEmpty, sendJson, sendText, sendWireError } from './http-util';
 import { WireError, methodNotAllowed, notFound, openaiErrorBody, validationError } from './wire/errors';
 import { parseChat, parseCompletions, parseGenerate, type ParsedCall } from './wire/request';
@@ -50,7 +52,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const log = options.log ?? (() => undefined);
   const timeScale = options.timeScale ?? 1;
   const memory: MemoryPlan = planMemory(shape);
-  const metrics = shape.enableMetrics ? new SglangMetrics(shape) : null;
+  const sglangVersion = options.sglangVersion ?? process.env.MOEBENCH_SIM_SGLANG_VERSION ?? SIM_SGLANG_VERSION;
+  const metrics = shape.enableMetrics ? new SglangMetrics(shape, metricLayoutForVersion(sglangVersion)) : null;
   const faults = options.faults ? new FaultInjector(options.faults, seed) : null;
   const moe = new MoeRouting({
     layers: DEEPSEEK_V3.moeLayers,
@@ -66,7 +69,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const recorder = new ExpertRecorder(DEEPSEEK_V3.moeLayers, DEEPSEEK_V3.routedExperts, shape.expertDistributionRecorderBufferSize);
   if (shape.enableEplb) recorder.start();
   const registry = role === 'prefill' ? new BootstrapRegistry() : null;
-  const scheduler = zeroCost ? null : new Scheduler({ shape, seed, timeScale, kvTokensPerRank: memory.kvTokensPerRank, metrics, recorder, moe, bootstrapRegistry: registry, log });
+  const paced = !zeroCost && options.pace ? new PacedEngine(options.pace) : null;
+  const scheduler = zeroCost || paced ? null : new Scheduler({ shape, seed, timeScale, kvTokensPerRank: memory.kvTokensPerRank, metrics, recorder, moe, bootstrapRegistry: registry, log });
   const ridRng = new Rng(seed ^ 0x51d);
   const startedAtSec = Math.floor(Date.now() / 1000);
   let active = 0;
@@ -89,7 +93,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     cacheReport: shape.enableCacheReport,
     metrics,
     faults,
-    engine: scheduler,
+    engine: paced ?? scheduler,
     role,
     activity: (d) => {
       active += d;
@@ -104,6 +108,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     server.close();
     for (const s of sockets) s.destroy();
     scheduler?.dispose();
+    paced?.dispose();
     resolveCrashed();
   };
 
@@ -211,7 +216,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     const ranks = [];
     const n = Math.max(1, shape.dpSize);
     for (let i = 0; i < n; i++) ranks.push({ lastGenThroughput: 0, load: scheduler ? scheduler.runningPerRank(i) : 0 });
-    sendJson(res, 200, buildServerInfo(shape, memory, ranks, { seed, zeroCost }));
+    sendJson(res, 200, buildServerInfo(shape, memory, ranks, { seed, zeroCost, version: sglangVersion }));
   }
 
   function loads(): unknown[] {
@@ -309,6 +314,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       closed = (async () => {
         if (crashTimer) clearTimeout(crashTimer);
         scheduler?.dispose();
+        paced?.dispose();
         await telemetry?.stop();
         await registry?.close();
         server.closeAllConnections();

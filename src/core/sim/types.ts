@@ -1,5 +1,6 @@
 import type { FaultOptions } from './faults';
 import type { ServerShape } from './shape';
+import type { PaceOptions } from './engine/paced';
 
 export type SimRole = 'unified' | 'prefill' | 'decode';
 
@@ -11,6 +12,11 @@ export interface SimServerOptions {
   role?: SimRole;
   /** no model delay: tokens go out as fast as the socket takes them */
   zeroCost?: boolean;
+  /**
+   * no model, exact timing: first token `ttftMs` after arrival, then one every `itlMs`, at any
+   * load (the ground truth for client timing checks; events carry their emission stamps)
+   */
+  pace?: PaceOptions;
   /** default 1; same seed -> same token and expert counts */
   seed?: number;
   modelPath?: string;
@@ -31,6 +37,12 @@ export interface SimServerOptions {
    * performance model faster than real time; the reported figures stay in model time.
    */
   timeScale?: number;
+  /**
+   * the SGLang release to claim in /server_info and in /metrics' layout (KV-transfer gauges
+   * before 0.5.10, histograms after; see telemetry/server/sglang-metric-sets.ts). Default: the
+   * MOEBENCH_SIM_SGLANG_VERSION environment variable, else 0.5.15.
+   */
+  sglangVersion?: string;
 }
 
 export interface SimServer {

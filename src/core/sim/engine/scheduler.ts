@@ -7,6 +7,9 @@ import { awaitKv, type BootstrapRegistry } from './bootstrap';
 import type { Engine, EngineJob, JobEvents, JobHandle } from './types';
 import { decodeBatchLine, prefillBatchLine, schedulerPrefix } from '../deep/sched-log';
 
+/** DeepSeek-V3 MLA KV per token: 61 layers x (512 latent + 64 rope) x 2 bytes (bf16) */
+const KV_BYTES_PER_TOKEN = 61 * 576 * 2;
+
 type SeqState = 'prealloc' | 'transfer' | 'waiting' | 'prefilling' | 'running' | 'inflight' | 'done';
 
 interface Seq {
@@ -22,6 +25,8 @@ interface Seq {
   /** KV tokens reserved for the whole life of the sequence */
   reserved: number;
   abort: AbortController;
+  /** performance.now() when the scheduler admitted it to a forward batch (SGLang's forward_entry_time) */
+  forwardEntryMs: number;
 }
 
 interface Rank {
@@ -134,6 +139,7 @@ export class Scheduler implements Engine {
       cached: 0,
       reserved: job.req.promptTokens + out,
       abort: new AbortController(),
+      forwardEntryMs: 0,
     };
     const r = this.ranks[rank];
     if (this.o.shape.role === 'decode') {
@@ -240,12 +246,17 @@ export class Scheduler implements Engine {
         r.transfer++;
         s.state = 'transfer';
         const t0 = performance.now();
+        // decode side: waiting for a KV allocation is the prealloc queue (kv_transfer_alloc_ms)
+        const md = this.o.metrics;
+        md?.kvTransferAllocMs?.record(md.rankLabels[s.rank], t0 - s.job.arrivalMs);
         awaitKv(s.job.req.bootstrap, this.o.shape.disaggregationBootstrapPort, this.o.shape.disaggregationTransferBackend === 'fake', this.o.bootstrapTimeoutMs ?? 300_000, s.abort.signal).then(
           () => {
             r.transfer--;
             if (s.state !== 'transfer') return;
             const m = this.o.metrics;
-            if (m?.kvTransferLatencyMs) m.kvTransferLatencyMs.set(m.rankLabels[s.rank], performance.now() - t0);
+            // KV arrived: it enters the running batch at once, so its decode queue time is ~0
+            m?.queueTimeSeconds.observe(m.rankLabels[s.rank], 0);
+            m?.perStageLatency.observe({ ...m.rankLabels[s.rank], stage: 'decode_transferred' }, (performance.now() - t0) / 1000);
             s.state = 'running';
             s.produced = s.job.outcome.outputTokens > 0 ? 1 : 0;
             r.running.push(s);
@@ -287,9 +298,12 @@ export class Scheduler implements Engine {
       s.reserved = need;
       r.kvReserved += need;
       s.state = 'prefilling';
+      s.forwardEntryMs = performance.now();
       r.prefilling.push(s);
       const m = this.o.metrics;
-      m?.queueTimeSeconds.observe(m.rankLabels[s.rank], (performance.now() - s.job.arrivalMs) / 1000);
+      m?.queueTimeSeconds.observe(m.rankLabels[s.rank], (s.forwardEntryMs - s.job.arrivalMs) / 1000);
+      // the emulator has no bootstrap handshake before prefill: what it measures is that none happened
+      if (this.o.shape.role === 'prefill') m?.kvTransferBootstrapMs?.record(m.rankLabels[s.rank], 0);
     }
   }
 
@@ -428,6 +442,8 @@ export class Scheduler implements Engine {
 
   private prefillFinished(s: Seq, r: Rank): void {
     const role = this.o.shape.role;
+    const mf = this.o.metrics;
+    mf?.perStageLatency.observe({ ...mf.rankLabels[s.rank], stage: 'prefill_forward' }, (performance.now() - s.forwardEntryMs) / 1000);
     if (role === 'prefill') {
       // KV goes to the decode server; the request's one token is the first output token
       s.state = 'inflight';
@@ -440,7 +456,14 @@ export class Scheduler implements Engine {
         s.state = 'done';
         if (s.job.req.bootstrap?.room != null) this.o.bootstrapRegistry?.publish(s.job.req.bootstrap.room, true);
         const m = this.o.metrics;
-        if (m?.kvTransferLatencyMs) m.kvTransferLatencyMs.set(m.rankLabels[s.rank], transferMs);
+        if (m) {
+          // prefill side, as SchedulerReqTimeStats.compute_and_observe_kv_transfer_metrics does
+          const l = m.rankLabels[s.rank];
+          const totalMb = (s.job.req.promptTokens * KV_BYTES_PER_TOKEN) / (1024 * 1024);
+          m.kvTransferLatencyMs?.record(l, transferMs);
+          m.kvTransferTotalMb?.record(l, totalMb);
+          if (transferMs > 0) m.kvTransferSpeedGbS?.record(l, totalMb / 1024 / (transferMs / 1000));
+        }
         if (s.job.outcome.outputTokens > 0) s.events.onProgress(1, s.cached);
         s.events.onDone();
       }, transferMs * this.o.timeScale);

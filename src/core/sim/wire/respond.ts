@@ -54,19 +54,12 @@ function progressOf(job: Job, nowMs: number): Progress {
   return { cachedTokens: job.cached, e2eLatencySec: Math.round((nowMs - job.arrivalMs) * 1e3) / 1e6 };
 }
 
-function recordFinished(env: CallEnv, job: Job, nowMs: number): void {
-  const m = env.metrics;
-  if (!m) return;
-  const l = m.requestLabels;
-  m.numRequests.inc(l);
-  m.promptTokens.inc(l, job.req.promptTokens);
-  m.generationTokens.inc(l, job.outcome.outputTokens);
-  m.cachedTokens.inc(l, job.cached);
-  m.e2e.observe(l, (nowMs - job.arrivalMs) / 1000);
+function recordFinished(env: CallEnv, job: Job, nowMs: number, streaming: boolean): void {
+  env.metrics?.observeFinished({ promptTokens: job.req.promptTokens, outputTokens: job.outcome.outputTokens, cachedTokens: job.cached, e2eSec: (nowMs - job.arrivalMs) / 1000, streaming });
 }
 
-function recordFirstToken(env: CallEnv, job: Job, nowMs: number): void {
-  env.metrics?.ttft.observe(env.metrics.requestLabels, (nowMs - job.arrivalMs) / 1000);
+function recordFirstToken(env: CallEnv, job: Job, nowMs: number, streaming: boolean): void {
+  env.metrics?.observeFirstToken((nowMs - job.arrivalMs) / 1000, streaming);
 }
 
 /** one ITL observation per chunk, SGLang's rule: sum += interval, bucket(interval/n) += n */
@@ -123,8 +116,8 @@ export function serveCall(req: IncomingMessage, res: ServerResponse, call: Parse
       const now = performance.now();
       for (const j of jobs) {
         j.firstTokenMs = now;
-        recordFirstToken(env, j, now);
-        recordFinished(env, j, now);
+        recordFirstToken(env, j, now, false);
+        recordFinished(env, j, now, false);
       }
       respondWhole(res, call, jobs, now);
       finish();
@@ -208,7 +201,7 @@ function pumpZeroCost(res: ServerResponse, call: ParsedCall, jobs: Job[], env: C
         const chunk = job.fmt.tokens(sent, sent + n, sent + n === total, progressOf(job, now), stamp);
         if (sent === 0) {
           job.firstTokenMs = now;
-          recordFirstToken(env, job, now);
+          recordFirstToken(env, job, now, true);
           recordChunk(env, 0, n - 1);
         } else recordChunk(env, now - lastWriteMs, n);
         sent += n;
@@ -220,7 +213,7 @@ function pumpZeroCost(res: ServerResponse, call: ParsedCall, jobs: Job[], env: C
       }
       if (sent >= total) {
         out += job.fmt.end(progressOf(job, now), stamp);
-        recordFinished(env, job, now);
+        recordFinished(env, job, now, true);
         jobIndex++;
         sent = 0;
         started = false;
@@ -288,7 +281,7 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
           if (produced <= from) return;
           if (from === 0) {
             job.firstTokenMs = now;
-            recordFirstToken(env, job, now);
+            recordFirstToken(env, job, now, call.stream);
             recordChunk(env, 0, produced - 1);
           } else recordChunk(env, now - job.lastTokenMs, produced - from);
           job.lastTokenMs = now;
@@ -319,7 +312,7 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
         onDone: () => {
           if (failed) return;
           const now = performance.now();
-          recordFinished(env, job, now);
+          recordFinished(env, job, now, call.stream);
           if (call.stream) write(job.fmt.end(progressOf(job, now), emitStamp()));
           remaining--;
           if (remaining > 0) return;
