@@ -38,6 +38,11 @@ export interface Lab {
   /** a home directory with no ~/.ssh, so no default identity files are found */
   clientHome: string;
   user: string;
+  /**
+   * login shell -> a user whose login shell it is, accepting the same keys, with its own home on
+   * each node (root only: `{}` for a developer without root). Shells: dash, zsh, fish, tcsh (those installed).
+   */
+  shellUsers: Record<string, string>;
   nodes: LabNode[];
   bastion: LabNode;
   /** first on PATH for commands run on the nodes (they see $NODE_NAME) */
@@ -68,6 +73,7 @@ interface LabJson {
   asRoot: boolean;
   nodes: LabNode[];
   bastion: LabNode;
+  shellUsers?: Record<string, string>;
 }
 
 export async function startLab(options: { nodes: number; port?: number } = { nodes: 2 }): Promise<Lab> {
@@ -104,6 +110,7 @@ export async function startLab(options: { nodes: number; port?: number } = { nod
       agentSocket: path.join(dir, 'agent.sock'),
       clientHome: path.join(dir, 'client_home'),
       user: info.user,
+      shellUsers: info.shellUsers ?? {},
       nodes: info.nodes,
       bastion: info.bastion,
       shimDir: path.join(dir, 'shim'),

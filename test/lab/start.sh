@@ -15,6 +15,7 @@ chmod 755 "$LAB"
 SSHD=/usr/sbin/sshd
 [ -x $SSHD ] || { echo "start.sh: $SSHD is missing (apt-get install openssh-server)" >&2; exit 2; }
 
+SHELL_USERS=
 if [ "$(id -u)" = 0 ]; then
   AS_ROOT=1
   U=moebench-lab
@@ -26,12 +27,27 @@ if [ "$(id -u)" = 0 ]; then
   # '!' (locked) is refused by sshd when UsePAM is off; '*' only disables passwords
   usermod -p '*' $U
   mkdir -p $UHOME
+  # One more user per installed login shell (moebench-sh-dash, -zsh, -fish, -tcsh): sshd hands
+  # every exec to the user's login shell, and the tests check that no shell's quoting matters.
+  for sh in dash zsh fish tcsh; do
+    bin=$(command -v $sh 2>/dev/null) || continue
+    su=moebench-sh-$sh
+    if ! id $su >/dev/null 2>&1; then
+      useradd -d /home/$su -M -s "$bin" $su 2>/dev/null || id $su >/dev/null
+    fi
+    # parallel labs race on /etc/passwd; the first one's usermod is enough
+    usermod -p '*' -s "$bin" $su 2>/dev/null || true
+    mkdir -p /home/$su
+    SHELL_USERS="$SHELL_USERS${SHELL_USERS:+ }$sh:$su:$bin"
+  done
 else
   # A developer without root: sshd runs as them, for their own user, without namespaces.
   AS_ROOT=0
   U=$(id -un)
   UHOME=$HOME
 fi
+ALLOW_USERS=$U
+for e in $SHELL_USERS; do su=${e#*:}; ALLOW_USERS="$ALLOW_USERS ${su%%:*}"; done
 
 mkdir -p "$LAB/shim" "$LAB/nodes" "$LAB/ssh_config.d" "$LAB/client_home"
 ssh-keygen -q -t ed25519 -N '' -C lab-client -f "$LAB/client_key"
@@ -51,9 +67,18 @@ start_node() { # name ip
   mkdir -p "$d/home/.ssh"
   ssh-keygen -q -t ed25519 -N '' -C "$n" -f "$d/ssh_host_ed25519_key"
   local keys_line="AuthorizedKeysFile .ssh/authorized_keys"
+  local mounts=("$d/home" "$UHOME")
   if [ $AS_ROOT = 1 ]; then
     install -m 600 "$LAB/authorized_keys" "$d/home/.ssh/authorized_keys"
     chown -R $U: "$d/home"; chmod 755 "$d/home"; chmod 700 "$d/home/.ssh"
+    local e su
+    for e in $SHELL_USERS; do
+      su=${e#*:}; su=${su%%:*}
+      mkdir -p "$d/home-$su/.ssh"
+      install -m 600 "$LAB/authorized_keys" "$d/home-$su/.ssh/authorized_keys"
+      chown -R $su: "$d/home-$su"; chmod 755 "$d/home-$su"; chmod 700 "$d/home-$su/.ssh"
+      mounts+=("$d/home-$su" "/home/$su")
+    done
   else
     keys_line="AuthorizedKeysFile $LAB/authorized_keys"
   fi
@@ -61,7 +86,7 @@ start_node() { # name ip
 ListenAddress $ip:$PORT
 HostKey $d/ssh_host_ed25519_key
 PidFile none
-AllowUsers $U
+AllowUsers $ALLOW_USERS
 $keys_line
 StrictModes $([ $AS_ROOT = 1 ] && echo yes || echo no)
 PubkeyAuthentication yes
@@ -79,9 +104,10 @@ CFG
   if [ $AS_ROOT = 1 ]; then
     # --kill-child: when the launcher dies, sshd (pid 1 of the namespace) dies, and with it every
     # process on the "node".
+    # the remaining arguments are pairs: a node's own home, bind-mounted over a user's home
     setsid unshare --uts --pid --fork --kill-child --mount-proc \
-      sh -c 'hostname "$1" && mount --bind "$2" "$3" && exec "$4" -D -e -f "$5"' \
-      node-launcher "$n" "$d/home" "$UHOME" $SSHD "$d/sshd_config" </dev/null >"$d/sshd.log" 2>&1 &
+      sh -c 'hostname "$1" || exit 1; sshd=$2 cfg=$3; shift 3; while [ $# -ge 2 ]; do mount --bind "$1" "$2" || exit 1; shift 2; done; exec "$sshd" -D -e -f "$cfg"' \
+      node-launcher "$n" $SSHD "$d/sshd_config" "${mounts[@]}" </dev/null >"$d/sshd.log" 2>&1 &
   else
     setsid $SSHD -D -e -f "$d/sshd_config" </dev/null >"$d/sshd.log" 2>&1 &
   fi
@@ -154,6 +180,16 @@ fi
     [ "$i" -gt 1 ] && printf ','
     printf '{"name":"node%s","host":"127.0.0.%s","port":%s,"launcherPid":%s}' "$i" "$((i + 1))" "$PORT" "$(cat "$LAB/nodes/node$i/launcher.pid")"
   done
-  printf '],"bastion":{"name":"bastion","host":"127.0.0.1","port":%s,"launcherPid":%s},"agentPid":%s}\n' "$PORT" "$(cat "$LAB/nodes/bastion/launcher.pid")" "$(cat "$LAB/agent.pid")"
+  printf '],"bastion":{"name":"bastion","host":"127.0.0.1","port":%s,"launcherPid":%s},"agentPid":%s' "$PORT" "$(cat "$LAB/nodes/bastion/launcher.pid")" "$(cat "$LAB/agent.pid")"
+  # login shell -> user whose login shell it is (root only; empty otherwise)
+  printf ',"shellUsers":{'
+  first=1
+  for e in $SHELL_USERS; do
+    sh=${e%%:*}; su=${e#*:}; su=${su%%:*}
+    [ $first = 1 ] || printf ','
+    first=0
+    printf '"%s":"%s"' "$sh" "$su"
+  done
+  printf '}}\n'
 } > "$LAB/lab.json"
 echo "lab ready: $N nodes + bastion on port $PORT in $LAB"

@@ -7,9 +7,21 @@ import { assertEnvName, shellCommand } from './shell-quote';
  * and first reports its process group id on stderr, so a cancel can kill the whole group from
  * a second channel: OpenSSH refuses channel signals for root logins.
  *
- * The script has no newlines: the remote login shell parses the quoted string first.
+ * The script has no newlines. It reaches the node through `LOGIN_SHELL_COMMAND`, so the user's
+ * login shell (fish, tcsh...) never parses it; POSIX `/bin/sh` does.
  */
 export const PGID_MARKER = '@@moebench-pgid ';
+
+/**
+ * What sshd actually hands to the user's login shell for every exec: a fixed string that every
+ * common login shell (bash, dash, zsh, ksh, fish, tcsh, csh) reads the same way. It holds no
+ * backslash (fish reads `\'` inside single quotes as an escaped quote), no `!` (csh history), no
+ * newline (csh refuses one inside quotes) and no user data at all. The real command, built with
+ * POSIX quoting by `shellCommand`, travels on the channel's stdin and is read whole by `/bin/sh`
+ * before anything runs, so the login shell never parses a byte of it; the command then sees EOF
+ * on stdin, as before.
+ */
+export const LOGIN_SHELL_COMMAND = `exec /bin/sh -c 'eval "$(cat)"'`;
 
 const EXEC_SCRIPT = [
   `printf '%s%s\\n' '${PGID_MARKER}' "$$" >&2`,

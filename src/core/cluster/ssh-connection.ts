@@ -3,6 +3,7 @@ import type { HostServices } from '../cells/types';
 import { toDisposable, type Disposable } from '../util/disposable';
 import { appendKnownHost, checkHostKey, fingerprintSha256, keyTypeOf, knownHostsName, knownKeyTypes, readKnownHosts } from './known-hosts';
 import { makeAuthHandler, type KeyStore } from './ssh-auth';
+import { LOGIN_SHELL_COMMAND } from './remote-command';
 import type { SshEndpoint } from './ssh-config-file';
 import {
   isPermanentSshError,
@@ -142,8 +143,10 @@ export class SshConnection implements Disposable {
       (client, release) =>
         new Promise<ClientChannel>((resolve, reject) => {
           try {
-            client.exec(command, (err, ch) => {
+            // the login shell only ever sees the fixed LOGIN_SHELL_COMMAND; the command goes on stdin
+            client.exec(LOGIN_SHELL_COMMAND, (err, ch) => {
               if (err) return reject(err);
+              ch.write(command);
               attach(ch, release);
               resolve(ch);
             });
