@@ -13,16 +13,18 @@ import { planDeployCell } from '../../core/plan/planner';
 import { planCommands } from '../../core/plan/print';
 import { planClusterFromSpec } from '../../core/plan/cluster-from-spec';
 
-const USAGE = `Usage: moebench plan <notebook.moebench> [--cell NAME ...]
+const USAGE = `Usage: moebench plan <notebook.moebench> [--cell NAME ...] [--allow-env NAME ...]
 
 Prints the launch commands of the notebook's deploy cells (or the named ones) per node, in launch
 order, exactly as a deploy cell would run them. Nothing is started and no node is contacted.
+--allow-env NAME allows an environment name that changes how programs start (LD_LIBRARY_PATH,
+PYTHONPATH...); a notebook cannot allow one itself.
 Exit status: 0 planned, 1 a deployment has errors (listed with their cell lines), 2 usage or file error.`;
 
 export async function planCommand(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { cell: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({ args: argv, allowPositionals: true, options: { cell: { type: 'string', multiple: true }, 'allow-env': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
     return 2;
@@ -72,7 +74,7 @@ export async function planCommand(argv: string[]): Promise<number> {
       }
       const { spec: clusterSpec } = parseSpec(clusterSpecSchema, clusterCell.source, { cell: clusterName, kind: 'moebench-cluster' });
       const { cluster, notes } = planClusterFromSpec(clusterSpec);
-      const { plan } = planDeployCell(c.source, cluster, label);
+      const { plan } = planDeployCell(c.source, cluster, label, { allowEnvNames: args.values['allow-env'] ?? [] });
       process.stdout.write(`# cell "${label}"\n`);
       for (const note of notes) process.stdout.write(`# note: ${note}\n`);
       process.stdout.write(planCommands(plan));

@@ -44,7 +44,8 @@ export class DeployCellExecutor implements CellExecutor {
     const { spec } = parseDeploySpec(source, ctx.cell.name);
     const cellName = ctx.cell.name ?? spec.name;
     const cluster = ctx.session.clusters.get(spec.cluster, cellName);
-    const { plan, warnings } = planDeployCell(source, planClusterOf(cluster), cellName);
+    // the allow list lives in the user's settings or on the command line, never in the notebook
+    const { plan, warnings } = planDeployCell(source, planClusterOf(cluster), cellName, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) });
     if (warnings.length) ctx.emit({ kind: 'doc', id: 'deploy-warnings', doc: warningsDoc(plan, warnings) });
 
     const recordFile = recordPath(deploymentsDir(ctx.session.notebookPath), plan.name);

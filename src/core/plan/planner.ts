@@ -6,7 +6,7 @@ import { layoutProcesses, type LaidOutProcess } from './layout';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment } from './resolve';
 import { instanceUrl, sglangSpelling, urlHost } from './sglang-command';
 import { DEPLOY_LANGUAGE, deploySpecSchema, parseDeploySpec, type DeploySpec, type GroupRole } from './spec';
-import { validateResolved, type DeployIssue } from './validate';
+import { envNameIssues, validateResolved, type DeployIssue, type PlanPolicy } from './validate';
 
 export type { PlanCluster } from './resolve';
 
@@ -95,9 +95,9 @@ function toPlanned(d: ResolvedDeployment, p: LaidOutProcess): PlannedProcess {
  * nothing and starts nothing. Throws SpecValidationError (field paths, no lines) when validation
  * finds errors; `planDeployCell` does the same with YAML lines.
  */
-export function planDeployment(spec: DeploySpec, cluster: PlanCluster): Plan {
+export function planDeployment(spec: DeploySpec, cluster: PlanCluster, policy: PlanPolicy = {}): Plan {
   const d = resolveDeployment(spec, cluster);
-  const issues = validateResolved(d);
+  const issues = validateResolved(d, policy);
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length) throw issuesToError(errors.map((i) => ({ issue: i })), undefined);
   return buildPlan(d, issues.filter((i) => i.severity === 'warning'));
@@ -203,10 +203,10 @@ function issuesToError(issues: { issue: DeployIssue; located?: LocatedIssue }[],
  * Parse, validate and plan a deploy cell's text. Every error (schema or topology) carries its
  * YAML line; warnings come back positioned too, for the cell output and the language server.
  */
-export function planDeployCell(text: string, cluster: PlanCluster, cellName?: string): { plan: Plan; spec: DeploySpec; source: YamlSource; warnings: LocatedIssue[] } {
+export function planDeployCell(text: string, cluster: PlanCluster, cellName?: string, policy: PlanPolicy = {}): { plan: Plan; spec: DeploySpec; source: YamlSource; warnings: LocatedIssue[] } {
   const { spec, source } = parseDeploySpec(text, cellName);
   const d = resolveDeployment(spec, cluster);
-  const issues = validateResolved(d);
+  const issues = validateResolved(d, policy);
   const located = locateIssues(issues, source);
   const errors = issues.map((issue, i) => ({ issue, located: located[i] })).filter((x) => x.issue.severity === 'error');
   if (errors.length) throw issuesToError(errors, cellName ?? spec.name);
@@ -218,14 +218,15 @@ export function planDeployCell(text: string, cluster: PlanCluster, cellName?: st
  * Every problem in a deploy cell with its line, never throwing: YAML syntax, schema, and (when the
  * cluster is known) topology. For the language server's diagnostics and the cell's own output.
  */
-export function checkDeployCell(text: string, cluster?: PlanCluster): LocatedIssue[] {
+export function checkDeployCell(text: string, cluster?: PlanCluster, policy: PlanPolicy = {}): LocatedIssue[] {
   const source = new YamlSource(text);
   const syntax = source.syntaxIssues();
   if (syntax.some((i) => i.severity === 'error')) return syntax.map((i) => ({ ...i, rule: 'schema' as const }));
   const parsed = deploySpecSchema.safeParse(source.value);
   if (!parsed.success) return source.zodIssues(parsed.error).map((i) => ({ ...i, rule: 'schema' as const }));
-  if (!cluster) return [];
-  return locateIssues(validateResolved(resolveDeployment(parsed.data, cluster)), source);
+  // refused environment names need no cluster to be found
+  if (!cluster) return locateIssues(envNameIssues(parsed.data, policy), source);
+  return locateIssues(validateResolved(resolveDeployment(parsed.data, cluster), policy), source);
 }
 
 export { DEPLOY_LANGUAGE };

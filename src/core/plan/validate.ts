@@ -4,7 +4,8 @@ import { layoutProcesses, type LaidOutProcess } from './layout';
 import { routedExpertsFor } from './models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
 import { dispatchTokensPerRank, isEpForced } from './sglang-command';
-import type { DeploySpec } from './spec';
+import { ROLES, type DeploySpec } from './spec';
+import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../cluster/env-policy';
 import { compareVersions } from './version';
 
 /**
@@ -37,7 +38,9 @@ export type DeployRule =
   | 'served-name'
   | 'transfer'
   /** a value no command line can carry (NUL, or longer than any path or flag) */
-  | 'argv';
+  | 'argv'
+  /** an environment name that makes a shell, the loader or an interpreter run code (cluster/env-policy.ts) */
+  | 'env-name';
 
 export interface DeployIssue {
   severity: 'error' | 'warning';
@@ -61,11 +64,17 @@ export interface IssueFix {
 const SGLANG_A2A = new Set(['none', 'deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe', 'ascend_tp']);
 const VLLM_A2A = new Set(['none', 'deepep', 'pplx', 'allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
 
-export function validateDeployment(spec: DeploySpec, cluster: PlanCluster): DeployIssue[] {
-  return validateResolved(resolveDeployment(spec, cluster));
+/** What the user decided outside the notebook (settings, CLI flags); a notebook cannot set it. */
+export interface PlanPolicy {
+  /** environment names the user allows although they change how a program starts (LD_LIBRARY_PATH...) */
+  allowEnvNames?: readonly string[];
 }
 
-export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
+export function validateDeployment(spec: DeploySpec, cluster: PlanCluster, policy: PlanPolicy = {}): DeployIssue[] {
+  return validateResolved(resolveDeployment(spec, cluster), policy);
+}
+
+export function validateResolved(d: ResolvedDeployment, policy: PlanPolicy = {}): DeployIssue[] {
   const issues: DeployIssue[] = [];
   const push = (severity: DeployIssue['severity'], rule: DeployRule, path: SpecPath, message: string, hint?: string, fix?: IssueFix) =>
     issues.push(fix ? { severity, rule, path, message, hint, fix } : { severity, rule, path, message, hint });
@@ -88,7 +97,33 @@ export function validateResolved(d: ResolvedDeployment): DeployIssue[] {
   }
   checkFlags(d, layout.servers, error, warn);
   checkArguments([...layout.servers, ...(layout.router ? [layout.router] : [])], error);
+  checkEnvNames(d.spec, policy, error);
   return issues;
+}
+
+/**
+ * Every `env:` the notebook wrote (top level, each group, the router) against the env policy.
+ * Checked on the spec, not the planned processes, so a name is reported once at the line that
+ * wrote it, and names the planner itself sets (SGLANG_ENABLE_JIT_DEEPGEMM) never count.
+ */
+export function envNameIssues(spec: DeploySpec, policy: PlanPolicy = {}): DeployIssue[] {
+  const issues: DeployIssue[] = [];
+  checkEnvNames(spec, policy, (rule, path, message, hint) => issues.push({ severity: 'error', rule, path, message, hint }));
+  return issues;
+}
+
+function checkEnvNames(spec: DeploySpec, policy: PlanPolicy, error: Report): void {
+  const maps: [SpecPath, Record<string, string> | undefined][] = [
+    [['env'], spec.env],
+    ...ROLES.map((role): [SpecPath, Record<string, string> | undefined] => [[role, 'env'], spec[role]?.env]),
+    [['router', 'env'], spec.router?.env],
+  ];
+  for (const [at, env] of maps) {
+    for (const name of Object.keys(env ?? {})) {
+      if (envNameAllowed(name, policy.allowEnvNames)) continue;
+      error('env-name', [...at, name], `environment variable ${name} is refused: ${envNameRisk(name) ?? 'it changes how programs start'}, so its value would run as code`, ENV_ALLOW_HINT);
+    }
+  }
 }
 
 /**

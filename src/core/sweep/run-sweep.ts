@@ -119,7 +119,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
     const name = derivedName(sweep.deployment, cell, '-');
     const text = stringify({ ...applyOverrides(baseValue, cell.overrides), name });
     try {
-      return { cell, name, ...planDeployCell(text, planCluster(cluster), name) };
+      return { cell, name, ...planDeployCell(text, planCluster(cluster), name, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) }) };
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       throw new SweepSpecError(`Configuration ${cell.label} is not a valid deployment: ${msg}`, { field: `sweep.matrix` }, 'Check the dotted paths and values against the deploy cell.');
@@ -128,7 +128,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
 
   const baseHandle = s.deployments.tryGet(sweep.deployment);
   if (baseHandle instanceof Deployment && (baseHandle.phase === 'ready' || baseHandle.phase === 'degraded' || baseHandle.phase === 'starting')) {
-    const derived = planDeployCell(base.source, planCluster(cluster), sweep.deployment).plan;
+    const derived = planDeployCell(base.source, planCluster(cluster), sweep.deployment, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) }).plan;
     if (commandsKey(derived) !== commandsKey(baseHandle.plan)) log(`note: the saved deploy cell "${sweep.deployment}" differs from the deployment that ran; the sweep uses the saved text`);
     log(`stopping ${sweep.deployment}: the sweep needs its nodes and ports`);
     log(summarizeStop(await baseHandle.stop({ graceMs: ctx.host.setting('deploy.stopGraceSec', 10) * 1000 })));
