@@ -21,7 +21,8 @@ export function reportMarkdown(doc: OutputDoc): string {
       out.push(...kv.items.map(([k, v]) => `- **${k}**: ${v ?? ''}`), '');
     } else if (b.type === 'text') out.push(b.text, '');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n');
+  // POSIX text file: exactly one newline at the end (tools like `cat`, diff and git expect it)
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
 const r6 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6);
