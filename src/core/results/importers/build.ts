@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ApiKind } from '../../load/types';
+import type { ApiKind, RequestRecord } from '../../load/types';
 import type { MetricDefinition } from '../../metrics/definitions';
 import type { Stats } from '../../metrics/stats';
-import type { RunSummary } from '../../metrics/summary';
-import type { ValidityCheck } from '../../metrics/validity';
+import { computeMetrics, type RunSummary } from '../../metrics/summary';
+import { validityChecks, type ValidityCheck } from '../../metrics/validity';
 import { RUN_SCHEMA_VERSION } from '../types';
-import type { ImportedRun, ImportSource } from './types';
+import type { ImportContext, ImportedRun, ImportSource } from './types';
 import { SOURCE_NAMES } from './types';
 
 /** A number the tool reported, or NaN when it did not (NaN becomes null in JSON). */
@@ -65,6 +65,16 @@ export interface ImportDraft {
   tags?: Record<string, string>;
   serverInfo?: unknown;
   engineVersion?: string;
+  /** the tool's per-request data as our records, when the file has it */
+  records?: ImportedRecords;
+}
+
+export interface ImportedRecords {
+  list: RequestRecord[];
+  /** the generated texts are in the file (empty/looping output check) */
+  textsKnown: boolean;
+  /** dataset name as the tool wrote it (the warm-cache check judges random data strictly) */
+  datasetName?: string;
 }
 
 /** The one error-rate check we can make from reported counts (the rest need per-request records). */
@@ -75,7 +85,7 @@ function errorRateCheck(completed: number, failed: number): ValidityCheck {
   return { id: 'error-rate', level: rate > 0.01 ? 'error' : 'warn', text: `${(rate * 100).toFixed(1)}% errors`, detail: `${failed} of ${total} requests failed (as reported by the tool)`, value: rate };
 }
 
-export function finishImport(d: ImportDraft): ImportedRun {
+export function finishImport(d: ImportDraft, ctx: ImportContext = {}): ImportedRun {
   const s = d.summary;
   const completed = isReported(s.completed) ? s.completed : 0;
   const failed = isReported(s.failed) ? s.failed : MISSING;
@@ -108,8 +118,16 @@ export function finishImport(d: ImportDraft): ImportedRun {
     e2eIncludingQueueMs: s.e2eIncludingQueueMs ?? EMPTY_STATS,
     dispatchLagMs: s.dispatchLagMs ?? EMPTY_STATS,
   };
-  const validity = isReported(failed) ? [errorRateCheck(completed, failed)] : [];
-  const createdAt = d.createdAt ?? new Date(0).toISOString();
+  const validity = d.records && d.records.list.length > 0 ? recordChecks(d, d.records, summary) : isReported(failed) ? [errorRateCheck(completed, failed)] : [];
+  const definitionNotes = [...d.definitionNotes];
+  const tags = { ...(d.tags ?? {}) };
+  let createdAt = d.createdAt;
+  if (createdAt === undefined) {
+    // the tool wrote no date: the file's mtime is the best evidence, and says so
+    createdAt = ctx.mtime ? ctx.mtime.toISOString() : new Date(0).toISOString();
+    tags['createdAtFrom'] = ctx.mtime ? 'file mtime' : 'unknown';
+    definitionNotes.push(ctx.mtime ? "The file holds no run date; the date shown is the file's modification time." : 'The file holds no run date; the date shown is unknown (1970).');
+  }
   return {
     meta: {
       schemaVersion: RUN_SCHEMA_VERSION,
@@ -129,10 +147,10 @@ export function finishImport(d: ImportDraft): ImportedRun {
         serverInfo: d.serverInfo ?? null,
         engineVersion: d.engineVersion,
       },
-      tags: d.tags,
+      tags: Object.keys(tags).length > 0 ? tags : undefined,
       source: d.source,
       importedFrom: { file: d.file, index: d.index, toolVersion: d.toolVersion },
-      definitionNotes: d.definitionNotes,
+      definitionNotes,
       extras: d.extras,
     },
     result: {
@@ -143,7 +161,34 @@ export function finishImport(d: ImportDraft): ImportedRun {
       client: { eventLoopDelayP99Ms: MISSING, eventLoopDelayMaxMs: MISSING, cpuPct: MISSING },
       cancelled: d.cancelled === true,
     },
+    ...(d.records && d.records.list.length > 0 ? { records: d.records.list } : {}),
   };
+}
+
+/**
+ * Our record-based checks on the tool's per-request data: errors (with their messages), empty or
+ * looping outputs when the texts are there, a warm prefix cache when cached tokens are. Checks
+ * that need what peers do not record (our dispatch schedule, event-loop health) are left out
+ * rather than passed vacuously.
+ */
+function recordChecks(d: ImportDraft, recs: ImportedRecords, summary: RunSummary): ValidityCheck[] {
+  const list = recs.list;
+  const spanMs = Math.max(0, ...list.map((r) => r.startMs + r.lastLineMs)) - Math.min(...list.map((r) => r.startMs));
+  const durationSec = isReported(summary.durationSec) && summary.durationSec > 0 ? summary.durationSec : spanMs / 1000;
+  // the records were built so that vLLM's reading of them gives back the tool's own timings
+  const computed = computeMetrics(list, { api: d.api, definition: 'vllm', durationSec, percentiles: summary.percentiles });
+  const checks = validityChecks({
+    summary: computed.summary,
+    records: list,
+    derived: computed.derived,
+    requestRate: typeof d.requestRate === 'number' ? d.requestRate : Number.POSITIVE_INFINITY,
+    maxConcurrency: d.maxConcurrency ?? undefined,
+    datasetName: recs.datasetName ?? '',
+    cacheBust: false,
+    ignoreEos: false,
+  });
+  const applies = (c: ValidityCheck): boolean => c.id === 'error-rate' || c.id === 'warm-cache' || (c.id === 'outputs' && recs.textsKnown);
+  return checks.filter(applies).map((c) => ({ ...c, detail: `${c.detail} (from the tool's per-request records)` }));
 }
 
 function slug(s: string): string {

@@ -1,4 +1,6 @@
+import { parse as parseYaml } from 'yaml';
 import { looksLikeAiperf } from './aiperf';
+import { looksLikeAiperfCsv } from './aiperf-csv';
 import { isObject } from './build';
 import { looksLikeGuidellm } from './guidellm';
 import { parsePythonJson } from './loose-json';
@@ -8,9 +10,15 @@ import { looksLikeVllmResult } from './vllm-bench-serve';
 
 /** Which tool wrote this text, from its shape alone (file names lie; keys do not). */
 export function detectFormat(text: string): ImportSource | undefined {
+  if (looksLikeAiperfCsv(text)) return 'aiperf';
   const whole = tryParse(text);
   if (whole !== undefined) {
     const kind = classify(whole);
+    if (kind) return kind;
+  }
+  // GuideLLM writes its report as YAML too (--output-path benchmarks.yaml)
+  if (whole === undefined && /^benchmarks:/m.test(text)) {
+    const kind = classify(tryParseYaml(text));
     if (kind) return kind;
   }
   // JSONL: judge by the first object line
@@ -32,6 +40,14 @@ function classify(o: unknown): ImportSource | undefined {
 function tryParse(text: string): unknown {
   try {
     return parsePythonJson(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function tryParseYaml(text: string): unknown {
+  try {
+    return parseYaml(text);
   } catch {
     return undefined;
   }

@@ -1,3 +1,4 @@
+import type { RequestRecord } from '../../load/types';
 import type { RunMeta, RunResultFile } from '../types';
 
 /** Tools whose result files MoE Bench reads into its own run schema. */
@@ -32,6 +33,20 @@ export interface ImportedRun {
    * by us; null once written as JSON); `series` is empty unless the tool kept per-second data.
    */
   result: RunResultFile;
+  /**
+   * The tool's per-request data (vLLM --save-detailed, bench_serving --output-details, AIPerf
+   * profile_export.jsonl) as our request records, one chunk per token gap the tool timed: stored
+   * as requests.jsonl, so TTFT/ITL CDFs and the record-based validity checks work as for our runs.
+   */
+  records?: RequestRecord[];
+}
+
+/** What the importers may know besides the text: the file's mtime, and files next to it. */
+export interface ImportContext {
+  /** modification time of the file (the run's date when the tool wrote none) */
+  mtime?: Date;
+  /** text of a file in the same folder, undefined when there is none */
+  sibling?: (name: string) => string | undefined;
 }
 
 export function isImportedMeta(meta: RunMeta): meta is ImportedRunMeta {

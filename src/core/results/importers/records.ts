@@ -1,0 +1,66 @@
+import type { RequestRecord } from '../../load/types';
+
+/** One request as a peer tool timed it: TTFT, then the gap before each later chunk it counted (ms). */
+export interface ToolRequestTiming {
+  seq: number;
+  ok: boolean;
+  error?: string;
+  httpStatus?: number;
+  /** ms after the run's first request; 0 when the tool kept no start times */
+  startMs: number;
+  ttftMs: number | null;
+  /** the tool's inter-token (inter-chunk) gaps, ms */
+  gapsMs: readonly number[];
+  /** request latency, ms; when absent the last chunk ends the request */
+  latencyMs: number | null;
+  promptLen: number;
+  /** output tokens as the tool counted them */
+  outputTokens: number | null;
+  /** prompt tokens as the server reported them, when the tool kept that apart */
+  promptTokens?: number | null;
+  cachedTokens?: number | null;
+  text?: string;
+}
+
+/**
+ * Our request record from a tool's per-request timings: one chunk at TTFT and one after each of
+ * the tool's gaps, so that deriving it (either definition) gives back the tool's TTFT, ITLs and
+ * latency exactly. A successful request with no timed chunk (non-streaming) gets one chunk at its
+ * latency, because a record without chunks reads as "no content received".
+ */
+export function recordFromTiming(t: ToolRequestTiming): RequestRecord {
+  const chunkMs: number[] = [];
+  if (t.ttftMs !== null && Number.isFinite(t.ttftMs)) {
+    let at = t.ttftMs;
+    chunkMs.push(at);
+    for (const gap of t.gapsMs) {
+      at += gap;
+      chunkMs.push(at);
+    }
+  } else if (t.ok && t.latencyMs !== null) {
+    chunkMs.push(t.latencyMs);
+  }
+  const lastChunk = chunkMs.length > 0 ? chunkMs[chunkMs.length - 1] : 0;
+  const lastLineMs = t.latencyMs !== null && Number.isFinite(t.latencyMs) ? Math.max(t.latencyMs, lastChunk) : lastChunk;
+  return {
+    seq: t.seq,
+    row: t.seq,
+    scheduledMs: t.startMs,
+    dispatchedMs: t.startMs,
+    startMs: t.startMs,
+    promptLen: t.promptLen,
+    maxTokens: t.outputTokens ?? 0,
+    ok: t.ok,
+    ...(t.error ? { error: t.error } : {}),
+    ...(t.httpStatus !== undefined ? { httpStatus: t.httpStatus } : {}),
+    lastLineMs,
+    chunkMs,
+    // one unit of text and one token per timed chunk: bench_serving's /generate split then adds nothing
+    chunkChars: chunkMs.map(() => 1),
+    chunkTokens: chunkMs.map((_, k) => k + 1),
+    outputTokens: t.outputTokens,
+    promptTokens: t.promptTokens ?? null,
+    cachedTokens: t.cachedTokens ?? null,
+    text: t.text ?? '',
+  };
+}
