@@ -11,13 +11,15 @@ import { cellName } from '../../core/exec/run-cell';
 import { TOOL_VERSION } from '../version';
 import { Progress } from '../progress';
 
-const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...]
+const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...] [--allow-invalid]
 
 Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
 and writes the outputs into the output notebook (the input file is never modified).
 Deployments started by the run are stopped at the end unless --keep-deployments is given.
 --allow-env NAME allows an environment name that changes how programs start (LD_LIBRARY_PATH,
 PYTHONPATH...) in deploy cells; a notebook cannot allow one itself.
+A bench cell whose validity checks report an error (failed requests...) fails the run;
+--allow-invalid keeps going (the badges still say INVALID).
 Exit status: 0 all cells succeeded, 1 a cell failed (named on stderr), 2 usage or file error, 130 interrupted.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -33,6 +35,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'log-output': { type: 'boolean', default: false },
         'keep-deployments': { type: 'boolean', default: false },
         'allow-env': { type: 'string', multiple: true },
+        'allow-invalid': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -99,7 +102,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     outcomes = await runNotebook(nb, {
       session,
       // unattended runs stop what they deployed unless asked not to: no GPU process outlives the run
-      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [] } }),
+      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [], 'bench.allowInvalid': args.values['allow-invalid'] } }),
       executors: defaultExecutors(),
       signal: abort.signal,
       only,

@@ -19,6 +19,7 @@ import { RunnerSpecError } from '../runners/argv';
 import type { ToolProgress } from '../runners/progress';
 import { runSweep, type RunBench } from '../sweep/run-sweep';
 import { CancelledError, CellReferenceError } from '../util/errors';
+import { failOnInvalidResults } from './bench-validity-gate';
 
 export { runSweep };
 
@@ -128,6 +129,7 @@ export async function runRemoteRunnerCell(spec: BenchSpec, ctx: CellContext): Pr
     ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
     ctx.emit({ kind: 'doc', id: `${spec.name}-result`, doc: runnerResultDoc(spec, results) });
   }
+  failOnInvalidResults(spec.name, results.map((r) => ({ label: r.label, validity: r.outcome.validity })), ctx);
 }
 
 /** Fault injection around one builtin load run; undefined when the spec has no faults. */

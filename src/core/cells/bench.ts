@@ -16,6 +16,7 @@ import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';
 import { CancelledError, CellReferenceError, SpecValidationError } from '../util/errors';
 import { faultHooks, runRemoteRunnerCell, runSweep } from './bench-runner';
+import { failOnInvalidResults } from './bench-validity-gate';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -209,6 +210,7 @@ export class BenchCellExecutor implements CellExecutor {
       doc.blocks.push(...telemetryBlocks(r, steps.map((s) => s.label)));
       ctx.emit({ kind: 'doc', id: resultId, doc });
     }
+    if (!cancelled) failOnInvalidResults(spec.name, results.map((r) => ({ label: r.step.label, validity: r.outcome.validity })), ctx);
     if (cancelled) throw new CancelledError(`Benchmark "${spec.name}" cancelled after ${results.length} of ${steps.length} step(s); finished requests are kept in the run store`);
   }
 }
