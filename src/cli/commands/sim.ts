@@ -5,7 +5,7 @@ import type { SimRole } from '../../core/sim/types';
 const USAGE = `moebench sim — the embedded SGLang emulator
 
 Usage:
-  moebench sim serve [--role unified|prefill|decode] [--host H] [--port P] [--zero-cost] [--seed N]
+  moebench sim serve [--role unified|prefill|decode] [--host H] [--port P] [--zero-cost | --pace-ttft-ms MS --pace-itl-ms MS] [--seed N]
                      [--model-path M] [--served-model-name N] [--time-scale X]
                      [--crash-after-requests N] [--crash-at-ms T] [--error-rate P] [--error-status S]
                      [--stall-after-tokens N --stall-ms T] [--drop-after-tokens N]
@@ -52,6 +52,8 @@ async function serve(argv: string[]): Promise<number> {
   let modelPath: string | undefined;
   let servedModelName: string | undefined;
   let timeScale = 1;
+  let paceTtft: number | undefined;
+  let paceItl: number | undefined;
   const faults: FaultOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -73,6 +75,12 @@ async function serve(argv: string[]): Promise<number> {
         break;
       case '--seed':
         seed = num(takeValue(argv, i++, a), a);
+        break;
+      case '--pace-ttft-ms':
+        paceTtft = num(takeValue(argv, i++, a), a);
+        break;
+      case '--pace-itl-ms':
+        paceItl = num(takeValue(argv, i++, a), a);
         break;
       case '--model-path':
         modelPath = takeValue(argv, i++, a);
@@ -118,11 +126,14 @@ async function serve(argv: string[]): Promise<number> {
         throw new CliUsageError(`unknown option ${a}`);
     }
   }
+  if ((paceTtft === undefined) !== (paceItl === undefined)) throw new CliUsageError('--pace-ttft-ms and --pace-itl-ms go together');
+  if (zeroCost && paceTtft !== undefined) throw new CliUsageError('--zero-cost and --pace-* exclude each other');
   const server = await startSimServer({
     role,
     host,
     port,
     zeroCost,
+    pace: paceTtft !== undefined && paceItl !== undefined ? { ttftMs: paceTtft, itlMs: paceItl } : undefined,
     seed,
     modelPath,
     servedModelName,
