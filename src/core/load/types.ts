@@ -50,6 +50,11 @@ export interface RequestRecord {
   maxTokens: number;
   ok: boolean;
   error?: string;
+  /**
+   * the client caused the failure (no file descriptor or local port, its own socket cap or
+   * timeout): not a server error; the run is marked invalid
+   */
+  clientError?: boolean;
   httpStatus?: number;
   /** response headers arrived, ms after startMs */
   headersMs?: number;

@@ -77,14 +77,18 @@ export function sortedCopy(values: ArrayLike<number>): Float64Array {
  * (used for TTFT/TPOT/ITL); without it an empty list gives nulls (E2E's NaN, which JSON cannot hold).
  */
 export function summarize(values: ArrayLike<number>, percentiles: readonly number[], emptyAsZero = false): Stats {
-  const src = values.length === 0 && emptyAsZero ? [0] : values;
+  return summarizeInPlace(Float64Array.from(values), percentiles, emptyAsZero);
+}
+
+/** `summarize` on an array it may sort in place (no copy: a column of millions of values) */
+export function summarizeInPlace(values: Float64Array, percentiles: readonly number[], emptyAsZero = false): Stats {
   const count = values.length;
-  if (src.length === 0) {
+  if (count === 0 && !emptyAsZero) {
     const p: Record<string, number | null> = {};
     for (const pct of percentiles) p[percentileKey(pct)] = null;
     return { count, mean: null, median: null, std: null, min: null, max: null, p };
   }
-  const sorted = sortedCopy(src);
+  const sorted = count === 0 ? Float64Array.of(0) : values.sort();
   const p: Record<string, number | null> = {};
   for (const pct of percentiles) p[percentileKey(pct)] = percentileSorted(sorted, pct);
   return {

@@ -1,6 +1,7 @@
 import type { ApiKind, RequestRecord } from '../load/types';
-import { deriveRequest, type DerivedRequest, type MetricDefinition } from './definitions';
-import { summarize, sum, type Stats } from './stats';
+import type { DerivedRequest, MetricDefinition } from './definitions';
+import { summarizeInPlace, type Stats } from './stats';
+import { RunColumns } from './columns';
 
 export interface SloSpec {
   ttftMs?: number;
@@ -28,6 +29,8 @@ export interface RunSummary {
   percentiles: number[];
   completed: number;
   failed: number;
+  /** failures the client caused (file descriptors, local ports, its own limits); included in `failed` */
+  clientErrors?: number;
   warmupRequests: number;
   durationSec: number;
   totalInputTokens: number;
@@ -71,50 +74,64 @@ export interface ComputedMetrics {
 }
 
 export function computeMetrics(records: readonly RequestRecord[], options: MetricsOptions): ComputedMetrics {
+  const cols = new RunColumns(options.api, options.definition);
+  const derived: DerivedRequest[] = [];
+  for (const r of records) {
+    const d = cols.add(r);
+    if (d) derived.push(d);
+  }
+  return { ...summarizeColumns(cols, options), derived };
+}
+
+/**
+ * The run's aggregate numbers from its columns (see columns.ts): the one implementation behind
+ * both an in-memory list of records and a run of millions streamed through workers.
+ */
+export function summarizeColumns(cols: RunColumns, options: MetricsOptions): { summary: RunSummary; series: RunSeries } {
   const { api, definition, percentiles } = options;
   const durationSec = options.durationSec;
-  const measured = records.filter((r) => !r.warmup);
-  const derived = measured.map((r) => deriveRequest(r, api, definition));
-  const good = derived.filter((d) => d.ok);
-  const completed = good.length;
-
-  const ttfts: number[] = [];
-  const tpots: number[] = [];
-  const itls: number[] = [];
-  const e2es: number[] = [];
-  const queues: number[] = [];
-  const e2eWithQueue: number[] = [];
+  const g = cols.good;
+  const completed = cols.goodCount;
+  const ttft = g.ttft.toArray();
+  const latency = g.latency.toArray();
+  const tpotAll = g.tpot.toArray();
+  const queue = g.queue.toArray();
+  const promptLen = g.promptLen.toArray();
+  const outputLen = g.outputLen.toArray();
   let totalInput = 0;
   let totalOutput = 0;
-  for (const d of good) {
-    totalInput += d.promptLen;
-    totalOutput += d.outputLen;
-    ttfts.push(d.ttftMs);
-    if (d.tpotMs !== null) tpots.push(d.tpotMs);
-    for (const x of d.itlMs) itls.push(x);
-    e2es.push(d.latencyMs);
-    queues.push(d.queueMs);
-    e2eWithQueue.push(d.queueMs + d.latencyMs);
+  let tpotCount = 0;
+  for (let i = 0; i < completed; i++) {
+    totalInput += promptLen[i];
+    totalOutput += outputLen[i];
+    if (!Number.isNaN(tpotAll[i])) tpotCount++;
   }
-  const lags = measured.map((r) => r.dispatchedMs - r.scheduledMs);
-  const per = (x: number): number => (durationSec > 0 ? x / durationSec : 0);
-
+  const tpots = new Float64Array(tpotCount);
+  const e2eWithQueue = new Float64Array(completed);
   let goodCompleted: number | null = null;
   const slo = options.slo;
-  if (slo && (slo.ttftMs !== undefined || slo.tpotMs !== undefined || slo.e2eMs !== undefined)) {
-    goodCompleted = 0;
-    for (const d of good) {
+  const withSlo = slo !== undefined && (slo.ttftMs !== undefined || slo.tpotMs !== undefined || slo.e2eMs !== undefined);
+  if (withSlo) goodCompleted = 0;
+  for (let i = 0, j = 0; i < completed; i++) {
+    const tp = tpotAll[i];
+    if (!Number.isNaN(tp)) tpots[j++] = tp;
+    e2eWithQueue[i] = queue[i] + latency[i];
+    if (withSlo && slo) {
       // vLLM counts a request with <= 1 output token as TPOT 0 for goodput
-      const tpot = d.tpotMs ?? 0;
-      if (slo.ttftMs !== undefined && d.ttftMs > slo.ttftMs) continue;
-      if (slo.tpotMs !== undefined && tpot > slo.tpotMs) continue;
-      if (slo.e2eMs !== undefined && d.latencyMs > slo.e2eMs) continue;
-      goodCompleted++;
+      const t = Number.isNaN(tp) ? 0 : tp;
+      if (slo.ttftMs !== undefined && ttft[i] > slo.ttftMs) continue;
+      if (slo.tpotMs !== undefined && t > slo.tpotMs) continue;
+      if (slo.e2eMs !== undefined && latency[i] > slo.e2eMs) continue;
+      goodCompleted = (goodCompleted ?? 0) + 1;
     }
   }
-
-  const series = perSecondSeries(good);
-  const maxConcurrent = definition === 'vllm' ? sweepLineMaxConcurrency(good) : maxOf(series.concurrentRequestsPerSec);
+  const per = (x: number): number => (durationSec > 0 ? x / durationSec : 0);
+  const series = perSecondSeriesOf(cols);
+  const maxConcurrent = definition === 'vllm' ? sweepLineOf(g.start.toArray(), latency) : maxOf(series.concurrentRequestsPerSec);
+  // Σ latency in dispatch order is what the record-list path summed; the sorted sum is used by
+  // summarize below, so sum the unsorted copy here before it is sorted in place
+  let latencySum = 0;
+  for (let i = 0; i < completed; i++) latencySum += latency[i];
 
   const summary: RunSummary = {
     schemaVersion: 1,
@@ -122,8 +139,9 @@ export function computeMetrics(records: readonly RequestRecord[], options: Metri
     api,
     percentiles: [...percentiles],
     completed,
-    failed: derived.length - completed,
-    warmupRequests: records.length - measured.length,
+    failed: cols.tally.failed,
+    clientErrors: cols.tally.clientErrors,
+    warmupRequests: cols.warmups,
     durationSec,
     totalInputTokens: totalInput,
     totalOutputTokens: totalOutput,
@@ -131,22 +149,22 @@ export function computeMetrics(records: readonly RequestRecord[], options: Metri
     inputThroughput: per(totalInput),
     outputThroughput: per(totalOutput),
     totalThroughput: per(totalInput + totalOutput),
-    concurrency: per(sum(e2es) / 1000),
+    concurrency: per(latencySum / 1000),
     maxOutputTokensPerSec: maxOf(series.outputTokensPerSec),
     maxConcurrentRequests: maxConcurrent,
     requestGoodput: goodCompleted === null ? null : per(goodCompleted),
     goodCompleted,
     acceptLength: options.acceptLength ?? null,
     // bench_serving: np.mean(ttfts or 0) -> an empty list reports 0, but E2E of nothing is NaN
-    ttftMs: summarize(ttfts, percentiles, true),
-    tpotMs: summarize(tpots, percentiles, true),
-    itlMs: summarize(itls, percentiles, true),
-    e2eMs: summarize(e2es, percentiles),
-    clientQueueMs: summarize(queues, percentiles),
-    e2eIncludingQueueMs: summarize(e2eWithQueue, percentiles),
-    dispatchLagMs: summarize(lags, percentiles),
+    ttftMs: summarizeInPlace(ttft, percentiles, true),
+    tpotMs: summarizeInPlace(tpots, percentiles, true),
+    itlMs: summarizeInPlace(cols.itl.toArray(), percentiles, true),
+    e2eMs: summarizeInPlace(latency, percentiles),
+    clientQueueMs: summarizeInPlace(queue, percentiles),
+    e2eIncludingQueueMs: summarizeInPlace(e2eWithQueue, percentiles),
+    dispatchLagMs: summarizeInPlace(cols.lag.toArray(), percentiles),
   };
-  return { summary, series, derived };
+  return { summary, series };
 }
 
 function maxOf(values: readonly number[]): number {
@@ -185,6 +203,64 @@ export function perSecondSeries(good: readonly DerivedRequest[]): RunSeries {
     for (let s = startSec; s < Math.min(endSec + 1, buckets); s++) concurrent[s]++;
   }
   return { outputTokensPerSec: tokens, concurrentRequestsPerSec: concurrent };
+}
+
+/** perSecondSeries over a run's columns (same buckets, same order of additions) */
+function perSecondSeriesOf(cols: RunColumns): RunSeries {
+  const g = cols.good;
+  const n = cols.goodCount;
+  if (n === 0) return { outputTokensPerSec: [], concurrentRequestsPerSec: [] };
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = g.start.get(i);
+    minStart = Math.min(minStart, s);
+    maxEnd = Math.max(maxEnd, s + g.latency.get(i));
+  }
+  const buckets = Math.ceil((maxEnd - minStart) / 1000) + 1;
+  const tokens = new Array<number>(buckets).fill(0);
+  const concurrent = new Array<number>(buckets).fill(0);
+  for (let i = 0; i < n; i++) {
+    const start = g.start.get(i);
+    const lat = g.latency.get(i);
+    let t = (start + g.ttft.get(i) - minStart) / 1000;
+    const first = Math.trunc(t);
+    if (first >= 0 && first < buckets) tokens[first]++;
+    const from = g.itlFrom.get(i);
+    const to = from + g.itlCount.get(i);
+    for (let k = from; k < to; k++) {
+      t += cols.itl.get(k) / 1000;
+      const b = Math.trunc(t);
+      if (b >= 0 && b < buckets) tokens[b]++;
+    }
+    const startSec = Math.trunc((start - minStart) / 1000);
+    const endSec = Math.trunc((start + lat - minStart) / 1000);
+    for (let s = startSec; s < Math.min(endSec + 1, buckets); s++) concurrent[s]++;
+  }
+  return { outputTokensPerSec: tokens, concurrentRequestsPerSec: concurrent };
+}
+
+/** sweepLineMaxConcurrency over columns: starts and ends sorted apart, ends first on ties */
+function sweepLineOf(starts: Float64Array, latency: Float64Array): number {
+  const ends = new Float64Array(starts.length);
+  for (let i = 0; i < starts.length; i++) ends[i] = starts[i] + latency[i];
+  const s = Float64Array.from(starts).sort();
+  ends.sort();
+  let i = 0;
+  let j = 0;
+  let cur = 0;
+  let peak = 0;
+  while (i < s.length) {
+    if (j < ends.length && ends[j] <= s[i]) {
+      cur--;
+      j++;
+    } else {
+      cur++;
+      i++;
+      if (cur > peak) peak = cur;
+    }
+  }
+  return peak;
 }
 
 /** vLLM's exact peak: most requests overlapping at any instant over [start, end). */
