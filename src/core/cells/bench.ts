@@ -14,7 +14,8 @@ import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchma
 import type { LoadRun } from '../load/runner';
 import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';
-import { CancelledError, CellReferenceError, SpecValidationError } from '../util/errors';
+import { CancelledError, CellReferenceError, RunInvalidError, SpecValidationError } from '../util/errors';
+import { BenchServerViews, gateFailureMessage } from './bench-server-views';
 import { faultHooks, runRemoteRunnerCell, runSweep } from './bench-runner';
 import { failOnInvalidResults } from './bench-validity-gate';
 
@@ -139,6 +140,8 @@ export class BenchCellExecutor implements CellExecutor {
     const resultId = `${spec.name}-result`;
     let cancelled = false;
     const telemetry = await this.startTelemetry(spec, ctx);
+    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
+    const serverViews = await BenchServerViews.forTarget(isDeploymentHandle(handle) ? handle : undefined);
 
     try {
       for (const step of steps) {
@@ -180,8 +183,15 @@ export class BenchCellExecutor implements CellExecutor {
             step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
             deployment: target.deployment,
           });
-          const outcome = await this.maybeProfile(spec, step.index, ctx, runStep);
+          const { outcome } = await serverViews.around(step.label, config.warmupRequests, ctx.signal, () => this.maybeProfile(spec, step.index, ctx, runStep));
           results.push({ step, outcome });
+          if (telemetry && live) {
+            // the measured window in wall-clock ms (telemetry's clock): the run's t0 is the first
+            // planned dispatch after warm-up; its length is the summary's duration, which every
+            // throughput divides by. progress().elapsedMs is "now − t0" read at this instant.
+            const startMs = Date.now() - live.progress().elapsedMs;
+            telemetry.stepMeasured(step.index, { startMs, endMs: startMs + outcome.summary.durationSec * 1000 });
+          }
           await faults?.finish(outcome);
           cancelled = outcome.cancelled;
           const s = outcome.summary;
@@ -192,7 +202,7 @@ export class BenchCellExecutor implements CellExecutor {
         }
         // a partial sweep is still worth seeing: redraw after every step
         ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
-        ctx.emit({ kind: 'doc', id: resultId, doc: resultDoc(spec.name, results, cancelled) });
+        ctx.emit({ kind: 'doc', id: resultId, doc: serverViews.decorate(resultDoc(spec.name, results, cancelled)) });
         if (cancelled) break;
       }
     } catch (err) {
@@ -206,10 +216,12 @@ export class BenchCellExecutor implements CellExecutor {
         ctx.host.setting('cost.dollarsPerGpuHour', 0),
         undefined,
       );
-      const doc = resultDoc(spec.name, results, cancelled);
+      const doc = serverViews.decorate(resultDoc(spec.name, results, cancelled));
       doc.blocks.push(...telemetryBlocks(r, steps.map((s) => s.label)));
       ctx.emit({ kind: 'doc', id: resultId, doc });
     }
+    const invalid = serverViews.invalid();
+    if (invalid.length && !cancelled) throw new RunInvalidError(gateFailureMessage(invalid, spec.name), { cell: spec.name }, 'The result is drawn above, marked INVALID; fix the deployment (see the badge) and run again.');
     if (!cancelled) failOnInvalidResults(spec.name, results.map((r) => ({ label: r.step.label, validity: r.outcome.validity })), ctx);
     if (cancelled) throw new CancelledError(`Benchmark "${spec.name}" cancelled after ${results.length} of ${steps.length} step(s); finished requests are kept in the run store`);
   }

@@ -71,3 +71,5 @@ export function describeError(err: unknown): { title: string; location: string; 
 export function isAbortError(err: unknown): boolean {
   return err instanceof CancelledError || (err instanceof Error && err.name === 'AbortError');
 }
+/** The validity gate failed a run (zero tokens, KV-transfer failures, aborts, token mismatch): its numbers are not a result. */
+export class RunInvalidError extends MoeBenchError {}

@@ -1,0 +1,108 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Block, OutputDoc, TableBlock } from '../output/doc';
+import type { DeploymentHandle } from '../exec/handles';
+import type { BenchmarkOutcome } from '../load/benchmark';
+import { RunScrapes } from '../telemetry/server/run-scrapes';
+import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
+import { cachePanel, type CachePanel } from '../metrics/cache-panel';
+import { runGate, type RunGate } from '../metrics/run-gate';
+import { ttftDecompositionBlocks } from '../telemetry/charts/ttft-decomposition';
+
+/** What the servers' own counters and histograms say about one sweep step. */
+export interface StepServerViews {
+  label: string;
+  runId: string;
+  servers: number;
+  ttft?: TtftDecomposition;
+  cache: CachePanel;
+  gate: RunGate;
+}
+
+/**
+ * Scrapes a deployment's servers (not the router) around each step: TTFT decomposition for PD,
+ * the cache / speculative panel and the validity gate. URL targets get the gate from the client's
+ * side only (zero tokens), since there is no server list to scrape.
+ */
+export class BenchServerViews {
+  readonly steps: StepServerViews[] = [];
+  private constructor(private readonly endpoints: { name: string; url: string }[]) {}
+
+  static async forTarget(handle: DeploymentHandle | undefined): Promise<BenchServerViews> {
+    const servers = handle ? (await handle.servers()).filter((s) => s.role !== 'router') : [];
+    return new BenchServerViews(servers.map((s) => ({ name: `${s.role}@${s.node}`, url: s.url })));
+  }
+
+  /** run one step between a start and an end scrape, then judge it */
+  async around(label: string, warmupRequests: number, signal: AbortSignal, run: () => Promise<BenchmarkOutcome>): Promise<{ outcome: BenchmarkOutcome; views: StepServerViews }> {
+    const scrapes = this.endpoints.length ? await RunScrapes.start(this.endpoints, signal) : undefined;
+    let outcome: BenchmarkOutcome;
+    try {
+      outcome = await run();
+    } catch (err) {
+      scrapes?.dispose();
+      throw err;
+    }
+    const windows: ServerWindow[] = scrapes ? await scrapes.finish() : [];
+    const views: StepServerViews = {
+      label,
+      runId: outcome.runId,
+      servers: windows.length,
+      ttft: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows) : undefined,
+      cache: cachePanel(outcome.records, windows),
+      gate: runGate(outcome.summary, outcome.records, windows, { warmupRequests, cancelled: outcome.cancelled }),
+    };
+    this.steps.push(views);
+    if (outcome.runDir) await writeFile(path.join(outcome.runDir, 'gate.json'), JSON.stringify({ valid: views.gate.valid, reasons: views.gate.reasons, facts: views.gate.facts }, null, 2) + '\n');
+    return { outcome, views };
+  }
+
+  invalid(): StepServerViews[] {
+    return this.steps.filter((s) => !s.gate.valid);
+  }
+
+  /** gate badges first, then the decomposition and the cache panel */
+  decorate(doc: OutputDoc): OutputDoc {
+    if (this.steps.length === 0) return doc;
+    const multi = this.steps.length > 1;
+    const gateBadges = this.invalid().flatMap((s) => s.gate.reasons.map((r) => ({ level: 'error' as const, text: `INVALID${multi ? ` (${s.label})` : ''}: ${r.text}`, detail: r.detail })));
+    const blocks: Block[] = [];
+    if (gateBadges.length) blocks.push({ type: 'badges', items: gateBadges });
+    const ttft = this.steps.filter((s) => s.ttft).map((s) => ({ label: s.label, d: s.ttft as TtftDecomposition }));
+    blocks.push(...ttftDecompositionBlocks(ttft));
+    blocks.push(cacheTable(this.steps));
+    return { ...doc, blocks: [...blocks.slice(0, gateBadges.length ? 1 : 0), ...doc.blocks, ...blocks.slice(gateBadges.length ? 1 : 0)] };
+  }
+}
+
+const r3 = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
+
+export function cacheTable(steps: readonly StepServerViews[]): TableBlock {
+  return {
+    type: 'table',
+    title: 'Prefix cache and speculative decoding (server counters over the run; cached tokens per request from the responses)',
+    columns: ['run', 'server hit rate', 'cached / prompt tokens', 'by source', 'scheduler hit rate', 'cached tokens / req (mean)', 'p50', 'p99', 'responses reporting', 'spec accept length', 'spec accept rate'],
+    rows: steps.map((s) => {
+      const c = s.cache;
+      return [
+        s.label,
+        r3(c.server.hitRate),
+        c.server.servers ? `${c.server.cachedTokens} / ${c.server.promptTokens}` : null,
+        Object.keys(c.server.bySource).length ? Object.entries(c.server.bySource).map(([k, v]) => `${k} ${v}`).join(', ') : null,
+        r3(c.server.schedulerHitRate),
+        r3(c.client.meanCachedTokens),
+        c.client.p50CachedTokens,
+        c.client.p99CachedTokens,
+        `${c.client.reporting}/${c.client.requests}`,
+        r3(c.spec.acceptLength),
+        r3(c.spec.acceptRate),
+      ];
+    }),
+  };
+}
+
+/** the cell fails after its output is drawn: the numbers stay visible, marked */
+export function gateFailureMessage(invalid: readonly StepServerViews[], cellName: string): string {
+  return `Benchmark "${cellName}" is invalid: ${invalid.map((s) => `${s.label} (run ${s.runId}): ${s.gate.reasons.map((r) => r.text).join('; ')}`).join(' | ')}`;
+}
+
