@@ -17,7 +17,7 @@ async function streamOnce(url: string, prompt: string, maxTokens: number): Promi
   let tokens = 0;
   let buf = '';
   const decoder = new TextDecoder();
-  for await (const chunk of r.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
     buf += decoder.decode(chunk, { stream: true });
     let i: number;
     while ((i = buf.indexOf('\n\n')) >= 0) {
