@@ -64,6 +64,7 @@ export class SglangMetrics {
   readonly kvTransferAllocMs?: KvFamily;
   readonly kvTransferTotalMb?: KvFamily;
   readonly kvTransferTimeouts?: Counter;
+  readonly numPrefillRetries?: Counter;
   readonly perStageLatency: Histogram;
   readonly specAcceptLength: Gauge;
   readonly specAcceptRate: Gauge;
@@ -143,7 +144,10 @@ export class SglangMetrics {
       this.kvTransferBootstrapMs = kv('sglang:kv_transfer_bootstrap_ms');
       this.kvTransferAllocMs = kv('sglang:kv_transfer_alloc_ms');
       this.kvTransferTotalMb = kv('sglang:kv_transfer_total_mb');
-      if (layout === 'current') this.kvTransferTimeouts = r.add(new Counter('sglang:kv_transfer_timeouts', 'KV timeout observations per sender/receiver, not unique failed requests.'));
+      if (layout === 'current') {
+        this.numPrefillRetries = c('sglang:num_prefill_retries', 'Total number of prefill retries.');
+        this.kvTransferTimeouts = r.add(new Counter('sglang:kv_transfer_timeouts', 'KV timeout observations per sender/receiver, not unique failed requests.'));
+      }
     }
     this.queueTimeSeconds = r.add(new Histogram('sglang:queue_time_seconds', 'Histogram of queueing time in seconds.', layout === 'current' ? QUEUE_BUCKETS_CURRENT_SEC : QUEUE_BUCKETS_LEGACY_SEC));
     this.perStageLatency = r.add(new Histogram('sglang:per_stage_req_latency_seconds', 'The latency of each stage of requests.', PER_STAGE_BUCKETS_SEC));
@@ -169,6 +173,7 @@ export class SglangMetrics {
       for (const kv of [this.kvTransferLatencyMs, this.kvTransferSpeedGbS, this.kvTransferBootstrapMs, this.kvTransferAllocMs, this.kvTransferTotalMb]) kv?.touch(l);
       this.numBootstrapFailedReqs?.touch(l);
       this.numTransferFailedReqs?.touch(l);
+      this.numPrefillRetries?.touch(l);
       this.queueTimeSeconds.touch(l);
     }
     // kv_transfer_metrics.py pre-seeds both stages with 0 (process-local: no rank labels)
