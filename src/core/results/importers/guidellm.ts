@@ -1,8 +1,9 @@
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { finishImport, isObject, numberAt, statsFrom, stringAt, valueAt, type ImportDraft, type Json, type StatsInput } from './build';
 import { ImportFormatError } from './errors';
 import { loadLabel } from './sglang-bench-serving';
-import type { ImportedRun } from './types';
+import type { ImportContext, ImportedRun } from './types';
 
 export function looksLikeGuidellm(o: unknown): boolean {
   if (!isObject(o) || !Array.isArray(o['benchmarks'])) return false;
@@ -59,8 +60,12 @@ function loadOf(strategy: unknown): { rate: number | 'inf' | null; concurrency: 
       const c = numberAt(strategy, 'max_concurrency') ?? null;
       return { rate: 'inf', concurrency: c, label: c === null ? 'throughput' : `throughput, concurrency ${c}` };
     }
-    default:
-      return { rate, concurrency: null, label: rate !== null ? `${type}, rate ${rate}` : type };
+    default: {
+      // constant / poisson may be capped too (scheduler/strategies.py @v0.4.0: max_concurrency)
+      const c = numberAt(strategy, 'max_concurrency') ?? null;
+      const base = rate !== null ? `${type}, rate ${rate}` : type;
+      return { rate, concurrency: c, label: c === null ? base : `${base}, concurrency ${c}` };
+    }
   }
 }
 
@@ -71,15 +76,29 @@ const NOTES = [
   'Incomplete (cancelled at the end) requests are counted by GuideLLM separately and are not failures here.',
 ];
 
-/** GuideLLM `benchmarks.json` (GenerativeBenchmarksReport: {args, benchmarks: [GenerativeBenchmark]}); 0.3+ and the newer config/scheduler_metrics layout. */
-export function importGuidellm(text: string, file: string): ImportedRun[] {
+/**
+ * GuideLLM's report, as JSON or YAML (GenerativeBenchmarksReport.save_file writes either, by the
+ * file's suffix: src/guidellm/benchmark/schemas/generative/report.py @v0.4.0). Two layouts:
+ *  - 0.3: `{benchmarks: [{args: {strategy, profile}, run_stats: {requests_made}, worker:
+ *    {backend_target, backend_model}, request_totals, start_time, end_time, duration, metrics}]}`
+ *    (real file: tests/unit/entrypoints/assets/benchmarks_stripped.{json,yaml} @v0.3.0);
+ *  - ≥0.4: `{args: {target, model, ...}, benchmarks: [{config: {strategy, backend, environment},
+ *    scheduler_metrics: {requests_made, measure_start_time, measure_end_time}, metrics}]}`, one
+ *    benchmark per strategy of the profile (a sweep or a list of rates/streams in one file).
+ */
+export function importGuidellm(text: string, file: string, ctx: ImportContext = {}): ImportedRun[] {
   let o: unknown;
   try {
     o = JSON.parse(text);
-  } catch (err) {
-    throw new ImportFormatError(`Not JSON: ${(err as Error).message}`, { file }, 'Import the benchmarks.json GuideLLM wrote (YAML reports: convert to JSON first).');
+  } catch (jsonErr) {
+    try {
+      o = parseYaml(text);
+    } catch (yamlErr) {
+      const line = (yamlErr as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+      throw new ImportFormatError(`Neither JSON (${(jsonErr as Error).message}) nor YAML (${(yamlErr as Error).message.split('\n')[0]})`, { file, line }, 'Import the benchmarks.json or benchmarks.yaml GuideLLM wrote with --output-path.');
+    }
   }
-  if (!isObject(o) || !looksLikeGuidellm(o)) throw new ImportFormatError('This JSON has no GuideLLM "benchmarks" list with metrics', { file }, 'Import the benchmarks.json GuideLLM wrote with --output-path.');
+  if (!isObject(o) || !looksLikeGuidellm(o)) throw new ImportFormatError('This file has no GuideLLM "benchmarks" list with metrics', { file }, 'Import the benchmarks.json or .yaml GuideLLM wrote with --output-path.');
   const benchmarks = (o['benchmarks'] as unknown[]).filter(isObject);
   if (benchmarks.length === 0) throw new ImportFormatError('The report holds no benchmarks', { file });
   const args = o['args'];
@@ -105,7 +124,7 @@ export function importGuidellm(text: string, file: string): ImportedRun[] {
       index,
       of: benchmarks.length,
       toolVersion: stringAt(o, 'metadata', 'guidellm_version') ?? stringAt(b, 'config', 'environment', 'guidellm_version'),
-      name: `guidellm${model ? ` · ${model}` : ` · ${path.basename(file).replace(/\.json$/i, '')}`}`,
+      name: `guidellm${model ? ` · ${model}` : ` · ${path.basename(file).replace(/\.(json|ya?ml)$/i, '')}`}`,
       stepLabel: load.label,
       createdAt: start !== undefined ? new Date(start * 1000).toISOString() : undefined,
       finishedAt: end !== undefined ? new Date(end * 1000).toISOString() : undefined,
@@ -114,7 +133,8 @@ export function importGuidellm(text: string, file: string): ImportedRun[] {
       requestRate: load.rate,
       maxConcurrency: load.concurrency,
       model,
-      url: stringAt(args, 'target') ?? stringAt(config, 'backend', 'target'),
+      // 0.3 kept the target on the worker (worker.backend_target), ≥0.4 in args / config.backend
+      url: stringAt(args, 'target') ?? stringAt(config, 'backend', 'target') ?? stringAt(b, 'worker', 'backend_target'),
       spec: { strategy: valueAt(config, 'strategy') ?? null, profile: valueAt(args, 'profile') ?? null, data: valueAt(args, 'data') ?? null },
       summary: {
         completed: numberAt(totals, 'successful'),
@@ -140,6 +160,6 @@ export function importGuidellm(text: string, file: string): ImportedRun[] {
       },
     };
     draft.summary.percentiles = [...percentiles].sort((a, b) => a - b);
-    return finishImport(draft);
+    return finishImport(draft, ctx);
   });
 }

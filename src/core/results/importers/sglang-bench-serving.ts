@@ -1,10 +1,11 @@
 import * as path from 'node:path';
 import type { ApiKind } from '../../load/types';
-import { finishImport, isObject, numberAt, statsFrom, stringAt, type ImportDraft } from './build';
+import { finishImport, isObject, numberAt, statsFrom, stringAt, type ImportDraft, type ImportedRecords, type Json } from './build';
 import { ImportFormatError } from './errors';
 import { flatLatency } from './latency-keys';
 import { parsePythonJson } from './loose-json';
-import type { ImportedRun } from './types';
+import { recordFromTiming } from './records';
+import type { ImportContext, ImportedRun } from './types';
 
 /** bench_serving --backend -> the API it drives (serving.py _BACKEND_API_PATHS) */
 export function apiOfBackend(backend: string | undefined): ApiKind {
@@ -40,10 +41,56 @@ const NOTES = [
 ];
 
 /**
- * SGLang `bench_serving --output-file` JSONL: one JSON object per line per run, appended, keys
- * as documented in serving.py (@00f9ec47) and the older bench_serving.py.
+ * --output-details: `input_lens`, `output_lens` (0 when failed), `ttfts` (s, 0.0 when no token
+ * came), `itls` (gaps per request, s), `generated_texts`, `errors` ("" when it succeeded), and
+ * `cached_tokens` with --cache-report; top-level keys in bench_serving.py and serving.py
+ * @00f9ec47, under `details` in the refactored python/sglang/benchmark/metrics.py @6e48df33
+ * (save_results). bench_serving keeps no start times, so the records all start at 0.
  */
-export function importSglangBenchServing(text: string, file: string): ImportedRun[] {
+function sglangRecords(o: Json): ImportedRecords | undefined {
+  const d: Json = isObject(o['details']) ? o['details'] : o;
+  const ttfts = d['ttfts'];
+  if (!Array.isArray(ttfts) || ttfts.length === 0) return undefined;
+  const at = (key: string, i: number): unknown => {
+    const v = d[key];
+    return Array.isArray(v) ? v[i] : undefined;
+  };
+  const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  const texts = d['generated_texts'];
+  const list = ttfts.map((ttft, i) => {
+    const error = at('errors', i);
+    const ok = error === '' || error === null || error === undefined;
+    const itl = at('itls', i);
+    const gaps = Array.isArray(itl) ? itl.map(num).filter((x): x is number => x !== null).map((x) => x * 1000) : [];
+    const ttftMs = ok ? (num(ttft) ?? 0) * 1000 : null;
+    const text = at('generated_texts', i);
+    return recordFromTiming({
+      seq: i,
+      ok,
+      error: ok ? undefined : String(error),
+      startMs: 0,
+      ttftMs,
+      gapsMs: gaps,
+      // bench_serving keeps no per-request latency: the last timed token ends the request
+      latencyMs: null,
+      promptLen: num(at('input_lens', i)) ?? 0,
+      outputTokens: num(at('output_lens', i)),
+      cachedTokens: num(at('cached_tokens', i)),
+      text: typeof text === 'string' ? text : undefined,
+    });
+  });
+  return { list, textsKnown: Array.isArray(texts) && texts.length === ttfts.length, datasetName: stringAt(o, 'dataset_name') };
+}
+
+/**
+ * SGLang `bench_serving --output-file` JSONL: one JSON object per line per run, appended, keys
+ * as documented in serving.py (@00f9ec47) and the older bench_serving.py. The refactored
+ * serving.py (@6e48df33, python/sglang/benchmark/metrics.py save_results) writes the metrics
+ * dataclass as is: `total_input` / `total_output` instead of `total_input_tokens` /
+ * `total_output_tokens`, and the per-request arrays under `details`. Older single-file
+ * versions wrote no `total_throughput` (derived here as input + output throughput).
+ */
+export function importSglangBenchServing(text: string, file: string, ctx: ImportContext = {}): ImportedRun[] {
   const lines = text.split('\n').map((l, i) => ({ l: l.trim(), line: i + 1 })).filter((x) => x.l !== '');
   if (lines.length === 0) throw new ImportFormatError('The file is empty', { file }, 'Point to the file bench_serving wrote with --output-file.');
   const objects = lines.map(({ l, line }) => {
@@ -65,8 +112,27 @@ export function importSglangBenchServing(text: string, file: string): ImportedRu
       for (const p of got?.percentiles ?? []) percentiles.add(p);
       return got ? statsFrom({ ...got.stats, count: numberAt(o, 'completed') }) : undefined;
     };
-    const errors = Array.isArray(o['errors']) ? o['errors'] : undefined;
+    const detailErrors = isObject(o['details']) ? o['details']['errors'] : undefined;
+    const errors = Array.isArray(o['errors']) ? o['errors'] : Array.isArray(detailErrors) ? detailErrors : undefined;
     const failed = errors ? errors.filter((e) => typeof e === 'string' && e !== '').length : undefined;
+    const totalInput = numberAt(o, 'total_input_tokens') ?? numberAt(o, 'total_input');
+    const totalOutput = numberAt(o, 'total_output_tokens') ?? numberAt(o, 'total_output');
+    const inputThroughput = numberAt(o, 'input_throughput');
+    const outputThroughput = numberAt(o, 'output_throughput');
+    const reportedTotal = numberAt(o, 'total_throughput');
+    // bench_serving's own definition: total_throughput = (total_input + total_output) / duration
+    const duration = numberAt(o, 'duration');
+    const totalThroughput =
+      reportedTotal ??
+      (inputThroughput !== undefined && outputThroughput !== undefined
+        ? inputThroughput + outputThroughput
+        : totalInput !== undefined && totalOutput !== undefined && duration !== undefined && duration > 0
+          ? (totalInput + totalOutput) / duration
+          : undefined);
+    const notes =
+      reportedTotal === undefined && totalThroughput !== undefined
+        ? [...NOTES, 'This bench_serving version wrote no total_throughput: it is (total input + total output tokens) / duration here, its own definition.']
+        : NOTES;
     const tag = stringAt(o, 'tag');
     const backend = stringAt(o, 'backend');
     const serverInfo = o['server_info'];
@@ -97,13 +163,13 @@ export function importSglangBenchServing(text: string, file: string): ImportedRu
       summary: {
         completed: numberAt(o, 'completed'),
         failed,
-        durationSec: numberAt(o, 'duration'),
-        totalInputTokens: numberAt(o, 'total_input_tokens'),
-        totalOutputTokens: numberAt(o, 'total_output_tokens'),
+        durationSec: duration,
+        totalInputTokens: totalInput,
+        totalOutputTokens: totalOutput,
         requestThroughput: numberAt(o, 'request_throughput'),
-        inputThroughput: numberAt(o, 'input_throughput'),
-        outputThroughput: numberAt(o, 'output_throughput'),
-        totalThroughput: numberAt(o, 'total_throughput'),
+        inputThroughput: inputThroughput,
+        outputThroughput: outputThroughput,
+        totalThroughput: totalThroughput,
         concurrency: numberAt(o, 'concurrency'),
         maxOutputTokensPerSec: numberAt(o, 'max_output_tokens_per_s'),
         maxConcurrentRequests: numberAt(o, 'max_concurrent_requests'),
@@ -113,15 +179,16 @@ export function importSglangBenchServing(text: string, file: string): ImportedRu
         itlMs: lat('itl'),
         e2eMs: lat('e2e_latency'),
       },
-      definitionNotes: NOTES,
+      definitionNotes: notes,
       extras: {
-        total_output_tokens_retokenized: numberAt(o, 'total_output_tokens_retokenized') ?? null,
+        total_output_tokens_retokenized: numberAt(o, 'total_output_tokens_retokenized') ?? numberAt(o, 'total_output_retokenized') ?? null,
         dataset_name: stringAt(o, 'dataset_name') ?? null,
         cache_hit_rate_pct: numberAt(o, 'cache_report', 'cache_hit_rate_pct') ?? null,
       },
       tags: tag ? { tag } : undefined,
+      records: sglangRecords(o),
     };
     draft.summary.percentiles = [...percentiles].sort((a, b) => a - b);
-    return finishImport(draft);
+    return finishImport(draft, ctx);
   });
 }

@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import type { ApiKind } from '../../load/types';
-import { finishImport, isObject, isReported, numberAt, statsFrom, stringAt, type ImportDraft, type Json } from './build';
+import { finishImport, isObject, isReported, numberAt, statsFrom, stringAt, type ImportDraft, type ImportedRecords, type Json } from './build';
 import { ImportFormatError } from './errors';
 import { flatLatency } from './latency-keys';
 import { parsePythonJson } from './loose-json';
 import { loadLabel } from './sglang-bench-serving';
-import type { ImportedRun } from './types';
+import { recordFromTiming } from './records';
+import type { ImportContext, ImportedRun } from './types';
 
 export function looksLikeVllmResult(o: unknown): boolean {
   return isObject(o) && 'mean_ttft_ms' in o && ('total_token_throughput' in o || 'mean_e2el_ms' in o || 'endpoint_type' in o || ('failed' in o && !('mean_e2e_latency_ms' in o)));
@@ -31,10 +32,61 @@ const NOTES = [
 ];
 
 /**
- * `vllm bench serve --save-result` JSON: one object per file, or newline-separated objects with
- * --append-result. Keys per vllm/benchmarks/serve.py @009e6d4a.
+ * Per-request arrays: `input_lens`, `output_lens` (0 for a failed request), `ttfts` (s), `itls`
+ * (a list of gaps per request, s), `generated_texts`, `errors` ("" when it succeeded), and since
+ * `vllm bench serve` also `latencies` and `start_times` (perf_counter s). benchmark_serving.py
+ * @0049e29c always saved them (its --save-detailed filter ran before the results were merged in);
+ * serve.py @009e6d4a keeps them only with --save-detailed (`latencies`, `queue_times` always).
  */
-export function importVllmBenchServe(text: string, file: string): ImportedRun[] {
+function vllmRecords(o: Json): ImportedRecords | undefined {
+  const ttfts = o['ttfts'];
+  if (!Array.isArray(ttfts) || ttfts.length === 0) return undefined;
+  const at = (key: string, i: number): unknown => {
+    const v = o[key];
+    return Array.isArray(v) ? v[i] : undefined;
+  };
+  const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  const starts = Array.isArray(o['start_times']) ? o['start_times'].map(num).filter((x): x is number => x !== null) : [];
+  const t0 = starts.length > 0 ? Math.min(...starts) : null;
+  const texts = o['generated_texts'];
+  const list = ttfts.map((ttft, i) => {
+    const error = at('errors', i);
+    const ok = error === '' || error === null || error === undefined;
+    const itl = at('itls', i);
+    const start = num(at('start_times', i));
+    const latency = num(at('latencies', i));
+    const text = at('generated_texts', i);
+    return recordFromTiming({
+      seq: i,
+      ok,
+      error: ok ? undefined : String(error),
+      startMs: start !== null && t0 !== null ? (start - t0) * 1000 : 0,
+      // a failed request keeps ttft 0.0 and no gaps: no chunk was received
+      ttftMs: ok ? (num(ttft) ?? 0) * 1000 : null,
+      gapsMs: Array.isArray(itl) ? itl.map(num).filter((x): x is number => x !== null).map((x) => x * 1000) : [],
+      latencyMs: latency !== null ? latency * 1000 : null,
+      promptLen: num(at('input_lens', i)) ?? 0,
+      outputTokens: num(at('output_lens', i)),
+      text: typeof text === 'string' ? text : undefined,
+    });
+  });
+  return { list, textsKnown: Array.isArray(texts) && texts.length === ttfts.length, datasetName: stringAt(o, 'dataset_name') };
+}
+
+/** requests that failed: `failed` (vllm bench serve), else the non-empty `errors[]` entries (older benchmark_serving.py) */
+function failedOf(o: Json): number | undefined {
+  const failed = numberAt(o, 'failed');
+  if (failed !== undefined) return failed;
+  const errors = o['errors'];
+  return Array.isArray(errors) ? errors.filter((e) => typeof e === 'string' && e !== '').length : undefined;
+}
+
+/**
+ * `vllm bench serve --save-result` JSON (vllm/benchmarks/serve.py @009e6d4a) and the older
+ * `benchmarks/benchmark_serving.py --save-result` (@0049e29c): one object per file, or
+ * newline-separated objects with --append-result.
+ */
+export function importVllmBenchServe(text: string, file: string, ctx: ImportContext = {}): ImportedRun[] {
   const objects = parseObjects(text, file);
   return objects.map(({ o, line }, index) => {
     if (!looksLikeVllmResult(o)) throw new ImportFormatError(`${line ? `Line ${line}` : 'The file'} does not look like a vllm bench serve result (no mean_ttft_ms / total_token_throughput)`, { file, line }, 'Check that this is the --save-result JSON, or name the format.');
@@ -67,7 +119,7 @@ export function importVllmBenchServe(text: string, file: string): ImportedRun[] 
       spec: { backend: o['backend'], endpoint_type: o['endpoint_type'], num_prompts: o['num_prompts'], request_rate: rateRaw, burstiness: o['burstiness'], max_concurrency: o['max_concurrency'], tokenizer_id: o['tokenizer_id'] },
       summary: {
         completed,
-        failed: numberAt(o, 'failed'),
+        failed: failedOf(o),
         durationSec: duration,
         totalInputTokens: totalInput,
         totalOutputTokens: numberAt(o, 'total_output_tokens'),
@@ -77,7 +129,8 @@ export function importVllmBenchServe(text: string, file: string): ImportedRun[] 
         totalThroughput: numberAt(o, 'total_token_throughput'),
         maxOutputTokensPerSec: numberAt(o, 'max_output_tokens_per_s'),
         maxConcurrentRequests: numberAt(o, 'max_concurrent_requests'),
-        requestGoodput: numberAt(o, 'request_goodput') ?? null,
+        // benchmark_serving.py wrote the key with a stray colon: "request_goodput:" (@0049e29c)
+        requestGoodput: numberAt(o, 'request_goodput') ?? numberAt(o, 'request_goodput:') ?? null,
         acceptLength: numberAt(o, 'spec_decode_acceptance_length') ?? null,
         ttftMs: lat('ttft'),
         tpotMs: lat('tpot'),
@@ -89,9 +142,10 @@ export function importVllmBenchServe(text: string, file: string): ImportedRun[] 
       definitionNotes: NOTES,
       extras: { burstiness: numberAt(o, 'burstiness') ?? null, num_prompts: numberAt(o, 'num_prompts') ?? null, rtfx: numberAt(o, 'rtfx') ?? null },
       tags: label ? { label } : undefined,
+      records: vllmRecords(o),
     };
     draft.summary.percentiles = [...percentiles].sort((a, b) => a - b);
-    return finishImport(draft);
+    return finishImport(draft, ctx);
   });
 }
 
