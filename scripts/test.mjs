@@ -2,11 +2,16 @@
 // lints, then runs every suite for real — unit, integration (real sshd), VS Code (code-server) and
 // UI (Chromium) — and prints "N passed, N failed" per suite and in total.
 // `npm test -- unit integration` runs only the named suites.
+// Honest by construction: skipped, todo and cancelled tests are counted and printed, and are red
+// unless scripts/tap-summary.mjs allows them by name with a reason; a todo that throws, a test
+// file with no tests, a suite with no passing test, `.only` left in a test file, and a VS Code
+// run that prints no suite line are all failures.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { summarizeTap, onlyMarkers } from './tap-summary.mjs';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ALL = ['static', 'unit', 'integration', 'vscode', 'e2e', 'reliability'];
@@ -34,9 +39,18 @@ function findTests(dir, pattern = /\.test\.ts$/) {
   return out.sort();
 }
 
+/** `.only` anywhere in these files makes the runner (with --test-only) or a reader skip the rest */
+function onlyProblems(files) {
+  const problems = [];
+  for (const f of files) {
+    for (const line of onlyMarkers(readFileSync(join(root, f), 'utf8'))) problems.push(`.only left in ${f}:${line}`);
+  }
+  return problems;
+}
+
 function nodeTests(name, files, timeoutMs, suiteTimeoutMs) {
   if (files.length === 0) {
-    results.push({ name, passed: 0, failed: 0, note: 'no tests' });
+    results.push({ name, passed: 0, failed: 1, problems: ['no test files found: an empty suite is not a green suite'] });
     return;
   }
   const tap = join(mkdtempSync(join(tmpdir(), 'moebench-tap-')), 'out.tap');
@@ -45,9 +59,14 @@ function nodeTests(name, files, timeoutMs, suiteTimeoutMs) {
   // failure cannot hang CI (--test-force-exit would, but it drops the TAP file the counts come from)
   const code = run(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { timeout: suiteTimeoutMs, killSignal: 'SIGKILL' });
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-  const num = (k) => Number((new RegExp(`^# ${k} (\\d+)`, 'm').exec(text) ?? [])[1] ?? 0);
-  const failed = num('fail') + num('cancelled');
-  results.push({ name, passed: num('pass'), failed: failed || (code !== 0 ? 1 : 0) });
+  const s = summarizeTap(text, { files });
+  const extra = onlyProblems(files);
+  if (!text) extra.push('no TAP output (the suite was killed or crashed before reporting)');
+  // a non-zero exit with nothing counted as failed still fails (a crash outside any test)
+  if (code !== 0 && s.failed === 0 && extra.length === 0) extra.push(`node --test exited ${code} with no failed test`);
+  const problems = [...s.problems, ...extra];
+  const failed = s.failed + extra.length;
+  results.push({ name, passed: s.passed, failed, skipped: s.skipped, todo: s.todo, cancelled: s.cancelled, problems });
 }
 
 if (!process.env.MOEBENCH_SKIP_TOOLS && suites.some((s) => ['integration', 'vscode', 'e2e', 'reliability'].includes(s))) {
@@ -74,9 +93,22 @@ for (const suite of suites) {
     console.log('\n=== vscode: mocha inside code-server ===');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/run-vscode-suite.ts', 'trusted,untrusted'], { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     process.stdout.write(r.stdout ?? '');
-    const lines = [...(r.stdout ?? '').matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed$/gm)];
-    for (const m of lines) results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) });
-    if (lines.length === 0 || r.status !== 0) results.push({ name: 'vscode (runner)', passed: 0, failed: r.status === 0 ? 0 : 1 });
+    const lines = [...(r.stdout ?? '').matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed(?:, (\d+) pending)?$/gm)];
+    for (const m of lines) {
+      const pending = Number(m[4] ?? 0);
+      const problems = [];
+      if (Number(m[2]) === 0) problems.push('no test passed: an empty suite is not a green suite');
+      if (pending > 0) problems.push(`${pending} pending (skipped) mocha tests`);
+      results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) + problems.length, skipped: pending, problems });
+    }
+    const vscodeFiles = findTests('test/vscode', /\.test\.ts$/);
+    const only = onlyProblems(vscodeFiles);
+    if (only.length) results.push({ name: 'vscode (sources)', passed: 0, failed: only.length, problems: only });
+    // every suite asked for must report; a run that printed nothing is not a pass
+    const missing = ['trusted', 'untrusted'].filter((x) => !lines.some((m) => m[1] === `vscode:${x}`));
+    if (missing.length || r.status !== 0) {
+      results.push({ name: 'vscode (runner)', passed: 0, failed: missing.length + (r.status !== 0 ? 1 : 0), problems: [...missing.map((x) => `no "vscode:${x}: N passed, N failed" line`), ...(r.status !== 0 ? [`runner exited ${r.status}`] : [])] });
+    }
   } else if (suite === 'e2e') {
     nodeTests('e2e', findTests('test/e2e'), 300_000, 10 * 60_000);
   }
@@ -85,14 +117,20 @@ for (const suite of suites) {
 function summarize() {
   let p = 0;
   let f = 0;
+  const notRun = { skipped: 0, todo: 0, cancelled: 0 };
   console.log('\n=== summary ===');
   for (const r of results) {
-    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed${r.note ? ` (${r.note})` : ''}`);
+    const extra = `${r.skipped ?? 0} skipped, ${r.todo ?? 0} todo, ${r.cancelled ?? 0} cancelled`;
+    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed (${extra})`);
+    for (const problem of r.problems ?? []) console.log(`  ! ${problem}`);
     p += r.passed;
     f += r.failed;
+    notRun.skipped += r.skipped ?? 0;
+    notRun.todo += r.todo ?? 0;
+    notRun.cancelled += r.cancelled ?? 0;
   }
   if (existsSync(figuresFile)) console.log(`\n=== figures ===\n${readFileSync(figuresFile, 'utf8').trim()}`);
-  console.log(`TOTAL: ${p} passed, ${f} failed`);
+  console.log(`TOTAL: ${p} passed, ${f} failed (${notRun.skipped} skipped, ${notRun.todo} todo, ${notRun.cancelled} cancelled)`);
   process.exit(f ? 1 : 0);
 }
 summarize();

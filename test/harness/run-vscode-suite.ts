@@ -13,6 +13,7 @@ export interface SuiteResult {
   suite: string;
   passed: number;
   failed: number;
+  pending: number;
   exitCode: number;
 }
 
@@ -62,13 +63,16 @@ export async function runVscodeSuite(suite: 'trusted' | 'untrusted', timeoutMs =
     await cs.stop();
   }
   let passed = 0;
-  let failed = exitCode === 0 ? 0 : 1;
+  let pending = 0;
+  // no result file means mocha never reported: that is a failure even if the exit code said 0
+  let failed = 1;
   if (existsSync(resultFile)) {
-    const r = JSON.parse(readFileSync(resultFile, 'utf8')) as { passed: number; failed: number };
+    const r = JSON.parse(readFileSync(resultFile, 'utf8')) as { passed: number; failed: number; pending?: number };
     passed = r.passed;
+    pending = r.pending ?? 0;
     failed = r.failed + (exitCode !== 0 && r.failed === 0 ? 1 : 0);
   }
-  return { suite: `vscode:${suite}`, passed, failed, exitCode };
+  return { suite: `vscode:${suite}`, passed, failed, pending, exitCode };
 }
 
 if (require.main === module) {
@@ -77,8 +81,8 @@ if (require.main === module) {
     let bad = 0;
     for (const s of suites) {
       const r = await runVscodeSuite(s);
-      process.stdout.write(`${r.suite}: ${r.passed} passed, ${r.failed} failed\n`);
-      if (r.failed || r.exitCode) bad++;
+      process.stdout.write(`${r.suite}: ${r.passed} passed, ${r.failed} failed, ${r.pending} pending\n`);
+      if (r.failed || r.exitCode || r.pending || r.passed === 0) bad++;
     }
     process.exit(bad ? 1 : 0);
   })();

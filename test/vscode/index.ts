@@ -11,8 +11,9 @@ export function run(): Promise<void> {
   else require('./notebook.test');
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
-      const result = { passed: runner.stats?.passes ?? 0, failed: runner.stats?.failures ?? failures };
-      console.log(`${result.passed} passed, ${result.failed} failed`);
+      // pending (it.skip, it without a body) is reported so the harness can refuse a green-by-omission run
+      const result = { passed: runner.stats?.passes ?? 0, failed: runner.stats?.failures ?? failures, pending: runner.stats?.pending ?? 0 };
+      console.log(`${result.passed} passed, ${result.failed} failed, ${result.pending} pending`);
       if (process.env.MOEBENCH_TEST_RESULT) writeFileSync(process.env.MOEBENCH_TEST_RESULT, JSON.stringify(result));
       if (failures) reject(new Error(`${failures} tests failed`));
       else resolve();
