@@ -1,4 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { Plan } from '../plan';
@@ -7,9 +9,13 @@ import { UnsafeInputError } from '../util/errors';
 
 /**
  * What survives a window reload: the plan that was launched, the cluster it runs on, and the
- * supervisor state (node, directory, process group) of every process started. Stored as
- * `<notebook dir>/.moebench/deployments/<name>.json`, written atomically after every change, so
- * a reload re-attaches to the GPU processes instead of orphaning them.
+ * supervisor state (node, directory, process group, its leader's start time and token) of every
+ * process started. Written atomically after every change, so a reload re-attaches to the GPU
+ * processes instead of orphaning them.
+ *
+ * Records live in the user's own state directory, never in the workspace: a record decides which
+ * process groups Stop signals, and a workspace is shared through git. A `.moebench/deployments/`
+ * folder committed to a repository is never read.
  */
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -79,9 +85,22 @@ export const deploymentRecordSchema = z.object({
 
 export type DeploymentRecord = Omit<z.infer<typeof deploymentRecordSchema>, 'plan'> & { plan: Plan };
 
-/** `<notebook dir>/.moebench/deployments` */
+/**
+ * `<state dir>/deployments/<notebook name>-<hash of its absolute path>`; the state dir is
+ * $MOEBENCH_STATE_DIR, else $XDG_STATE_HOME/moebench, else ~/.local/state/moebench. One folder
+ * per notebook, so two notebooks never share records.
+ */
 export function deploymentsDir(notebookPath: string): string {
-  return path.join(path.dirname(notebookPath), '.moebench', 'deployments');
+  const abs = path.resolve(notebookPath);
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 16);
+  const label = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  return path.join(userStateDir(), 'deployments', `${label}-${hash}`);
+}
+
+export function userStateDir(): string {
+  if (process.env.MOEBENCH_STATE_DIR) return path.resolve(process.env.MOEBENCH_STATE_DIR);
+  const xdg = process.env.XDG_STATE_HOME;
+  return xdg && path.isAbsolute(xdg) ? path.join(xdg, 'moebench') : path.join(os.homedir(), '.local', 'state', 'moebench');
 }
 
 export function recordPath(dir: string, name: string): string {

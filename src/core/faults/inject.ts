@@ -2,6 +2,7 @@ import type { Cluster } from '../cluster/types';
 import { listenHost, type Deployment } from '../deploy';
 import type { PlannedProcess } from '../plan';
 import { startRemoteProcess } from '../remote';
+import { SIGNAL_SCRIPT } from '../remote/scripts';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
 import type { InjectedFault } from './analyze';
 import type { CutNodeFault, FaultSpec, KillFault, SlowDownFault } from './spec';
@@ -12,13 +13,6 @@ export class FaultSpecError extends MoeBenchError {}
  * Fixed script: signal the process group recorded in a supervisor directory's pid file (the
  * current one, also after a restart). Args: dir signal-name. The name comes from a fixed list.
  */
-const SIGNAL_GROUP = [
-  'd=$1; s=$2',
-  'case $d in "~") d=$HOME;; "~/"*) d=$HOME/${d#"~/"};; esac',
-  'g=$(cat "$d/pid" 2>/dev/null) || { echo "moebench: no pid file in $d" >&2; exit 2; }',
-  'kill "-$s" -- "-$g"',
-].join('\n');
-
 const SIGNALS = new Set(['KILL', 'TERM', 'STOP', 'CONT']);
 
 /** The load run's clock, so fault times and request times share one origin. */
@@ -153,7 +147,8 @@ export class FaultInjector {
     if (!SIGNALS.has(signal)) throw new FaultSpecError(`Unknown signal ${signal}`);
     const state = this.deployment.remoteStates().find((s) => s.id === p.id);
     if (!state) throw new CommandFailedError(`${p.id} was never started`, { node: p.node });
-    const r = await this.cluster.exec(p.node, ['bash', '-c', SIGNAL_GROUP, 'moebench-signal', state.remote.dir, signal], { captureLimitBytes: 4096 });
+    // the recorded group, and only while it proves to be ours (remote/scripts.ts SIGNAL_SCRIPT)
+    const r = await this.cluster.exec(p.node, ['bash', '-c', SIGNAL_SCRIPT, 'moebench-signal', String(state.remote.pgid), state.remote.leaderStart, state.remote.token, signal], { captureLimitBytes: 4096 });
     if (r.exitCode !== 0) throw new CommandFailedError(`kill -${signal} of ${p.id} on ${p.node} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { node: p.node });
   }
 

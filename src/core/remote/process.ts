@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Cluster, ExecResult } from '../cluster/types';
 import { CommandFailedError, UnsafeInputError } from '../util/errors';
+import { randomBytes } from 'node:crypto';
 import { LEADER_SCRIPT, START_SCRIPT, STATUS_SCRIPT, STOP_SCRIPT } from './scripts';
 
 /**
@@ -24,6 +25,10 @@ export const remoteProcessStateSchema = z.object({
   /** directory on the node (may start with `~/`) */
   dir: z.string().min(1),
   pgid: z.number().int().min(2),
+  /** the group leader's start time (/proc/<pgid>/stat field 22) when it started: a reused pid never matches */
+  leaderStart: z.string().regex(/^[0-9]*$/),
+  /** random, in the environment of every process of the group; stop and status act only on a group that carries it */
+  token: z.string().regex(/^[0-9a-f]{32}$/),
   startedAt: z.string(),
   argv: z.array(z.string()),
 });
@@ -63,7 +68,8 @@ export async function startRemoteProcess(cluster: Cluster, node: string, options
   checkId(options.name, 'name');
   if (options.argv.length === 0) throw new UnsafeInputError('Empty command', { node });
   const dir = `${(options.baseDir ?? DEFAULT_BASE_DIR).replace(/\/+$/, '')}/${options.deploymentId}/${options.name}`;
-  const r = await cluster.exec(node, ['bash', '-c', START_SCRIPT, 'moebench-start', dir, LEADER_SCRIPT, ...options.argv], {
+  const token = randomBytes(16).toString('hex');
+  const r = await cluster.exec(node, ['bash', '-c', START_SCRIPT, 'moebench-start', dir, token, LEADER_SCRIPT, ...options.argv], {
     env: options.env,
     cwd: options.cwd,
     signal: options.signal,
@@ -72,8 +78,9 @@ export async function startRemoteProcess(cluster: Cluster, node: string, options
   if (r.exitCode === 17) {
     throw new CommandFailedError(`${options.deploymentId}/${options.name} is already running on ${node}`, { node }, 'Stop it first, or use another deployment name.');
   }
-  const pgid = Number(r.stdout.trim().split('\n').pop());
-  if (r.exitCode !== 0 || !Number.isInteger(pgid) || pgid < 2) throw failed(`Starting ${options.name}`, node, r);
+  const [pgidText, leaderStart = ''] = (r.stdout.trim().split('\n').pop() ?? '').split(' ');
+  const pgid = Number(pgidText);
+  if (r.exitCode !== 0 || !Number.isInteger(pgid) || pgid < 2 || !/^[0-9]*$/.test(leaderStart)) throw failed(`Starting ${options.name}`, node, r);
   return {
     version: 1,
     cluster: cluster.name,
@@ -82,13 +89,15 @@ export async function startRemoteProcess(cluster: Cluster, node: string, options
     name: options.name,
     dir,
     pgid,
+    leaderStart,
+    token,
     startedAt: new Date().toISOString(),
     argv: [...options.argv],
   };
 }
 
 export async function remoteProcessStatus(cluster: Cluster, state: RemoteProcessState, signal?: AbortSignal): Promise<RemoteProcessStatus> {
-  const r = await cluster.exec(state.node, ['bash', '-c', STATUS_SCRIPT, 'moebench-status', state.dir], { signal, captureLimitBytes: 4096 });
+  const r = await cluster.exec(state.node, ['bash', '-c', STATUS_SCRIPT, 'moebench-status', state.dir, String(state.pgid), state.leaderStart, state.token], { signal, captureLimitBytes: 4096 });
   if (r.exitCode !== 0) throw failed(`Status of ${state.name}`, state.node, r);
   const fields = new Map(
     r.stdout
@@ -112,10 +121,14 @@ export async function remoteProcessStatus(cluster: Cluster, state: RemoteProcess
 
 export type StopOutcome = 'not-running' | 'terminated' | 'killed';
 
-/** TERM the whole group, wait `graceMs`, KILL, and verify that nothing of it is left. */
+/**
+ * TERM the whole group, wait `graceMs`, KILL, and verify that nothing of it is left. The group is
+ * the recorded pgid, and only while it proves to be the one started (leader start time, token):
+ * nothing in the process directory on the node decides what is signalled.
+ */
 export async function stopRemoteProcess(cluster: Cluster, state: RemoteProcessState, options: { graceMs?: number; signal?: AbortSignal } = {}): Promise<StopOutcome> {
   const tenths = Math.max(1, Math.ceil((options.graceMs ?? 10_000) / 100));
-  const r = await cluster.exec(state.node, ['bash', '-c', STOP_SCRIPT, 'moebench-stop', state.dir, String(tenths)], { signal: options.signal, captureLimitBytes: 4096 });
+  const r = await cluster.exec(state.node, ['bash', '-c', STOP_SCRIPT, 'moebench-stop', String(state.pgid), state.leaderStart, state.token, String(tenths)], { signal: options.signal, captureLimitBytes: 4096 });
   const outcome = r.stdout.trim().split('\n').pop();
   if (r.exitCode === 0 && (outcome === 'not-running' || outcome === 'terminated' || outcome === 'killed')) return outcome;
   throw failed(`Stopping ${state.name}`, state.node, r);

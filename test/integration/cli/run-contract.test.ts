@@ -49,7 +49,8 @@ function workspace(): { dir: string; home: string; env: NodeJS.ProcessEnv; nb: s
   const dir = path.join(root, `case${++caseNo}`);
   const home = path.join(dir, 'home');
   mkdirSync(home, { recursive: true });
-  return { dir, home, env: { ...process.env, HOME: home }, nb: path.join(dir, 'exp.moebench'), out: path.join(dir, 'out.moebench') };
+  // deployment records live in the user's state dir (outside the workspace): here, under this HOME
+  return { dir, home, env: { ...process.env, HOME: home, MOEBENCH_STATE_DIR: path.join(home, 'state') }, nb: path.join(dir, 'exp.moebench'), out: path.join(dir, 'out.moebench') };
 }
 
 const cluster: CellText = { language: 'moebench-cluster', lines: ['name: here', 'kind: local', 'gpusPerNode: 8'] };
@@ -76,9 +77,11 @@ function serverPid(home: string, deployment: string): number {
   return Number(readFileSync(path.join(base, procs[0], 'pid'), 'utf8').trim());
 }
 
+/** deployment records of the workspace's notebook, in its HOME's state dir; none in the workspace */
 function records(dir: string): string[] {
-  const d = path.join(dir, '.moebench', 'deployments');
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')) : [];
+  assert.equal(existsSync(path.join(dir, '.moebench', 'deployments')), false, 'a deployment record was written into the workspace');
+  const d = path.join(dir, 'home', 'state', 'deployments');
+  return existsSync(d) ? readdirSync(d).flatMap((sub) => readdirSync(path.join(d, sub)).filter((f) => f.endsWith('.json'))) : [];
 }
 
 describe('moebench run: exit status and stop at the first failure', () => {

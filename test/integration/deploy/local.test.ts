@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeployCellExecutor, listDeployments, restartDeployment, stopDeployment } from '../../../src/core/cells/deploy';
 import { LocalCluster } from '../../../src/core/cluster/local-cluster';
-import { Deployment, DeploymentFailedError, reattachDeployments } from '../../../src/core/deploy';
+import { Deployment, DeploymentFailedError, deploymentsDir, reattachDeployments } from '../../../src/core/deploy';
 import { Session } from '../../../src/core/exec/session';
 import { CancelledError } from '../../../src/core/util/errors';
 import { emulatorBin, type EmulatorBin } from './emulator';
@@ -85,7 +85,7 @@ describe('deploy cell on a local cluster', () => {
     assert.deepEqual((await d.servers()).map((s) => s.role), ['prefill', 'decode', 'router']);
 
     // the record a reload would re-attach from
-    const recordFile = path.join(dir, '.moebench', 'deployments', 'pd-local.json');
+    const recordFile = path.join(deploymentsDir(path.join(dir, 'exp.moebench')), 'pd-local.json');
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { processes: { id: string; remote: { pgid: number } }[]; cluster: string };
     assert.equal(record.cluster, 'here');
     assert.deepEqual(record.processes.map((p) => p.id), ['prefill-0/rank-0', 'decode-0/rank-0', 'router']);
@@ -128,7 +128,7 @@ describe('deploy cell on a local cluster', () => {
     // the router is started only once the servers are healthy: never here
     assert.equal(byId.get('router')?.phase, 'pending');
     assert.deepEqual(liveInGroups(d.remoteStates().map((s) => s.remote.pgid)), []);
-    assert.equal(existsSync(path.join(dir, '.moebench', 'deployments', 'pd-local.json')), false);
+    assert.equal(existsSync(path.join(deploymentsDir(path.join(dir, 'exp.moebench')), 'pd-local.json')), false);
     await session.dispose();
   });
 

@@ -26,12 +26,27 @@ unified:
 function recordWithProcess(): ReturnType<Deployment['record']> {
   const { plan } = planDeployCell(CELL, { name: 'here', kind: 'local', nodes: [...cluster.nodes] });
   const rec = new Deployment(plan, cluster).record();
-  rec.processes.push({ id: 'unified-0/rank-0', remote: { version: 1, cluster: 'here', node: 'local', deploymentId: 'solo', name: 'unified-0.rank-0', dir: '~/.moebench/deployments/solo/unified-0.rank-0', pgid: 4321, startedAt: '2026-01-01T00:00:00Z', argv: plan.processes[0].argv } });
+  rec.processes.push({ id: 'unified-0/rank-0', remote: { version: 1, cluster: 'here', node: 'local', deploymentId: 'solo', name: 'unified-0.rank-0', dir: '~/.moebench/deployments/solo/unified-0.rank-0', pgid: 4321, leaderStart: '123456', token: '0123456789abcdef0123456789abcdef', startedAt: '2026-01-01T00:00:00Z', argv: plan.processes[0].argv } });
   return rec;
 }
 
-test('records live beside the notebook under .moebench/deployments/<name>.json', () => {
-  assert.equal(deploymentsDir('/home/u/exp/ds.moebench'), '/home/u/exp/.moebench/deployments');
+test('records live in the user\'s state dir, one folder per notebook, never in the workspace', () => {
+  const saved = { s: process.env.MOEBENCH_STATE_DIR, x: process.env.XDG_STATE_HOME };
+  try {
+    delete process.env.MOEBENCH_STATE_DIR;
+    process.env.XDG_STATE_HOME = '/home/u/.state';
+    const a = deploymentsDir('/home/u/exp/ds.moebench');
+    assert.match(a, /^\/home\/u\/\.state\/moebench\/deployments\/ds\.moebench-[0-9a-f]{16}$/);
+    assert.ok(!a.startsWith('/home/u/exp/'));
+    assert.notEqual(deploymentsDir('/home/u/other/ds.moebench'), a, 'two notebooks of the same name share records');
+    process.env.MOEBENCH_STATE_DIR = '/s';
+    assert.ok(deploymentsDir('/home/u/exp/ds.moebench').startsWith('/s/deployments/'));
+  } finally {
+    if (saved.s === undefined) delete process.env.MOEBENCH_STATE_DIR;
+    else process.env.MOEBENCH_STATE_DIR = saved.s;
+    if (saved.x === undefined) delete process.env.XDG_STATE_HOME;
+    else process.env.XDG_STATE_HOME = saved.x;
+  }
   assert.equal(recordPath('/x', 'pd-small'), '/x/pd-small.json');
   assert.throws(() => recordPath('/x', '../etc/passwd'), UnsafeInputError);
 });
