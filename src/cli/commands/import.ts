@@ -6,8 +6,10 @@ import { importFile, IMPORT_SOURCES, SOURCE_NAMES, storeImportedRun, type Import
 const USAGE = `Usage: moebench import FILE... [--runs DIR] [--format F] [--name NAME]
 
 Reads other tools' result files into the run store, so reports and the runs view treat them
-like MoE Bench runs: SGLang bench_serving JSONL, vllm bench serve JSON, AIPerf
-profile_export_aiperf.json, GuideLLM benchmarks.json. The format is detected from the content.
+like MoE Bench runs: SGLang bench_serving JSONL, vLLM benchmark_serving.py / vllm bench serve
+JSON, AIPerf profile_export_aiperf.json / .csv / profile_export.jsonl, GuideLLM benchmarks.json
+or .yaml. The format is detected from the content. Per-request data (--save-detailed,
+--output-details, profile_export.jsonl) is stored as the run's requests.jsonl.
 
   --runs DIR    run store (default ./.moebench/runs)
   --format F    force the format (${IMPORT_SOURCES.join(', ')})

@@ -321,6 +321,18 @@ test('GuideLLM 0.3 report (real, JSON and YAML): the same numbers from both; tar
   assert.equal(fromYaml.meta.name, 'guidellm · example_model');
 });
 
+test('GuideLLM ≥0.4 report with several strategies in one file: one run per strategy, a concurrency sweep in the report', async () => {
+  const runs = await importFile(fixture('guidellm-benchmarks.json'));
+  const model = buildReport(
+    runs.map((r) => comparedFromImport(r)),
+    { title: 'guidellm' },
+  );
+  const axis = sweepAxis(model);
+  assert.equal(axis?.kind, 'concurrency');
+  assert.deepEqual(model.rows.map((r) => axis?.x(r)), [1, 8]);
+  assert.ok(runs.every((r) => r.meta.target.url === 'http://localhost:8000' && r.meta.target.api === 'chat'));
+});
+
 test('GuideLLM YAML that is broken names the line', () => {
   assert.throws(
     () => importText('benchmarks:\n  - type_: generative_benchmark\n    metrics: {a: [1, 2}\n', 'bad.yaml', 'guidellm'),

@@ -128,7 +128,8 @@ export function importGuidellm(text: string, file: string, ctx: ImportContext = 
       stepLabel: load.label,
       createdAt: start !== undefined ? new Date(start * 1000).toISOString() : undefined,
       finishedAt: end !== undefined ? new Date(end * 1000).toISOString() : undefined,
-      api: /chat/.test(JSON.stringify(valueAt(args, 'request_type') ?? valueAt(args, 'request_format') ?? '')) ? 'chat' : 'completions',
+      // ≥0.4 names the request shape in args.data_request_formatter (schemas/generative/entrypoints.py @v0.4.0)
+      api: /chat/.test(JSON.stringify(valueAt(args, 'request_type') ?? valueAt(args, 'request_format') ?? valueAt(args, 'data_request_formatter') ?? '')) ? 'chat' : 'completions',
       definition: 'vllm',
       requestRate: load.rate,
       maxConcurrency: load.concurrency,
