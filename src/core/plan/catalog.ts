@@ -1,5 +1,5 @@
-import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_VERSION, SGLANG_SERVER_ARGS_TSV } from './data/sglang-server-args';
-import { SGLANG_FLAG_HISTORY, SGLANG_REMOVED_FLAG_ROWS, type FlagChange } from './flag-history';
+import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_SOURCE, SGLANG_CATALOG_VERSION, SGLANG_CHOICE_HISTORY, SGLANG_FLAG_PRESENCE, SGLANG_PAST_ARGS_TSV, SGLANG_RELEASES, SGLANG_SERVER_ARGS_TSV } from './data/sglang-server-args';
+import { SGLANG_FLAG_HISTORY, type FlagChange } from './flag-history';
 import { parseVersion, compareVersions, type EngineVersion } from './version';
 import { VLLM_FLAGS } from './vllm-flags';
 
@@ -27,6 +27,8 @@ export interface FlagInfo {
   deprecatedAtHead: boolean;
   /** absent from the newest catalog (known only from history) */
   removedAtHead: boolean;
+  /** an alias whose history differs from its main spelling's: the main spelling */
+  aliasOf?: string;
   history: readonly FlagChange[];
 }
 
@@ -69,31 +71,57 @@ function arityOf(type: string): FlagInfo['arity'] {
   return 'one';
 }
 
+/**
+ * History of one spelling from the generated presence string (one character per release read):
+ * each change lands between two adjacent releases, so `since`/`after` are exact. The hand-written
+ * notes (flag-history.ts) add what source cannot say: the PR, the date and the spelling to use.
+ */
+export function presenceHistory(flag: string, presence: string | undefined): FlagChange[] {
+  if (!presence) return [];
+  const out: FlagChange[] = [];
+  const label = (i: number) => (SGLANG_RELEASES[i].version === 'main' ? 'latest' : SGLANG_RELEASES[i].version);
+  for (let i = 1; i < presence.length; i++) {
+    const was = presence[i - 1];
+    const now = presence[i];
+    if (was === now) continue;
+    const kind: FlagChange['kind'] = now === '.' ? 'removed' : was === '.' ? 'added' : now === 'd' ? 'deprecated' : 'added';
+    if (was === 'd' && now === '+') continue; // un-deprecated: nothing to warn about
+    const since = label(i);
+    const note = SGLANG_FLAG_HISTORY.find((h) => h.flag === flag && h.kind === kind);
+    out.push({ flag, kind, since, after: label(i - 1), exact: true, ...(note ? { replacement: note.replacement, date: note.date, pr: note.pr, note: note.note } : {}) });
+  }
+  // deprecated from the first release read on
+  if (presence[0] === 'd') {
+    const note = SGLANG_FLAG_HISTORY.find((h) => h.flag === flag && h.kind === 'deprecated');
+    out.unshift({ flag, kind: 'deprecated', since: label(0), replacement: note?.replacement });
+  }
+  // a deprecation that the source only states in words (help text, runtime warning) comes from the notes
+  for (const h of SGLANG_FLAG_HISTORY) {
+    if (h.flag === flag && h.kind === 'deprecated' && !out.some((o) => o.kind === 'deprecated')) out.push(h);
+  }
+  return out;
+}
+
+function rowToInfo(line: string, removedAtHead: boolean): FlagInfo[] {
+  const [flagCol, typeCol = '', defaultCol = '', choicesCol = '', help = ''] = line.split('\t');
+  const spellings = flagCol.split(',').map((s) => s.trim()).filter(Boolean);
+  const deprecated = typeCol.includes('[deprecated]') || /^\[?Deprecated\b/i.test(help);
+  const type = typeCol.replace(/\s*\[deprecated\]\s*/, '').trim();
+  const base = { engine: 'sglang' as const, type, arity: arityOf(type), default: defaultCol, choices: choicesCol ? choicesCol.split('|') : undefined, help, deprecatedAtHead: deprecated && !removedAtHead, removedAtHead };
+  // each alias has its own history (an alias can be added or dropped on its own)
+  if (spellings.length === 1 || spellings.every((sp) => SGLANG_FLAG_PRESENCE[sp] === SGLANG_FLAG_PRESENCE[spellings[0]])) {
+    return [{ ...base, name: spellings[0], aliases: spellings.slice(1), history: presenceHistory(spellings[0], SGLANG_FLAG_PRESENCE[spellings[0]]) }];
+  }
+  return [
+    { ...base, name: spellings[0], aliases: [], history: presenceHistory(spellings[0], SGLANG_FLAG_PRESENCE[spellings[0]]) },
+    ...spellings.slice(1).map((sp) => ({ ...base, name: sp, aliases: [], aliasOf: spellings[0], history: presenceHistory(sp, SGLANG_FLAG_PRESENCE[sp]) })),
+  ];
+}
+
 function buildSglang(): CatalogIndex {
   const flags: FlagInfo[] = [];
-  const historyOf = (names: readonly string[]): FlagChange[] => SGLANG_FLAG_HISTORY.filter((h) => names.includes(h.flag));
-  for (const line of SGLANG_SERVER_ARGS_TSV.slice(1)) {
-    const [flagCol, typeCol = '', defaultCol = '', choicesCol = '', help = ''] = line.split('\t');
-    const spellings = flagCol.split(',').map((s) => s.trim()).filter(Boolean);
-    const deprecated = typeCol.includes('[deprecated]') || /^Deprecated\b/.test(help);
-    const type = typeCol.replace(/\s*\[deprecated\]\s*/, '').trim();
-    flags.push({
-      engine: 'sglang',
-      name: spellings[0],
-      aliases: spellings.slice(1),
-      type,
-      arity: arityOf(type),
-      default: defaultCol,
-      choices: choicesCol ? choicesCol.split('|') : undefined,
-      help,
-      deprecatedAtHead: deprecated,
-      removedAtHead: false,
-      history: historyOf(spellings),
-    });
-  }
-  for (const row of SGLANG_REMOVED_FLAG_ROWS) {
-    flags.push({ engine: 'sglang', name: row.flag, aliases: [], type: row.type, arity: arityOf(row.type), default: '', help: row.help, deprecatedAtHead: false, removedAtHead: true, history: historyOf([row.flag]) });
-  }
+  for (const line of SGLANG_SERVER_ARGS_TSV.slice(1)) flags.push(...rowToInfo(line, false));
+  for (const line of SGLANG_PAST_ARGS_TSV) flags.push(...rowToInfo(line, true));
   return index(flags);
 }
 
@@ -133,8 +161,14 @@ function catalog(engine: EngineKind): CatalogIndex {
   return idx;
 }
 
-/** the release the SGLang rows are exact for, and its commit */
-export const SGLANG_CATALOG = { version: SGLANG_CATALOG_VERSION, commit: SGLANG_CATALOG_COMMIT } as const;
+/** the newest release the SGLang rows are exact for, and the commit of the newest source read */
+export const SGLANG_CATALOG = { version: SGLANG_CATALOG_VERSION, commit: SGLANG_CATALOG_COMMIT, date: SGLANG_CATALOG_SOURCE.date, releases: SGLANG_RELEASES.length } as const;
+
+/** `latest` or a release after the newest one read: options added since are not in the catalog */
+export function isBeyondCatalog(engine: EngineKind, v: EngineVersion): boolean {
+  if (engine === 'sglang') return v.latest || compareVersions(v, SGLANG_CATALOG_VERSION) > 0;
+  return v.latest || compareVersions(v, NEWEST_KNOWN_VERSION.vllm) > 0;
+}
 /** vLLM: the list is not tied to one release; treat every listed flag as current */
 export const NEWEST_KNOWN_VERSION: Record<EngineKind, string> = { sglang: SGLANG_CATALOG_VERSION, vllm: '0.12.0' };
 
@@ -151,7 +185,7 @@ function changeState(change: FlagChange, v: EngineVersion): ChangeState {
 }
 
 function describeChange(change: FlagChange): string {
-  const when = change.after ? `between ${change.after} and ${change.since}` : `in ${change.since}`;
+  const when = change.exact ? (change.since === 'latest' ? `after ${change.after} (on main)` : `in ${change.since}`) : change.after ? `between ${change.after} and ${change.since}` : `in ${change.since}`;
   const extra = [change.date, change.pr ? `#${change.pr}` : undefined].filter(Boolean).join(', ');
   return `${when}${extra ? ` (${extra})` : ''}`;
 }
@@ -174,7 +208,7 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
   let viaPrefix = false;
   if (!info && engine === 'sglang' && spelled.startsWith('--') && spelled.length > 3) {
     // argparse accepts an unambiguous prefix of a live option ("--mem-frac"); "--pp" is ambiguous
-    const live = [...idx.bySpelling.entries()].filter(([s, f]) => s.startsWith(spelled) && !f.removedAtHead);
+    const live = [...idx.bySpelling.entries()].filter(([s, f]) => s.startsWith(spelled) && (v.latest ? !f.removedAtHead : acceptedAt(f, v)));
     const distinct = [...new Set(live.map(([, f]) => f))];
     if (distinct.length > 1) {
       return { status: 'unknown', message: `${spelled} is ambiguous: it could be ${live.map(([s]) => s).slice(0, 4).join(', ')}${live.length > 4 ? ', ...' : ''}` };
@@ -185,14 +219,23 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
     }
   }
   if (!info) {
-    const newer = engine === 'sglang' && compareVersions(v, SGLANG_CATALOG_VERSION) >= 0;
-    const where = engine === 'vllm' ? "MoE Bench's vLLM flag list" : `SGLang ${SGLANG_CATALOG_VERSION}'s options`;
     const suggestion = closestFlag(engine, spelled);
-    return {
-      status: engine === 'vllm' || !newer ? 'uncertain' : 'unknown',
-      message: `${spelled} is not in ${where}${suggestion ? `; did you mean ${suggestion}?` : ''}`,
-      replacement: suggestion,
-    };
+    const didYouMean = suggestion ? `; did you mean ${suggestion}?` : '';
+    if (engine === 'vllm') {
+      return { status: 'uncertain', message: `${spelled} is not in MoE Bench's vLLM catalog (vLLM ${NEWEST_KNOWN_VERSION.vllm})${didYouMean}`, replacement: suggestion };
+    }
+    if (isBeyondCatalog(engine, v)) {
+      // options added after the newest source read are not known yet: say so, do not refuse
+      return {
+        status: 'uncertain',
+        message: `${spelled} is not in the flag catalog, which holds SGLang up to ${SGLANG_CATALOG_VERSION} (main at ${SGLANG_CATALOG_COMMIT.slice(0, 10)}, ${SGLANG_CATALOG_SOURCE.date}); SGLang ${v.text} may accept it (refresh the catalog: npm run catalog:sglang)${didYouMean}`,
+        replacement: suggestion,
+      };
+    }
+    if (compareVersions(v, SGLANG_RELEASES[0].version) < 0) {
+      return { status: 'uncertain', message: `${spelled} is not in SGLang ${SGLANG_RELEASES[0].version}'s options, and older releases are not in the catalog${didYouMean}`, replacement: suggestion };
+    }
+    return { status: 'unknown', message: `${spelled} is not an option of SGLang ${v.text}${didYouMean}`, replacement: suggestion };
   }
   const base = { info, viaPrefix: viaPrefix || undefined };
   const of = (kind: FlagChange['kind']) => info.history.filter((h) => h.kind === kind);
@@ -207,7 +250,7 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
     if (s === 'unknown') return { ...base, status: 'uncertain', message: `${info.name} appeared ${describeChange(added)}; ${v.text} may not accept it` };
   }
   for (const dep of of('deprecated')) {
-    if (changeState(dep, v) === 'yes') return { ...base, status: 'deprecated', replacement: dep.replacement, message: `${info.name} is deprecated since ${describeChange(dep)}${dep.replacement ? `; use ${dep.replacement}` : ''}` };
+    if (changeState(dep, v) === 'yes') return { ...base, status: 'deprecated', replacement: dep.replacement, message: `${info.name} is deprecated ${describeChange(dep).replace(/^in /, 'since ')}${dep.replacement ? `; use ${dep.replacement}` : ''}` };
   }
   if (info.removedAtHead && info.history.every((h) => h.kind !== 'removed')) {
     return { ...base, status: 'uncertain', message: `${info.name} is not accepted by the newest releases` };
@@ -216,6 +259,54 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
     return { ...base, status: 'deprecated', message: `${info.name}: ${info.help}` };
   }
   return { ...base, status: 'ok' };
+}
+
+/** does this release accept the flag, by its history alone (no prefix matching) */
+function acceptedAt(f: FlagInfo, v: EngineVersion): boolean {
+  for (const h of f.history) if (h.kind === 'removed' && changeState(h, v) !== 'no') return false;
+  for (const h of f.history) if (h.kind === 'added' && changeState(h, v) !== 'yes') return false;
+  return !(f.removedAtHead && f.history.every((h) => h.kind !== 'removed'));
+}
+
+export interface ChoicesAt {
+  /** undefined: the flag takes any value in this release */
+  choices?: readonly string[];
+  /** the list was read from this very release's source (false: an in-between or newer release) */
+  exact: boolean;
+  /** the release the list was read from */
+  from: string;
+}
+
+/** index in SGLANG_RELEASES of this exact release ('latest' = the newest source read), or undefined */
+function releaseIndex(v: EngineVersion): number | undefined {
+  if (v.latest) return SGLANG_RELEASES.length - 1;
+  const i = SGLANG_RELEASES.findIndex((r) => r.version !== 'main' && compareVersions(r.version, v) === 0);
+  return i >= 0 ? i : undefined;
+}
+
+/** The choices a release's argparse enforces for `flag` (SGLang lists change from release to release). */
+export function choicesAt(engine: EngineKind, version: string | EngineVersion, flag: string): ChoicesAt {
+  const v = typeof version === 'string' ? parseVersion(version) : version;
+  const info = lookupFlag(engine, v, flag).info;
+  if (engine === 'vllm') return { choices: info?.choices, exact: !isBeyondCatalog(engine, v), from: NEWEST_KNOWN_VERSION.vllm };
+  const name = info ? (info.aliasOf ?? info.name) : splitFlagToken(flag).flag;
+  const seq = SGLANG_CHOICE_HISTORY[name];
+  const exactIndex = releaseIndex(v);
+  let index = exactIndex;
+  if (index === undefined) {
+    // an in-between or newer release: the list of the nearest release read before it
+    index = -1;
+    SGLANG_RELEASES.forEach((r, i) => {
+      if (r.version !== 'main' && compareVersions(r.version, v) <= 0) index = i;
+    });
+    if (isBeyondCatalog(engine, v)) index = SGLANG_RELEASES.length - 1;
+  }
+  const rel = SGLANG_RELEASES[Math.max(index, 0)];
+  const from = rel.version === 'main' ? `main at ${rel.commit.slice(0, 10)} (after ${SGLANG_CATALOG_VERSION})` : rel.version;
+  if (!seq) return { choices: info?.choices, exact: exactIndex !== undefined, from };
+  let list: string | undefined;
+  for (const [start, joined] of seq) if (start <= Math.max(index, 0)) list = joined;
+  return { choices: list ? list.split('|') : undefined, exact: exactIndex !== undefined, from };
 }
 
 /** Flags a release accepts (with deprecated ones and those the history cannot rule out), for completion. */
@@ -229,7 +320,8 @@ export function flagsFor(engine: EngineKind, version: string | EngineVersion): F
 /** Main spelling for any spelling, alias or unambiguous prefix ("--ep", "--tp" -> "--ep-size", "--tp-size"); undefined when unknown. */
 export function canonicalFlag(engine: EngineKind, flag: string): string | undefined {
   const spelled = splitFlagToken(flag).flag;
-  return catalog(engine).bySpelling.get(spelled)?.name ?? lookupFlag(engine, 'latest', spelled).info?.name;
+  const known = catalog(engine).bySpelling.get(spelled) ?? lookupFlag(engine, 'latest', spelled).info;
+  return known ? (known.aliasOf ?? known.name) : undefined;
 }
 
 export function allFlags(engine: EngineKind): readonly FlagInfo[] {
@@ -310,12 +402,15 @@ export function describeFlag(info: FlagInfo, version?: string | EngineVersion): 
   if (info.choices) lines.push(`choices: ${info.choices.map((c) => `\`${c}\``).join(' | ')}`);
   lines.push(info.help);
   for (const h of info.history) {
-    const when = h.after ? `between ${h.after} and ${h.since}` : h.since;
+    const when = h.exact ? (h.since === 'latest' ? `after ${h.after}` : h.since) : h.after ? `between ${h.after} and ${h.since}` : h.since;
     lines.push(`- ${h.kind} ${when}${h.date ? ` (${h.date}${h.pr ? `, #${h.pr}` : ''})` : ''}${h.replacement ? `: use ${h.replacement}` : ''}`);
   }
   if (version !== undefined) {
     const l = lookupFlag(info.engine, version, info.name);
     if (l.status !== 'ok' && l.message) lines.push(`**${typeof version === 'string' ? version : version.text}:** ${l.message}`);
+  }
+  if (info.engine === 'sglang') lines.push(`_catalog: SGLang ${SGLANG_CATALOG_VERSION}, source ${SGLANG_CATALOG_COMMIT.slice(0, 10)}_`);
+  if (false) {
   }
   return lines.join('\n\n');
 }

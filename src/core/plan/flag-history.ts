@@ -1,7 +1,9 @@
 /**
- * When SGLang flags appeared, were deprecated or disappeared. The TSV catalog is exact for one
- * commit only (~v0.5.15); this table carries the history that decides spellings for other
- * releases. Source: MoE Bench research notes sglang-launch.md §3.8 "Renamed, deprecated and
+ * Notes on SGLang flag changes that source code cannot give: the PR, the date, and the spelling to
+ * use instead. Which release first/last accepted a flag is no longer taken from here: the
+ * generated catalog (data/sglang-server-args.ts, SGLANG_FLAG_PRESENCE) reads every release tag
+ * from v0.4.6 on, and `presenceHistory` (catalog.ts) attaches these notes to the change it finds.
+ * Entries here only decide status for deprecations that source states in words alone. Source: MoE Bench research notes sglang-launch.md §3.8 "Renamed, deprecated and
  * removed flags" and "Feature arrival by release" (ancestry checks against release-bump commits
  * of the modal-projects/sglang mirror), plus §3.2 / §4.3 for PD flags.
  *
@@ -23,13 +25,8 @@ export interface FlagChange {
   date?: string;
   pr?: number;
   note?: string;
-}
-
-/** Catalog rows for flags that no longer exist at the catalog commit (so hover/completion can explain them). */
-export interface RemovedFlagRow {
-  flag: string;
-  type: string;
-  help: string;
+  /** read from source at every release (the generated catalog): `after` and `since` are adjacent releases */
+  exact?: boolean;
 }
 
 const deepepEra = { date: '2025-08-01', pr: 8658 };
@@ -89,19 +86,4 @@ export const SGLANG_FLAG_HISTORY: readonly FlagChange[] = [
   { flag: '--nsa-prefill-backend', kind: 'deprecated', since: '0.5.15', after: '0.5.12', date: '2026-05-20', pr: 25821, replacement: '--dsa-prefill-backend' },
   { flag: '--nsa-decode-backend', kind: 'deprecated', since: '0.5.15', after: '0.5.12', date: '2026-05-20', pr: 25821, replacement: '--dsa-decode-backend' },
   { flag: '--nsa-prefill-cp-mode', kind: 'deprecated', since: '0.5.15', after: '0.5.12', date: '2026-05-20', pr: 25821, replacement: '--cp-strategy' },
-];
-
-export const SGLANG_REMOVED_FLAG_ROWS: readonly RemovedFlagRow[] = [
-  { flag: '--enable-deepep-moe', type: 'flag', help: 'Use DeepEP for MoE all-to-all (replaced by --moe-a2a-backend deepep).' },
-  { flag: '--enable-ep-moe', type: 'flag', help: 'Expert parallelism with ep = tp (replaced by --ep-size).' },
-  { flag: '--enable-flashinfer-cutlass-moe', type: 'flag', help: 'FlashInfer CUTLASS MoE kernels (replaced by --moe-runner-backend flashinfer_cutlass).' },
-  { flag: '--enable-flashinfer-trtllm-moe', type: 'flag', help: 'FlashInfer TRT-LLM MoE kernels (replaced by --moe-runner-backend flashinfer_trtllm).' },
-  { flag: '--enable-flashinfer-mxfp4-moe', type: 'flag', help: 'FlashInfer MXFP4 MoE kernels (replaced by --moe-runner-backend flashinfer_mxfp4).' },
-  { flag: '--enable-triton-kernel-moe', type: 'flag', help: 'Triton-kernels MoE (replaced by --moe-runner-backend triton_kernel).' },
-  { flag: '--enable-flashinfer-cutedsl-moe', type: 'flag', help: 'FlashInfer CuTe-DSL MoE kernels (replaced by --moe-runner-backend flashinfer_cutedsl).' },
-  { flag: '--enable-piecewise-cuda-graph', type: 'flag', help: 'Piecewise CUDA graphs for prefill (now on by default).' },
-  { flag: '--pdlb-url', type: 'str', help: 'URL of the PD load balancer engines registered with (v0.4.7-v0.5.1).' },
-  { flag: '--disaggregation-decode-tp', type: 'int', help: 'TP size of the decode side, set on prefill servers (removed 2026-03-02).' },
-  { flag: '--disaggregation-decode-dp', type: 'int', help: 'DP size of the decode side, set on prefill servers (removed 2026-03-02).' },
-  { flag: '--disaggregation-prefill-pp', type: 'int', help: 'PP size of the prefill side, set on decode servers (removed 2026-03-02).' },
 ];

@@ -1,5 +1,5 @@
 import type { SpecPath } from '../cells/yaml-spec';
-import { lookupFlag, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
+import { choicesAt, isBeyondCatalog, lookupFlag, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
 import { layoutProcesses, type LaidOutProcess } from './layout';
 import { routedExpertsFor } from './models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
@@ -495,15 +495,16 @@ function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Rep
         break;
     }
   };
-  // choice lists are exact for the catalog commit only (e.g. --ep-dispatch-algorithm was unrestricted
-  // through v0.5.x and "random" is rejected today), so older releases get a warning
-  const exactChoices = d.engine === 'sglang' && compareVersions(d.version, SGLANG_CATALOG.version) >= 0;
+  // choice lists are read from every release's source (e.g. --ep-dispatch-algorithm was
+  // unrestricted through v0.5.12 and "random" is rejected since 0.5.13): exact releases get an
+  // error, releases between or after those read get a warning naming the release the list is from
   const checkChoice = (lookup: FlagLookup, flag: string, value: string | undefined, path: SpecPath) => {
     const info = lookup.info;
-    if (!info?.choices || info.arity !== 'one' || value === undefined || info.choices.includes(value)) return;
-    const message = `${flag} ${value}: ${engineName} ${exactChoices ? d.version.text : SGLANG_CATALOG.version} accepts ${info.choices.join(', ')}`;
-    if (exactChoices) error('flags', path, message);
-    else warn('flags', path, message);
+    if (!info || info.arity !== 'one' || value === undefined) return;
+    const at = choicesAt(d.engine, d.version, flag);
+    if (!at.choices || at.choices.includes(value)) return;
+    if (at.exact) error('flags', path, `${flag} ${value}: ${engineName} ${d.version.text} accepts ${at.choices.join(', ')}`);
+    else warn('flags', path, `${flag} ${value}: ${engineName} ${at.from} accepts ${at.choices.join(', ')}; ${d.version.text} is not in the catalog, so this is not checked exactly`);
   };
   const checkedGroups = new Set<unknown>();
   for (const s of servers) {

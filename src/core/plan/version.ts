@@ -1,5 +1,5 @@
 /**
- * Engine versions as users write them ("0.5.15", "v0.4.6.post2", "latest"), ordered the way
+ * Engine versions as users write them ("0.5.15", "v0.4.6.post2", vLLM's "0.10.1.1", "latest"), ordered the way
  * the release history is: 0.4.10 < 0.4.10.post2 < 0.5.0. "latest" sorts after every release and
  * means "the newest code the catalog knows" (SGLang main at the catalog commit).
  */
@@ -10,7 +10,8 @@ export interface EngineVersion {
   readonly latest: boolean;
 }
 
-const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.?post(\d+))?$/;
+// vLLM ships four-part patch releases ("0.10.1.1"); the fourth number sorts like SGLang's .postN
+const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.?post(\d+)|\.(\d+))?$/;
 
 export function isVersionText(text: string): boolean {
   return text === 'latest' || text === 'main' || VERSION_RE.test(text.trim());
@@ -21,7 +22,7 @@ export function parseVersion(text: string): EngineVersion {
   if (t === 'latest' || t === 'main') return { text: t, parts: [Infinity, 0, 0, 0], latest: true };
   const m = VERSION_RE.exec(t);
   if (!m) throw new Error(`not a version: ${JSON.stringify(text)}`);
-  return { text: t.replace(/^v/, ''), parts: [Number(m[1]), Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? 0)], latest: false };
+  return { text: t.replace(/^v/, ''), parts: [Number(m[1]), Number(m[2]), Number(m[3] ?? 0), Number(m[4] ?? m[5] ?? 0)], latest: false };
 }
 
 export function compareVersions(a: EngineVersion | string, b: EngineVersion | string): number {

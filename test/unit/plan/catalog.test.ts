@@ -1,20 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { canonicalFlag, flagsFor, lookupFlag, scanArgs } from '../../../src/core/plan/catalog';
-import { renderSglangArgsModule } from '../../../src/core/plan/data/generate-sglang-args';
+import { canonicalFlag, choicesAt, describeFlag, flagsFor, lookupFlag, scanArgs, SGLANG_CATALOG } from '../../../src/core/plan/catalog';
+import { SGLANG_RELEASES } from '../../../src/core/plan/data/sglang-server-args';
+import { compareVersions, parseVersion } from '../../../src/core/plan/version';
 
-const dataDir = join(__dirname, '..', '..', '..', 'src', 'core', 'plan', 'data');
+// Figures below are what scripts/catalog-sglang.ts read from SGLang's release tags (v0.4.6 ...
+// v0.5.17) and main at b26729f2245c (2026-08-16); see the generated data's header.
 
-test('the generated catalog module matches the TSV it was generated from', () => {
-  const tsv = readFileSync(join(dataDir, 'sglang-server-args.tsv'), 'utf8');
-  const ts = readFileSync(join(dataDir, 'sglang-server-args.ts'), 'utf8');
-  assert.equal(ts, renderSglangArgsModule(tsv), 'run: node --import tsx src/core/plan/data/generate-sglang-args.ts');
+test('the catalog holds every release from 0.4.6 to 0.5.17 plus main, each with its source commit', () => {
+  assert.equal(SGLANG_RELEASES[0].version, '0.4.6');
+  assert.equal(SGLANG_RELEASES[0].commit, '84022c0e563c9b519fa16bf0eb7f9d750a728531');
+  assert.equal(SGLANG_CATALOG.version, '0.5.17');
+  assert.equal(SGLANG_CATALOG.commit, 'b26729f2245cc31992a0f29835e24c5fcac58b1d');
+  assert.equal(SGLANG_RELEASES.length, 57);
+  for (const r of SGLANG_RELEASES) assert.match(r.commit, /^[0-9a-f]{40}$/);
+  // flags per release, as argparse registers them (124 in 0.4.6, 438 in 0.5.15, 492 on main)
+  assert.deepEqual(
+    ['0.4.6', '0.5.15', '0.5.17', 'main'].map((v) => SGLANG_RELEASES.find((r) => r.version === v)?.flags),
+    [124, 438, 474, 492],
+  );
 });
 
-test('every option of the catalog commit is known, with aliases mapped to the main spelling', () => {
-  assert.equal(flagsFor('sglang', '0.5.15').length > 440, true);
+test('every option of a release is known, with aliases mapped to the main spelling', () => {
+  assert.ok(flagsFor('sglang', '0.5.15').length >= 438);
   assert.equal(canonicalFlag('sglang', '--ep'), '--ep-size');
   assert.equal(canonicalFlag('sglang', '--tp'), '--tp-size');
   assert.equal(canonicalFlag('sglang', '--expert-parallel-size'), '--ep-size');
@@ -24,24 +32,62 @@ test('every option of the catalog commit is known, with aliases mapped to the ma
   assert.deepEqual(lookupFlag('sglang', '0.5.15', '--deepep-mode').info?.choices, ['auto', 'normal', 'low_latency']);
 });
 
-test('--enable-deepep-moe: accepted in 0.4.6.post2, deprecated from 0.4.10.post2, gone in 0.5.4.post1', () => {
-  assert.equal(lookupFlag('sglang', '0.4.6.post2', '--enable-deepep-moe').status, 'ok');
+test('--enable-deepep-moe: accepted in 0.4.10.post1, deprecated from 0.4.10.post2, gone in 0.5.4.post1', () => {
+  assert.equal(lookupFlag('sglang', '0.4.10.post1', '--enable-deepep-moe').status, 'ok');
   const dep = lookupFlag('sglang', '0.5.4', '--enable-deepep-moe');
   assert.equal(dep.status, 'deprecated');
   assert.equal(dep.replacement, '--moe-a2a-backend deepep');
-  assert.equal(lookupFlag('sglang', '0.5.4.post1', '--enable-deepep-moe').status, 'removed');
+  assert.match(dep.message ?? '', /deprecated since 0\.4\.10\.post2 \(2025-08-01, #8658\)/);
+  const gone = lookupFlag('sglang', '0.5.4.post1', '--enable-deepep-moe');
+  assert.equal(gone.status, 'removed');
+  assert.match(gone.message ?? '', /removed in 0\.5\.4\.post1/);
   assert.equal(lookupFlag('sglang', 'latest', '--enable-deepep-moe').status, 'removed');
-  assert.equal(lookupFlag('sglang', '0.4.10', '--moe-a2a-backend').status, 'not-yet');
+  assert.equal(lookupFlag('sglang', '0.4.10.post1', '--moe-a2a-backend').status, 'not-yet');
   assert.equal(lookupFlag('sglang', '0.4.10.post2', '--moe-a2a-backend').status, 'ok');
 });
 
-test('a change dated between two known releases is "uncertain" there, not guessed', () => {
-  // #19618 (2026-03-02): present in 0.5.6.post2, gone by 0.5.10
-  assert.equal(lookupFlag('sglang', '0.5.6.post2', '--disaggregation-decode-tp').status, 'ok');
-  const mid = lookupFlag('sglang', '0.5.8', '--disaggregation-decode-tp');
+test('a release that was never tagged is "uncertain" where its neighbours differ, not guessed', () => {
+  // there is no v0.5.0 tag: --moe-runner-backend is absent from 0.4.10.post2 and present in 0.5.1
+  const mid = lookupFlag('sglang', '0.5.0', '--moe-runner-backend');
   assert.equal(mid.status, 'uncertain');
-  assert.match(mid.message ?? '', /between 0\.5\.6\.post2 and 0\.5\.10/);
+  assert.match(mid.message ?? '', /between 0\.4\.10\.post2 and 0\.5\.1|0\.5\.0 may not accept it/);
+  assert.equal(lookupFlag('sglang', '0.5.1', '--moe-runner-backend').status, 'ok');
+  // read from source: the decode-side PD sizes were still there in 0.5.8 and gone in 0.5.10
+  assert.equal(lookupFlag('sglang', '0.5.8', '--disaggregation-decode-tp').status, 'ok');
   assert.equal(lookupFlag('sglang', '0.5.10', '--disaggregation-decode-tp').status, 'removed');
+});
+
+test('a flag newer than the catalog is a warning naming the catalog, for latest and for newer releases', () => {
+  for (const v of ['latest', '0.5.18', '0.6.0']) {
+    const l = lookupFlag('sglang', v, '--deepep-v2-mode');
+    assert.equal(l.status, 'uncertain', v);
+    assert.match(l.message ?? '', /not in the flag catalog, which holds SGLang up to 0\.5\.17 \(main at b26729f224, 2026-08-16\)/);
+    assert.match(l.message ?? '', /npm run catalog:sglang/);
+  }
+  // --dwdp-size is on main and in 0.5.17, not in 0.5.15
+  assert.equal(lookupFlag('sglang', 'latest', '--dwdp-size').status, 'ok');
+  assert.equal(lookupFlag('sglang', '0.5.15', '--dwdp-size').status, 'not-yet');
+  // a release the catalog holds exactly still refuses what it does not have
+  assert.equal(lookupFlag('sglang', '0.5.17', '--deepep-v2-mode').status, 'unknown');
+});
+
+test('choices follow the release: --moe-a2a-backend grew from [deepep] to ten backends', () => {
+  assert.deepEqual(choicesAt('sglang', '0.4.10.post2', '--moe-a2a-backend').choices, ['deepep']);
+  assert.ok(!choicesAt('sglang', '0.5.15', '--moe-a2a-backend').choices?.includes('pplx'));
+  const head = choicesAt('sglang', 'latest', '--moe-a2a-backend');
+  assert.ok(head.choices?.includes('pplx'));
+  assert.equal(head.exact, true);
+  // 0.5.0 was never tagged: the list of the release before it, not exact
+  assert.equal(choicesAt('sglang', '0.5.0', '--moe-a2a-backend').exact, false);
+});
+
+test('hover names the release history and the catalog source', () => {
+  const info = lookupFlag('sglang', 'latest', '--dwdp-size').info;
+  assert.ok(info);
+  const text = describeFlag(info, '0.5.15');
+  assert.match(text, /added 0\.5\.17/);
+  assert.match(text, /\*\*0\.5\.15:\*\* --dwdp-size first appeared in 0\.5\.17/);
+  assert.match(text, /catalog: SGLang 0\.5\.17, source b26729f224/);
 });
 
 test('argparse prefixes: --mem-frac resolves, --pp is ambiguous, a typo is unknown with a suggestion', () => {
@@ -55,8 +101,15 @@ test('argparse prefixes: --mem-frac resolves, --pp is ambiguous, a typo is unkno
   const typo = lookupFlag('sglang', '0.5.15', '--enable-dp-atention');
   assert.equal(typo.status, 'unknown');
   assert.equal(typo.replacement, '--enable-dp-attention');
-  // an older release may have had options the newest catalog lacks: not an error there
-  assert.equal(lookupFlag('sglang', '0.4.7', '--some-old-option').status, 'uncertain');
+  // older than every release read: not an error
+  assert.equal(lookupFlag('sglang', '0.4.5', '--some-old-option').status, 'uncertain');
+});
+
+test('versions: vLLM four-part releases parse and sort between their neighbours', () => {
+  assert.deepEqual(parseVersion('0.10.1.1').parts, [0, 10, 1, 1]);
+  assert.equal(compareVersions('0.10.1.1', '0.10.1'), 1);
+  assert.equal(compareVersions('0.10.1.1', '0.10.2'), -1);
+  assert.equal(parseVersion('v0.4.6.post2').text, '0.4.6.post2');
 });
 
 test('--flag=value is looked up by its flag', () => {

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { checkDeployCell } from '../../../src/core/plan/planner';
 import { parseDeploySpec } from '../../../src/core/plan/spec';
 import { resolveDeployment } from '../../../src/core/plan/resolve';
-import { describeFlag, lookupFlag } from '../../../src/core/plan/catalog';
+import { describeFlag, lookupFlag, SGLANG_CATALOG } from '../../../src/core/plan/catalog';
 import { sshCluster } from './helpers';
 
 test('defaults: sglang at the newest catalog release, tp = all GPUs of the nodes, router on for PD at 8000', () => {
   const { spec } = parseDeploySpec(['name: d', 'cluster: c', 'model: /m/DeepSeek-V3', 'prefill: { nodes: [gpu-01, gpu-02] }', 'decode: { nodes: [gpu-03] }', ''].join('\n'));
   const d = resolveDeployment(spec, sshCluster('c', 3));
   assert.equal(d.engine, 'sglang');
-  assert.equal(d.version.text, '0.5.15');
+  assert.equal(d.version.text, SGLANG_CATALOG.version);
   assert.deepEqual(d.groups.map((g) => [g.role, g.tp, g.dp, g.ep, g.ports.server, g.ports.distInit]), [
     ['prefill', 16, 1, 1, 30000, 5757],
     ['decode', 8, 1, 1, 30000, 5757],

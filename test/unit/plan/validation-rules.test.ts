@@ -333,13 +333,18 @@ test('planning a spec with errors throws one SpecValidationError listing every p
   });
 });
 
-test('flags: a value outside the choices of the chosen release ("random" dispatch is rejected today)', () => {
+test('flags: a value outside the choices of the chosen release ("random" dispatch is rejected since 0.5.14)', () => {
   const text = pdBase([], [], ['  dispatchAlgorithm: random']);
   const i = issue(text, 'flags');
   assert.equal(i.severity, 'error');
   assert.equal(i.line, lineOf(text, 'dispatchAlgorithm: random'));
   assert.match(i.message, /static, dynamic, fake, lp/);
-  // the blog-era copy used it on 0.4.6.post5, where the flag was unrestricted: only a warning there
+  // the blog-era copy used it on 0.4.6.post5, whose source declares the flag without choices
   const old = text.replace('  version: "0.5.15"', '  version: "0.4.6.post5"');
-  assert.equal(issue(old, 'flags').severity, 'warning');
+  assert.equal(checkDeployCell(old, cluster4).filter((x) => x.rule === 'flags').length, 0);
+  // a release after the newest one read: the newest list, as a warning that names where it is from
+  const newer = text.replace('  version: "0.5.15"', '  version: "0.5.18"');
+  const w = issue(newer, 'flags');
+  assert.equal(w.severity, 'warning');
+  assert.match(w.message, /SGLang main at b26729f224 \(after 0\.5\.17\) accepts static, dynamic, fake, lp; 0\.5\.18 is not in the catalog/);
 });
