@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectFormat, importFile, importText, ImportFormatError, storeImportedRun, type ImportedRun } from '../../../src/core/results/importers';
+import { detectFormat, importedDerived, importFile, importText, ImportFormatError, storeImportedRun, type ImportedRun } from '../../../src/core/results/importers';
+import { cdfPoints } from '../../../src/core/cells/bench-plots';
 import { readRequests } from '../../../src/core/results';
 import { deriveRequest } from '../../../src/core/metrics/definitions';
 import { summarize } from '../../../src/core/metrics/stats';
@@ -75,6 +76,16 @@ test('AIPerf profile_export.jsonl beside the summary: per-request records give t
   const itl = summarize(derived.flatMap((d) => d.itlMs), [99]);
   assert.equal(itl.count, 21537);
   assert.ok(Math.abs((itl.p['p99'] ?? 0) - 140.53429476) < 1e-6);
+  // the CDF our bench cell draws, from the imported records, is the CDF of AIPerf's own per-request TTFTs
+  const raw = (await readFile(fixture('aiperf-0.1.1/profile_export.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { metrics: Record<string, { value: number }> })
+    .filter((l) => l.metrics['ttft'] !== undefined)
+    .map((l) => l.metrics['ttft'].value);
+  const ours = cdfPoints(importedDerived(run.records ?? [], 'chat').filter((d) => d.ok).map((d) => d.ttftMs));
+  assert.deepEqual(ours, cdfPoints(raw));
+  assert.equal(ours.x.length > 10, true);
   const err = run.result.validity.find((v) => v.id === 'error-rate');
   assert.equal(err?.level, 'error');
   assert.match(err?.detail ?? '', /11 of 100 requests failed.*RequestCancellationError/);

@@ -17,6 +17,7 @@ import { importVllmBenchServe } from './vllm-bench-serve';
 export { detectFormat } from './detect';
 export { ImportFormatError } from './errors';
 export { storeImportedRun } from './store';
+export { importedDerived } from './records';
 export { IMPORT_SOURCES, SOURCE_NAMES, isImportedMeta, type ImportContext, type ImportedRun, type ImportedRunMeta, type ImportSource } from './types';
 
 const IMPORTERS: Record<ImportSource, (text: string, file: string, ctx: ImportContext) => ImportedRun[]> = {

@@ -1,4 +1,5 @@
-import type { RequestRecord } from '../../load/types';
+import type { ApiKind, RequestRecord } from '../../load/types';
+import { deriveRequest, type DerivedRequest } from '../../metrics/definitions';
 
 /** One request as a peer tool timed it: TTFT, then the gap before each later chunk it counted (ms). */
 export interface ToolRequestTiming {
@@ -63,4 +64,12 @@ export function recordFromTiming(t: ToolRequestTiming): RequestRecord {
     cachedTokens: t.cachedTokens ?? null,
     text: t.text ?? '',
   };
+}
+
+/**
+ * An imported run's requests under the definition its records were built for (vLLM's: one
+ * chunk per timed gap), i.e. the `derived` list our runs hand to the CDF and timeline plots.
+ */
+export function importedDerived(records: readonly RequestRecord[], api: ApiKind): DerivedRequest[] {
+  return records.map((r) => deriveRequest(r, api, 'vllm'));
 }
