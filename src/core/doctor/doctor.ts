@@ -85,6 +85,11 @@ function ok(r: ExecResult | Error | undefined): r is ExecResult {
   return r !== undefined && !(r instanceof Error) && r.exitCode === 0;
 }
 
+/** exit status of a probe that ran (undefined when it could not start) */
+function exitOf(r: ExecResult | Error | undefined): number | null | undefined {
+  return r === undefined || r instanceof Error ? undefined : r.exitCode;
+}
+
 function why(r: ExecResult | Error | undefined): string {
   if (r === undefined) return 'not run';
   if (r instanceof Error) return r.message;
@@ -170,7 +175,7 @@ function affinityRow(topo: GpuTopology | undefined, hcaNuma: Record<string, numb
 
 function engineRow(r: ExecResult | Error | undefined, pkg: string): DoctorRow {
   if (ok(r)) return { key: 'engine', label: `${pkg} version`, value: r.stdout.trim(), level: 'ok', compare: true };
-  if (r && !(r instanceof Error) && r.exitCode === 3) return { key: 'engine', label: `${pkg} version`, value: 'not installed', level: 'error', note: `python3 cannot import ${pkg}'s metadata (is the cluster's preamble activating the right environment?)`, compare: true };
+  if (exitOf(r) === 3) return { key: 'engine', label: `${pkg} version`, value: 'not installed', level: 'error', note: `python3 cannot import ${pkg}'s metadata (is the cluster's preamble activating the right environment?)`, compare: true };
   return { key: 'engine', label: `${pkg} version`, value: 'unknown', level: 'warn', note: why(r), compare: true };
 }
 
@@ -183,7 +188,7 @@ function nodeRows(cluster: Cluster, node: string, out: Outputs, o: DoctorOptions
   if (ok(xid)) {
     const x = xidEvents(xid.stdout);
     rows.push({ key: 'xid', label: 'Xid events (kernel log)', value: x.count ? `${x.count} (codes ${x.codes.join(', ')})` : '0', level: x.count ? 'error' : 'ok', note: x.count ? 'see `dmesg | grep Xid`; 79 = fallen off the bus, 48/63/64 = ECC / row remap' : undefined });
-  } else rows.push({ key: 'xid', label: 'Xid events (kernel log)', value: 'unknown', level: 'info', note: xid && !(xid instanceof Error) && xid.exitCode === 3 ? 'kernel log not readable by this user (dmesg_restrict)' : why(xid) });
+  } else rows.push({ key: 'xid', label: 'Xid events (kernel log)', value: 'unknown', level: 'info', note: exitOf(xid) === 3 ? 'kernel log not readable by this user (dmesg_restrict)' : why(xid) });
   rows.push(...nvlinkRows(out.nvlink));
   const ib = ibRows(out);
   rows.push(...ib.rows);
