@@ -82,7 +82,11 @@ export class MoeBenchController extends Disposable {
     return st;
   }
 
-  private execute(cells: vscode.NotebookCell[], notebook: vscode.NotebookDocument): void {
+  /**
+   * The execute handler. Public so the untrusted-workspace test can call it directly: through the
+   * UI, VS Code's own trust prompt stops a run before it reaches this guard.
+   */
+  execute(cells: vscode.NotebookCell[], notebook: vscode.NotebookDocument): void {
     if (!vscode.workspace.isTrusted) {
       // nothing runs and nothing connects in an untrusted workspace; the cell says why
       for (const cell of cells) {
