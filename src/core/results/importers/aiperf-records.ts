@@ -2,7 +2,7 @@ import type { RequestRecord } from '../../load/types';
 import { summarize } from '../../metrics/stats';
 import { isObject, numberAt, stringAt, valueAt, type Json } from './build';
 import { ImportFormatError } from './errors';
-import { recordFromTiming } from './records';
+import { maxOf, minOf, recordFromTiming } from './records';
 
 /**
  * AIPerf `profile_export.jsonl`: one MetricRecordInfo per request, `{metadata, metrics, error}`;
@@ -60,7 +60,7 @@ function startNs(line: Json): number | undefined {
 export function aiperfRecords(lines: readonly Json[]): RequestRecord[] {
   const measured = lines.filter((l) => stringAt(l, 'metadata', 'credit_phase') !== 'warmup' && stringAt(l, 'metadata', 'benchmark_phase') !== 'warmup');
   const starts = measured.map(startNs).filter((x): x is number => x !== undefined);
-  const t0 = starts.length > 0 ? Math.min(...starts) : 0;
+  const t0 = starts.length > 0 ? minOf(starts) : 0;
   return measured.map((l, seq) => {
     const m = l['metrics'];
     const err = l['error'];
@@ -97,7 +97,7 @@ export function recordsSummary(records: readonly RequestRecord[], lines: readonl
   };
   const starts = records.map((r) => r.startMs);
   const ends = records.map((r) => r.startMs + r.lastLineMs);
-  const durationSec = records.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : 0;
+  const durationSec = records.length > 0 ? (maxOf(ends) - minOf(starts)) / 1000 : 0;
   const isl = ok.reduce((a, r) => a + r.promptLen, 0);
   const osl = ok.reduce((a, r) => a + (r.outputTokens ?? 0), 0);
   const ttfts = ok.filter((r) => r.chunkMs.length > 0).map((r) => r.chunkMs[0]);
@@ -117,6 +117,6 @@ export function recordsSummary(records: readonly RequestRecord[], lines: readonl
   if (tpots.length > 0) blocks['inter_token_latency'] = blockOf(tpots, 'ms');
   if (gaps.length > 0) blocks['inter_chunk_latency'] = blockOf(gaps, 'ms');
   const firstNs = lines.map(startNs).filter((x): x is number => x !== undefined);
-  if (firstNs.length > 0) blocks['min_request_timestamp'] = { unit: 'ns', avg: Math.min(...firstNs) };
+  if (firstNs.length > 0) blocks['min_request_timestamp'] = { unit: 'ns', avg: minOf(firstNs) };
   return blocks;
 }

@@ -5,6 +5,7 @@ import type { Stats } from '../../metrics/stats';
 import { computeMetrics, type RunSummary } from '../../metrics/summary';
 import { validityChecks, type ValidityCheck } from '../../metrics/validity';
 import { RUN_SCHEMA_VERSION } from '../types';
+import { maxOf, minOf } from './records';
 import type { ImportContext, ImportedRun, ImportSource } from './types';
 import { SOURCE_NAMES } from './types';
 
@@ -173,7 +174,7 @@ export function finishImport(d: ImportDraft, ctx: ImportContext = {}): ImportedR
  */
 function recordChecks(d: ImportDraft, recs: ImportedRecords, summary: RunSummary): ValidityCheck[] {
   const list = recs.list;
-  const spanMs = Math.max(0, ...list.map((r) => r.startMs + r.lastLineMs)) - Math.min(...list.map((r) => r.startMs));
+  const spanMs = Math.max(0, maxOf(list.map((r) => r.startMs + r.lastLineMs)) - minOf(list.map((r) => r.startMs)));
   const durationSec = isReported(summary.durationSec) && summary.durationSec > 0 ? summary.durationSec : spanMs / 1000;
   // the records were built so that vLLM's reading of them gives back the tool's own timings
   const computed = computeMetrics(list, { api: d.api, definition: 'vllm', durationSec, percentiles: summary.percentiles });

@@ -73,3 +73,16 @@ export function recordFromTiming(t: ToolRequestTiming): RequestRecord {
 export function importedDerived(records: readonly RequestRecord[], api: ApiKind): DerivedRequest[] {
   return records.map((r) => deriveRequest(r, api, 'vllm'));
 }
+
+/** min/max without spreading: a run of 100k requests would overflow the argument list */
+export function minOf(values: readonly number[]): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < m) m = v;
+  return m;
+}
+
+export function maxOf(values: readonly number[]): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}

@@ -5,7 +5,7 @@ import { ImportFormatError } from './errors';
 import { flatLatency } from './latency-keys';
 import { parsePythonJson } from './loose-json';
 import { loadLabel } from './sglang-bench-serving';
-import { recordFromTiming } from './records';
+import { minOf, recordFromTiming } from './records';
 import type { ImportContext, ImportedRun } from './types';
 
 export function looksLikeVllmResult(o: unknown): boolean {
@@ -47,7 +47,7 @@ function vllmRecords(o: Json): ImportedRecords | undefined {
   };
   const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
   const starts = Array.isArray(o['start_times']) ? o['start_times'].map(num).filter((x): x is number => x !== null) : [];
-  const t0 = starts.length > 0 ? Math.min(...starts) : null;
+  const t0 = starts.length > 0 ? minOf(starts) : null;
   const texts = o['generated_texts'];
   const list = ttfts.map((ttft, i) => {
     const error = at('errors', i);
