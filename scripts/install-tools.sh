@@ -98,7 +98,8 @@ install_problem() {
   [ -d "$cs/lib/vscode/node_modules" ] || { echo "code-server's postinstall did not install lib/vscode/node_modules"; return; }
   [ -d "$cs/lib/vscode/extensions/node_modules" ] || { echo "code-server's postinstall did not install lib/vscode/extensions/node_modules"; return; }
   [ -e "$cs/lib/vscode/bin/remote-cli/code-server" ] || { echo "code-server's postinstall did not link its remote CLI"; return; }
-  v=$("$node24" "$cs/out/node/entry.js" --version 2>/dev/null | head -n 1 | awk '{print $1}') || true
+  # the first run on a machine also logs "[time] Wrote default config file …": take the version line
+  v=$("$node24" "$cs/out/node/entry.js" --version 2>/dev/null | sed -n -E 's/^([0-9]+\.[0-9]+\.[0-9]+) [0-9a-f]{40}.*/\1/p' | head -n 1) || true
   [ "$v" = "$CODE_SERVER_VERSION" ] || { echo "code-server --version says '$v', want $CODE_SERVER_VERSION"; return; }
 }
 
