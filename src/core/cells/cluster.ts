@@ -21,6 +21,22 @@ const sshNodeSchema = z.union([
     .strict(),
 ]);
 
+/** `doctor:` — the preflight checks of src/core/doctor, run on every node after the login check */
+export const doctorSpecSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      modelPath: z.string().min(1).optional().describe('a path on the nodes whose filesystem must hold the model (free space is checked there)'),
+      modelSizeGB: z.number().positive().optional().describe('GB the model needs on disk'),
+      engine: z.enum(['sglang', 'vllm']).default('sglang').describe("the engine's Python package whose version is compared across nodes"),
+      ports: z.array(z.number().int().min(1).max(65535)).optional().describe('ports the deployment will listen on; each must be free'),
+      deepepSmoke: z.array(z.string().min(1)).min(1).optional().describe('argv of a DeepEP smoke test run on every node, e.g. [python3, tests/test_low_latency.py]'),
+      failOn: z.enum(['error', 'mismatch', 'never']).default('error').describe('fail the cell on an error (default), on any difference between nodes, or never'),
+    })
+    .strict(),
+]);
+export type DoctorSpec = z.output<typeof doctorSpecSchema>;
+
 export const clusterSpecSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -29,6 +45,7 @@ export const clusterSpecSchema = z.discriminatedUnion('kind', [
       gpusPerNode: z.number().int().min(0).max(64).optional().describe('GPUs on this machine; detected with nvidia-smi when omitted'),
       preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
       workDir: z.string().optional(),
+      doctor: doctorSpecSchema.optional(),
     })
     .strict(),
   z
@@ -38,6 +55,11 @@ export const clusterSpecSchema = z.discriminatedUnion('kind', [
       nodes: z.union([z.number().int().min(1).max(128), z.array(nameSchema).min(1)]).default(2).describe('a count, or node names'),
       gpusPerNode: z.number().int().min(1).max(16).default(8),
       seed: z.number().int().optional().describe('seed for the emulated servers (same seed, same token and expert counts)'),
+      nodeOverrides: z
+        .record(z.string(), z.object({ gpus: z.number().int().min(0).max(16).optional(), sglangVersion: z.string().min(1).optional() }).strict())
+        .optional()
+        .describe('per-node differences to rehearse the doctor: {node3: {gpus: 7, sglangVersion: "0.5.9"}}'),
+      doctor: doctorSpecSchema.optional(),
     })
     .strict(),
   z
@@ -50,6 +72,7 @@ export const clusterSpecSchema = z.discriminatedUnion('kind', [
       workDir: z.string().optional(),
       sshConfig: z.string().optional().describe('path of the ssh_config file (default ~/.ssh/config)'),
       knownHosts: z.string().optional().describe('path of known_hosts (default ~/.ssh/known_hosts)'),
+      doctor: doctorSpecSchema.optional(),
     })
     .strict(),
 ]);
@@ -84,6 +107,7 @@ export class ClusterCellExecutor implements CellExecutor {
         'Fix the node (or remove it from the list) and run the cell again.',
       );
     }
+    if (spec.doctor) await runDoctorCell(cluster, spec.doctor, ctx);
   }
 
   /** deployments this notebook left running (window reload, CLI run) come back instead of being orphaned */
@@ -122,6 +146,24 @@ export class ClusterCellExecutor implements CellExecutor {
         }
       }),
     );
+  }
+}
+
+/** the preflight doctor for a cluster cell's `doctor:` option; fails the cell per `failOn` */
+async function runDoctorCell(cluster: Cluster, spec: DoctorSpec, ctx: CellContext): Promise<void> {
+  const o = spec === true ? { engine: 'sglang' as const, failOn: 'error' as const } : spec === false ? undefined : spec;
+  if (!o) return;
+  ctx.emit({ kind: 'status', text: `${cluster.name}: preflight doctor on ${cluster.nodes.length} nodes` });
+  const { runDoctor } = await import('../doctor/doctor');
+  const { doctorDoc } = await import('../doctor/doc');
+  const report = await runDoctor(cluster, { modelPath: 'modelPath' in o ? o.modelPath : undefined, modelSizeGB: 'modelSizeGB' in o ? o.modelSizeGB : undefined, enginePackage: o.engine, ports: 'ports' in o ? o.ports : undefined, deepepSmoke: 'deepepSmoke' in o ? o.deepepSmoke : undefined, signal: ctx.signal });
+  ctx.emit({ kind: 'doc', id: 'doctor', doc: doctorDoc(cluster.name, report, cluster.kind === 'sim') });
+  const errors = report.nodes.flatMap((n) => n.rows.filter((r) => r.level === 'error').map((r) => `${n.node}: ${r.label} ${r.value}`));
+  const differences = report.mismatches.map((m) => `${m.node}: ${m.label} ${m.value} (others ${m.majority})`);
+  const failing = o.failOn === 'never' ? [] : o.failOn === 'mismatch' ? [...errors, ...differences] : errors;
+  if (failing.length) {
+    const { DoctorFailedError } = await import('../util/errors');
+    throw new DoctorFailedError(`Preflight doctor found ${failing.length} problem${failing.length === 1 ? '' : 's'} on ${cluster.name}: ${failing.join('; ')}`, { cell: ctx.cell.name }, 'The node tables above say what differs and where; fix the node, or set doctor.failOn: never to launch anyway.');
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,15 @@ export interface SimClusterSpec {
   seed?: number;
   zeroCost?: boolean;
   timeScale?: number;
+  /**
+   * per-node differences, to rehearse what the preflight doctor catches: a node that sees fewer
+   * GPUs, or one with another SGLang release (its servers then export that release's metrics)
+   */
+  nodeOverrides?: Readonly<Record<string, { gpus?: number; sglangVersion?: string }>>;
 }
+
+/** the release an emulated node has installed (what the emulator claims by default) */
+export const SIM_NODE_SGLANG_VERSION = '0.5.15';
 
 let clusterCounter = 0;
 
@@ -70,8 +78,19 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
   const binDir = join(root, 'bin');
   await mkdir(stateDir, { recursive: true });
   await writeSimShims(binDir, { cliPath: spec.cliPath ?? defaultCliPath() });
+  for (const o of Object.keys(spec.nodeOverrides ?? {})) {
+    if (!spec.nodes.includes(o)) throw new MoeBenchError(`nodeOverrides names "${o}", which is not a node of sim cluster "${spec.name}"`, { field: 'nodeOverrides' }, `Nodes: ${spec.nodes.join(', ')}.`);
+  }
   const nodes: ClusterNodeInfo[] = spec.nodes.map((name, i) => ({ name, address: `127.${second}.${third}.${i + 1}`, gpus: spec.gpusPerNode }));
   for (const n of nodes) await mkdir(join(root, 'home', n.name), { recursive: true });
+  // each node's "installed" sglang: a dist-info that importlib.metadata finds (pip show, the doctor)
+  const versionOf = (node: string): string => spec.nodeOverrides?.[node]?.sglangVersion ?? SIM_NODE_SGLANG_VERSION;
+  const siteOf = (version: string): string => join(root, 'site', version.replace(/[^A-Za-z0-9._-]/g, '_'));
+  for (const v of new Set(spec.nodes.map(versionOf))) {
+    const dist = join(siteOf(v), `sglang-${v.replace(/[^A-Za-z0-9._]/g, '_')}.dist-info`);
+    await mkdir(dist, { recursive: true });
+    await writeFile(join(dist, 'METADATA'), `Metadata-Version: 2.1\nName: sglang\nVersion: ${v}\nSummary: MoE Bench emulated node (no real package)\n`);
+  }
   const controllers = new Set<AbortController>();
   let disposed = false;
 
@@ -90,7 +109,10 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
       HOME: join(root, 'home', n.name),
       MOEBENCH_SIM_STATE_DIR: stateDir,
       MOEBENCH_SIM_NODE_ADDRESS: n.address,
-      MOEBENCH_SIM_GPUS: String(n.gpus),
+      // the cluster cell's count is what the deployment plans for; an override is what the node really has
+      MOEBENCH_SIM_GPUS: String(spec.nodeOverrides?.[n.name]?.gpus ?? n.gpus),
+      MOEBENCH_SIM_SGLANG_VERSION: versionOf(n.name),
+      PYTHONPATH: [siteOf(versionOf(n.name)), extra.PYTHONPATH ?? process.env.PYTHONPATH].filter((x): x is string => !!x).join(':'),
       MOEBENCH_SIM_CLUSTER_ID: id,
       MOEBENCH_SIM_OWNER_PID: String(process.pid),
       PATH: `${binDir}:${basePath}`,

@@ -73,3 +73,5 @@ export function isAbortError(err: unknown): boolean {
 }
 /** The validity gate failed a run (zero tokens, KV-transfer failures, aborts, token mismatch): its numbers are not a result. */
 export class RunInvalidError extends MoeBenchError {}
+/** The preflight doctor found errors (or, with failOn: mismatch, differences) on a cluster's nodes. */
+export class DoctorFailedError extends MoeBenchError {}
