@@ -163,24 +163,29 @@ export function reduceScrape(scrape: PromScrape, tsMs: number): ServerState {
   return state;
 }
 
-/** Σ over series of the increase between two scrapes; a series that went down was reset. */
+/**
+ * Σ over series of the increase between two scrapes; a series that went down was reset. A family
+ * absent from the earlier scrape started since: prometheus_client creates labelled series on their
+ * first observation, so SGLang's counters and histograms appear only after the first request.
+ */
 function counterIncrease(before: Map<string, number> | undefined, after: Map<string, number> | undefined): number | undefined {
-  if (!before || !after) return undefined;
+  if (!after) return undefined;
   let total = 0;
   for (const [k, v] of after) {
-    const prev = before.get(k);
+    const prev = before?.get(k);
     total += prev === undefined || v < prev ? v : v - prev;
   }
   return total;
 }
 
 function latencyWindow(before: Map<string, SeriesHistogram> | undefined, after: Map<string, SeriesHistogram> | undefined): LatencyPercentilesMs | undefined {
-  if (!before || !after) return undefined;
+  // absent before = no observation yet (see counterIncrease)
+  if (!after) return undefined;
   const deltas: CumulativeBuckets[] = [];
   let dSum = 0;
   let dCount = 0;
   for (const [k, h] of after) {
-    const prev = before.get(k);
+    const prev = before?.get(k);
     const reset = prev !== undefined && h.count < prev.count;
     const base = reset ? undefined : prev;
     deltas.push(bucketDelta(base?.buckets, h.buckets));
