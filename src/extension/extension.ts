@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
   const log = logger('activate');
   context.subscriptions.push(logChannel());
   context.subscriptions.push(vscode.workspace.registerNotebookSerializer('moebench', new MoeBenchSerializer(), { transientOutputs: false }));
-  const controller = new MoeBenchController(defaultExecutors(), vscodeHost(context.secrets), VERSION);
+  const controller = new MoeBenchController(defaultExecutors(), vscodeHost(context.secrets, context.workspaceState), VERSION);
   context.subscriptions.push(controller);
 
   const untrustedStatus = new UntrustedCellStatus(context.subscriptions);

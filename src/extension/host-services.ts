@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { HostServices } from '../core/cells/types';
 
-/** HostServices backed by VS Code: modal questions, SecretStorage, settings. */
-export function vscodeHost(secrets: vscode.SecretStorage): HostServices {
+/** HostServices backed by VS Code: modal questions, SecretStorage, settings, per-workspace consents. */
+export function vscodeHost(secrets: vscode.SecretStorage, workspaceState?: vscode.Memento): HostServices {
   return {
     async confirm(question, detail) {
       const yes = 'Yes';
@@ -23,6 +23,18 @@ export function vscodeHost(secrets: vscode.SecretStorage): HostServices {
     },
     setting<T>(key: string, fallback: T): T {
       return vscode.workspace.getConfiguration('moebench').get<T>(key, fallback);
+    },
+    // asked once per workspace, remembered in the workspace's extension state (never in the notebook);
+    // an untrusted workspace is never asked: the answer is no
+    async consent(id, question, detail) {
+      if (!vscode.workspace.isTrusted || !workspaceState) return false;
+      const key = `moebench.consent.${id}`;
+      if (workspaceState.get<boolean>(key) === true) return true;
+      const allow = 'Allow for this workspace';
+      const answer = await vscode.window.showWarningMessage(question, { modal: true, detail }, allow);
+      if (answer !== allow) return false;
+      await workspaceState.update(key, true);
+      return true;
     },
   };
 }

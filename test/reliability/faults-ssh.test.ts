@@ -122,12 +122,11 @@ describe('faults on real-sshd nodes', () => {
       'name: lab',
       'kind: ssh',
       'gpusPerNode: 0',
-      `sshConfig: ${JSON.stringify(lab.sshConfigPath)}`,
       `nodes: [node1, { name: down, host: ${stopped.host}, port: ${stopped.port}, user: ${lab.user}, identityFile: ${JSON.stringify(lab.identityFile)} }, { name: nowhere, host: 127.0.0.250, port: ${stopped.port} }]`,
     ].join('\n');
     try {
       await assert.rejects(
-        new ClusterCellExecutor().execute(source, { session, cell: { index: 0, name: 'lab', language: 'moebench-cluster' }, emit: (e) => events.push(e), signal: new AbortController().signal, host: headlessHost() }),
+        new ClusterCellExecutor().execute(source, { session, cell: { index: 0, name: 'lab', language: 'moebench-cluster' }, emit: (e) => events.push(e), signal: new AbortController().signal, host: headlessHost({ settings: { 'ssh.configFile': lab.sshConfigPath } }) }),
         (err: unknown) => {
           assert.ok(err instanceof CommandFailedError, String(err));
           assert.match(err.message, /2 of 3 nodes of lab are not usable: down \(.*ECONNREFUSED.*\); nowhere \(.*ECONNREFUSED.*\)/);

@@ -93,7 +93,7 @@ describe('secrets never land in notebooks, run stores, logs or reports', () => {
         version: 1,
         metadata: {},
         cells: [
-          cell('moebench-cluster', `name: lab\nkind: ssh\ngpusPerNode: 0\nknownHosts: ${JSON.stringify(lab.knownHostsPath)}\nnodes: [${nodes.join(', ')}]`),
+          cell('moebench-cluster', `name: lab\nkind: ssh\ngpusPerNode: 0\nnodes: [${nodes.join(', ')}]`),
           cell('shellscript', '# cluster: lab\n# nodes: all\nhostname'),
           cell('moebench-bench', ['name: keyed', `target: ${server.url}`, 'api: generate', 'headers: { Authorization: "Bearer ${secret:api-key}", X-Team: moe }', 'workload: { dataset: random, numPrompts: 20, inputLen: 4, outputLen: 2 }', 'load: { requestRate: 200 }', 'warmup: 1'].join('\n')),
           cell('moebench-report', 'name: report\ncompare: [keyed]\nexport: [md, csv, html]'),
@@ -101,7 +101,7 @@ describe('secrets never land in notebooks, run stores, logs or reports', () => {
       }),
     );
     const out = path.join(dir, 'secrets.out.moebench');
-    const r = await cli(['run', nb, '-o', out, '--log-output'], { ...process.env, HOME: lab.clientHome, SSH_AUTH_SOCK: '', [envName('api-key')]: API_KEY, [envName(passphraseSecretKey(keyFile))]: PASSPHRASE });
+    const r = await cli(['run', nb, '-o', out, '--known-hosts', lab.knownHostsPath, '--log-output'], { ...process.env, HOME: lab.clientHome, SSH_AUTH_SOCK: '', [envName('api-key')]: API_KEY, [envName(passphraseSecretKey(keyFile))]: PASSPHRASE });
     // the CLI: a bench cell with a header can also be given on the command line
     const store = path.join(dir, 'cli-store');
     const b = await cli(['bench', '--base-url', server.url, '--header', `Authorization=Bearer ${API_KEY}`, '--num-prompts', '5', '--random-input-len', '4', '--random-output-len', '2', '--run-store', store, '--format', 'json']);

@@ -11,7 +11,8 @@ import { cellName } from '../../core/exec/run-cell';
 import { TOOL_VERSION } from '../version';
 import { Progress } from '../progress';
 
-const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...] [--allow-invalid]
+const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...] [--allow-invalid] [--allow-notebook-ssh-files]
+       [--ssh-config FILE] [--known-hosts FILE]
 
 Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
 and writes the outputs into the output notebook (the input file is never modified).
@@ -20,6 +21,10 @@ Deployments started by the run are stopped at the end unless --keep-deployments 
 PYTHONPATH...) in deploy cells; a notebook cannot allow one itself.
 A bench cell whose validity checks report an error (failed requests...) fails the run;
 --allow-invalid keeps going (the badges still say INVALID).
+--allow-notebook-ssh-files lets cluster cells use the sshConfig/knownHosts files they name (read
+only; your own known_hosts still decides for every host it lists).
+--ssh-config / --known-hosts name your own files (as the VS Code user settings
+moebench.ssh.configFile / knownHostsFile do); accepted host keys are added to --known-hosts.
 Exit status: 0 all cells succeeded, 1 a cell failed (named on stderr), 2 usage or file error, 130 interrupted.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -36,6 +41,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         'keep-deployments': { type: 'boolean', default: false },
         'allow-env': { type: 'string', multiple: true },
         'allow-invalid': { type: 'boolean', default: false },
+        'allow-notebook-ssh-files': { type: 'boolean', default: false },
+        'ssh-config': { type: 'string' },
+        'known-hosts': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -102,7 +110,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     outcomes = await runNotebook(nb, {
       session,
       // unattended runs stop what they deployed unless asked not to: no GPU process outlives the run
-      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [], 'bench.allowInvalid': args.values['allow-invalid'] } }),
+      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [], 'bench.allowInvalid': args.values['allow-invalid'], consents: args.values['allow-notebook-ssh-files'] ? ['ssh.sshConfig:*', 'ssh.knownHosts:*'] : [], 'ssh.configFile': args.values['ssh-config'] ? path.resolve(args.values['ssh-config']) : '', 'ssh.knownHostsFile': args.values['known-hosts'] ? path.resolve(args.values['known-hosts']) : '' } }),
       executors: defaultExecutors(),
       signal: abort.signal,
       only,

@@ -14,6 +14,11 @@ export interface HostServices {
   forgetSecret?(key: string): Promise<void>;
   /** a setting value (moebench.*), already typed by the caller */
   setting<T>(key: string, fallback: T): T;
+  /**
+   * The user's consent to something a notebook asks for (its own ssh_config or known_hosts),
+   * remembered outside the notebook once per workspace under `id`. Without this method the answer is no.
+   */
+  consent?(id: string, question: string, detail: string): Promise<boolean>;
 }
 
 export interface CellContext {
@@ -36,5 +41,10 @@ export function headlessHost(options: { acceptNewHostKeys?: boolean; settings?: 
     confirm: async () => options.acceptNewHostKeys ?? false,
     getSecret: async (key) => process.env[`MOEBENCH_SECRET_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`],
     setting: <T>(key: string, fallback: T): T => (options.settings && key in options.settings ? (options.settings[key] as T) : fallback),
+    // headless: only what the command line granted (`moebench run --allow-notebook-ssh-files`)
+    consent: async (id) => {
+      const granted = options.settings?.['consents'];
+      return Array.isArray(granted) && granted.some((g) => g === id || (typeof g === 'string' && g.endsWith(':*') && id.startsWith(g.slice(0, -1))));
+    },
   };
 }

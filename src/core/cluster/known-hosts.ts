@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { UnsafeInputError } from '../util/errors';
 
 /**
  * known_hosts checking as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): plain and
@@ -107,8 +108,24 @@ export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
   }
 }
 
+/**
+ * A host field we are willing to write: a host name or address, or `[host]:port`. No spaces,
+ * newlines, commas, wildcards, markers or hashes: the name can come from a notebook (a node's
+ * host, an ssh_config HostKeyAlias) and must not add a second line or a pattern to the file.
+ */
+const WRITABLE_HOST = /^(?:\[[A-Za-z0-9._:%-]{1,253}\]:[0-9]{1,5}|[A-Za-z0-9._:%-]{1,253})$/;
+/** key types are `ssh-ed25519`, `ecdsa-sha2-nistp256`, `sk-ssh-ed25519@openssh.com`... */
+const WRITABLE_KEY_TYPE = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
+
 /** Appends `name type base64` (what `ssh` writes after "yes"), creating the file if needed. */
 export async function appendKnownHost(file: string, name: string, blob: Buffer): Promise<void> {
+  const keyType = keyTypeOf(blob);
+  if (!WRITABLE_HOST.test(name) || name.startsWith('-')) {
+    throw new UnsafeInputError(`Refusing to write host name ${JSON.stringify(name.slice(0, 80))} into ${file}`, { file }, 'A host name or HostKeyAlias may hold letters, digits, ".", "-", "_", ":" and "%" only.');
+  }
+  if (!WRITABLE_KEY_TYPE.test(keyType)) {
+    throw new UnsafeInputError(`Refusing to write a host key of type ${JSON.stringify(keyType.slice(0, 80))} into ${file}`, { file }, 'The server presented a malformed key.');
+  }
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   let prefix = '';
   try {
@@ -117,5 +134,5 @@ export async function appendKnownHost(file: string, name: string, blob: Buffer):
   } catch {
     // a new file
   }
-  await appendFile(file, `${prefix}${name} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${prefix}${name} ${keyType} ${blob.toString('base64')}\n`, { mode: 0o600 });
 }

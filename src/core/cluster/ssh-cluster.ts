@@ -7,7 +7,7 @@ import { specificHost } from './endpoint-host';
 import { LocalForward } from './port-forward';
 import { KeyStore } from './ssh-auth';
 import { defaultResolveContext, loadSshConfig, resolveEndpoint, type SshEndpoint } from './ssh-config-file';
-import { SshConnection, type ConnectionOptions, type ReconnectPolicy } from './ssh-connection';
+import { SshConnection, trustFilesFor, type ConnectionOptions, type ReconnectPolicy } from './ssh-connection';
 import { sshExec } from './ssh-exec';
 import { sftpReadFile, sftpWriteFile } from './sftp';
 import type { SshClusterSpec } from './ssh-spec';
@@ -29,6 +29,12 @@ export interface SshClusterOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** after TERM on cancel, how long the remote group gets before KILL */
   killGraceMs?: number;
+  /**
+   * Trust files named by a notebook (the user consented outside the notebook): `sshConfig` says
+   * spec.sshConfigPath came from the notebook; `knownHostsPath` is a read-only extra known_hosts.
+   * Neither can override or receive the user's own host keys (see ConnectionOptions).
+   */
+  notebookFiles?: { sshConfig?: boolean; knownHostsPath?: string };
 }
 
 const DEFAULTS = {
@@ -114,16 +120,26 @@ export class SshCluster implements Cluster {
     return this.entry(node).conn.reconnect();
   }
 
-  /** the user's own OpenSSH client, with the same ssh_config (so ProxyJump and agent apply) */
+  /**
+   * The user's own OpenSSH client, built from the endpoint already resolved (host, port, user,
+   * keys, jumps), with `-F none`: a notebook's ssh_config never reaches OpenSSH, whose `Match exec`
+   * and `ProxyCommand` would run local commands. Host keys are checked against the user's own
+   * known_hosts only; extra files a notebook named are not passed on.
+   */
   terminal(node: string): { argv: string[] } {
     const ep = this.endpoint(node);
-    const argv = ['ssh'];
-    if (this.spec.sshConfigPath) argv.push('-F', this.spec.sshConfigPath);
-    if (this.spec.knownHostsPath) argv.push('-o', `UserKnownHostsFile=${this.spec.knownHostsPath}`);
+    const entry = this.entry(node);
+    const { userFiles } = trustFilesFor(ep, entry.conn.trustOptions());
+    const argv = ['ssh', '-F', 'none'];
+    argv.push('-o', `UserKnownHostsFile=${userFiles.map(sshOptionWord).join(' ')}`, '-o', 'StrictHostKeyChecking=ask');
+    if (ep.hostKeyAlias && /^[A-Za-z0-9._:%-]+$/.test(ep.hostKeyAlias)) argv.push('-o', `HostKeyAlias=${ep.hostKeyAlias}`);
+    for (const id of ep.identityFiles) argv.push('-i', id);
+    if (ep.identitiesOnly) argv.push('-o', 'IdentitiesOnly=yes');
     const jumps: string[] = [];
     for (let hop = ep.via; hop; hop = hop.via) jumps.unshift(`${hop.user}@${hop.hostName}:${hop.port}`);
     if (jumps.length) argv.push('-J', jumps.join(','));
-    argv.push('-p', String(ep.port), `${ep.user}@${ep.hostName}`);
+    // `--` ends options: a host or user can never be read as one
+    argv.push('-p', String(ep.port), '-l', ep.user, '--', ep.hostName);
     return { argv };
   }
 
@@ -149,6 +165,11 @@ export class SshCluster implements Cluster {
   }
 }
 
+/** one word of an ssh -o value: OpenSSH splits on spaces and honours double quotes */
+function sshOptionWord(value: string): string {
+  return /^[^\s"]+$/.test(value) ? value : `"${value.replace(/"/g, '')}"`;
+}
+
 function connectionKey(ep: SshEndpoint): string {
   const own = `${ep.user}@${ep.hostName}:${ep.port}`;
   return ep.via ? `${own}<${connectionKey(ep.via)}` : own;
@@ -171,6 +192,8 @@ export async function createSshCluster(spec: SshClusterSpec, host: HostServices,
     homeDir,
     agentSocket: agentSocket || undefined,
     knownHostsFiles: spec.knownHostsPath ? [expand(spec.knownHostsPath)] : undefined,
+    extraKnownHostsFiles: options.notebookFiles?.knownHostsPath ? [expand(options.notebookFiles.knownHostsPath)] : undefined,
+    configFromNotebook: options.notebookFiles?.sshConfig ?? false,
     connectTimeoutMs: spec.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
     keepaliveCountMax: options.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,

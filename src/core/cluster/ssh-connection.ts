@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 import type { HostServices } from '../cells/types';
 import { toDisposable, type Disposable } from '../util/disposable';
@@ -30,8 +31,22 @@ export interface ConnectionOptions {
   homeDir: string;
   /** SSH_AUTH_SOCK unless ssh_config's IdentityAgent says otherwise; undefined = no agent */
   agentSocket?: string;
-  /** replaces the endpoint's known_hosts files (cluster spec `knownHostsPath`) */
+  /**
+   * The user's own known_hosts (a machine setting, or the spec's `knownHostsPath`), replacing the
+   * endpoint's. New keys are only ever appended to the first of these.
+   */
   knownHostsFiles?: string[];
+  /**
+   * Trust files a notebook named (with the user's consent): read only, never written, and
+   * consulted only for hosts the user's own files do not list, so they can add trust for a new
+   * host but never override a key the user has (a changed or revoked key stays refused).
+   */
+  extraKnownHostsFiles?: string[];
+  /**
+   * The ssh_config in use came from a notebook: its UserKnownHostsFile entries count as extra
+   * (read-only) files, and the user's own ~/.ssh/known_hosts is checked and written instead.
+   */
+  configFromNotebook?: boolean;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -47,6 +62,14 @@ type AnyOpen = ClientChannel | SFTPWrapper;
  * forwards, the hosts behind it when it is a ProxyJump bastion). Connects lazily, keeps alive,
  * and after a drop reconnects with exponential backoff and jitter; the state is observable.
  */
+/** The user's own known_hosts files (checked and written) and the read-only extra ones. */
+export function trustFilesFor(ep: SshEndpoint, options: Pick<ConnectionOptions, 'knownHostsFiles' | 'extraKnownHostsFiles' | 'configFromNotebook' | 'homeDir'>): { userFiles: string[]; extraFiles: string[] } {
+  const defaults = [path.join(options.homeDir, '.ssh', 'known_hosts'), path.join(options.homeDir, '.ssh', 'known_hosts2')];
+  const userFiles = options.knownHostsFiles ?? (options.configFromNotebook ? defaults : ep.knownHostsFiles);
+  const extraFiles = [...(options.extraKnownHostsFiles ?? []), ...(options.configFromNotebook ? ep.knownHostsFiles : [])].filter((f) => !userFiles.includes(f));
+  return { userFiles, extraFiles };
+}
+
 export class SshConnection implements Disposable {
   readonly pool: SessionPool;
   private client: Client | undefined;
@@ -132,6 +155,11 @@ export class SshConnection implements Disposable {
         throw err;
       }
     }
+  }
+
+  /** what decides which known_hosts files are the user's (for the terminal) */
+  trustOptions(): Pick<ConnectionOptions, 'knownHostsFiles' | 'extraKnownHostsFiles' | 'configFromNotebook' | 'homeDir'> {
+    return this.options;
   }
 
   /**
@@ -278,8 +306,10 @@ export class SshConnection implements Disposable {
         throw new SshConnectError(`Cannot reach ${ep.alias} (${ep.hostName}:${ep.port}) through ${this.parent.endpoint.alias}: ${err instanceof Error ? err.message : String(err)}`, where, 'Check ProxyJump and that the jump host can reach the node.', { cause: err });
       }
     }
-    const knownHostsFiles = this.options.knownHostsFiles ?? ep.knownHostsFiles;
-    const entries = (await Promise.all(knownHostsFiles.map(readKnownHosts))).flat();
+    const { userFiles: knownHostsFiles, extraFiles } = trustFilesFor(ep, this.options);
+    const userEntries = (await Promise.all(knownHostsFiles.map(readKnownHosts))).flat();
+    const extraEntries = (await Promise.all(extraFiles.map(readKnownHosts))).flat();
+    const entries = [...userEntries, ...extraEntries];
     const khName = knownHostsName(ep.hostKeyAlias ?? ep.hostName, ep.port);
     const agentSocket = ep.identityAgent === undefined ? this.options.agentSocket : ep.identityAgent.toLowerCase() === 'none' ? undefined : ep.identityAgent;
     const auth = makeAuthHandler({ user: ep.user, agentSocket, identityFiles: ep.identityFiles, identitiesOnly: ep.identitiesOnly, homeDir: this.options.homeDir }, this.options.keys);
@@ -288,7 +318,9 @@ export class SshConnection implements Disposable {
     /** a question to the user is open: the connect timeout must not fire under them */
     let prompting = 0;
     const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
-      const verdict = checkHostKey(entries, khName, key);
+      // the user's own files decide whenever they know the host; extra files only fill gaps
+      const own = checkHostKey(userEntries, khName, key);
+      const verdict = own.verdict === 'unknown' ? checkHostKey(entries, khName, key) : own;
       const fp = fingerprintSha256(key);
       if (verdict.verdict === 'trusted') return verify(true);
       if (verdict.verdict === 'revoked') {

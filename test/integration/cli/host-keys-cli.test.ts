@@ -32,10 +32,15 @@ function env(): NodeJS.ProcessEnv {
   return e;
 }
 
+function userFiles(knownHosts: string): string[] {
+  return ['--ssh-config', lab.sshConfigPath, '--known-hosts', knownHosts];
+}
+
 function notebook(knownHosts: string): string {
   const nb = path.join(dir, `nb-${path.basename(knownHosts)}.moebench`);
   writeNotebook(nb, [
-    { language: 'moebench-cluster', lines: ['name: lab', 'kind: ssh', 'gpusPerNode: 0', 'nodes: [node1]', `sshConfig: ${lab.sshConfigPath}`, `knownHosts: ${knownHosts}`] },
+    // the user's own ssh_config and known_hosts come from the command line, not the notebook
+    { language: 'moebench-cluster', lines: ['name: lab', 'kind: ssh', 'gpusPerNode: 0', 'nodes: [node1]'] },
     { language: 'shellscript', lines: ['# name: whoami', '# cluster: lab', 'echo "on $NODE_NAME"'] },
   ]);
   return nb;
@@ -49,7 +54,7 @@ describe('moebench run with an empty known_hosts, over real OpenSSH', () => {
   test('without --accept-new-host-keys: refused, exit 1 naming the cluster cell, known_hosts untouched', async () => {
     const kh = path.join(dir, 'kh-refuse');
     writeFileSync(kh, '');
-    const r = await runCli(['run', notebook(kh), '--log-output'], { env: env() });
+    const r = await runCli(['run', notebook(kh), ...userFiles(kh), '--log-output'], { env: env() });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /cell lab failed/);
     assert.match(r.stderr, /host key/i);
@@ -62,7 +67,7 @@ describe('moebench run with an empty known_hosts, over real OpenSSH', () => {
     const kh = path.join(dir, 'kh-accept');
     writeFileSync(kh, '');
     const nb = notebook(kh);
-    const r = await runCli(['run', nb, '--accept-new-host-keys', '--log-output'], { env: env() });
+    const r = await runCli(['run', nb, ...userFiles(kh), '--accept-new-host-keys', '--log-output'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /on node1/);
     const node = lab.nodes[0];
@@ -71,7 +76,7 @@ describe('moebench run with an empty known_hosts, over real OpenSSH', () => {
     assert.ok(lines[0].includes(nodeKey()), `recorded ${lines[0]}, node key ${nodeKey()}`);
     assert.ok(lines[0].startsWith(`[${node.host}]:${node.port} `) || lines[0].startsWith('|1|'), lines[0]);
 
-    const again = await runCli(['run', nb, '--log-output'], { env: env() });
+    const again = await runCli(['run', nb, ...userFiles(kh), '--log-output'], { env: env() });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readFileSync(kh, 'utf8').split('\n').filter((l) => l.trim() !== '').length, 1);
   });

@@ -19,11 +19,12 @@ before(async () => {
 });
 after(async () => lab?.stop());
 
-function harness() {
+/** the notebook's sshConfig:/knownHosts: need consent; `settings` holds the user's own files */
+function harness(settings: Record<string, unknown> = { consents: ['ssh.sshConfig:*', 'ssh.knownHosts:*'] }) {
   const session = new Session({ notebookPath: path.join(lab.dir, 'nb.moebench'), toolVersion: 'test' });
   const events: CellEvent[] = [];
   const run = (language: string, source: string) =>
-    runCell({ index: 0, kind: 'code', language, source }, { session, host: headlessHost(), executors: defaultExecutors(), emit: (e) => events.push(e), signal: new AbortController().signal });
+    runCell({ index: 0, kind: 'code', language, source }, { session, host: headlessHost({ settings }), executors: defaultExecutors(), emit: (e) => events.push(e), signal: new AbortController().signal });
   return { session, events, run };
 }
 
@@ -46,10 +47,11 @@ test('a kind: ssh cluster cell connects through the bastion and a shell cell run
 test('an unknown host key makes the cluster cell fail naming the node and the fingerprint (headless refuses)', async () => {
   const empty = path.join(lab.dir, 'empty_known_hosts');
   writeFileSync(empty, '');
-  const h = harness();
+  // the user's own (empty) known_hosts and config, from their settings
+  const h = harness({ 'ssh.configFile': lab.sshConfigPath, 'ssh.knownHostsFile': empty });
   try {
     await assert.rejects(
-      h.run('moebench-cluster', `name: lab\nkind: ssh\ngpusPerNode: 0\nnodes: [node1]\nsshConfig: ${lab.sshConfigPath}\nknownHosts: ${empty}\n`),
+      h.run('moebench-cluster', `name: lab\nkind: ssh\ngpusPerNode: 0\nnodes: [node1]\n`),
       (err: unknown) => err instanceof CommandFailedError && /node1/.test(err.message) && /SHA256:/.test(err.message),
     );
   } finally {
