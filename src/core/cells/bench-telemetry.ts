@@ -67,6 +67,11 @@ export class BenchTelemetry {
     this.telemetry.phase('step', { step, label });
   }
 
+  /** a step is done: its measured window (epoch ms), the window energy per token uses */
+  stepMeasured(step: number, window: { startMs: number; endMs: number }): void {
+    this.telemetry.measured(step, window);
+  }
+
   async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult & { deep?: DeepTelemetryResult }> {
     const outputTokens = stepOutputTokens.reduce((a, b) => a + b, 0);
     const r = await this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry' });
@@ -75,26 +80,43 @@ export class BenchTelemetry {
   }
 }
 
-/** Buffers until the first step's run dir is known, then appends to the current step's dir. */
+/**
+ * Sends each record to the run directory of the step it belongs to, by its own timestamp: the
+ * recorder writes in batches (one a second), so a batch flushed just after the next step started
+ * still holds the end of the previous step, and its 'measured' window markers. Routing by flush
+ * time put those into the next step's telemetry.jsonl, and the report then integrated the wrong
+ * samples over no window. Records from before the first step go to the first step's directory.
+ */
 class StepSink implements TelemetrySink {
-  private target: TelemetrySink | undefined;
+  private readonly dirs: { fromMs: number; sink: TelemetrySink }[] = [];
   private pending: TelemetryRecord[] = [];
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   setDir(dir: string): void {
-    this.target = runDirSink(dir);
+    this.dirs.push({ fromMs: this.now(), sink: runDirSink(dir) });
     if (this.pending.length) {
       const early = this.pending;
       this.pending = [];
-      void this.target.append(early);
+      void this.append(early);
     }
   }
 
   async append(records: readonly TelemetryRecord[]): Promise<void> {
-    if (!this.target) {
+    if (this.dirs.length === 0) {
       this.pending.push(...records);
       return;
     }
-    await this.target.append(records);
+    const groups = new Map<TelemetrySink, TelemetryRecord[]>();
+    for (const r of records) {
+      let k = this.dirs.length - 1;
+      while (k > 0 && r.tsMs < this.dirs[k].fromMs) k--;
+      const sink = this.dirs[k].sink;
+      const g = groups.get(sink);
+      if (g) g.push(r);
+      else groups.set(sink, [r]);
+    }
+    for (const [sink, group] of groups) await sink.append(group);
   }
 }
 
@@ -109,10 +131,16 @@ export function telemetryBlocks(r: RunTelemetryResult & { deep?: DeepTelemetryRe
       units: [null, 'W', 'J', 'kWh', '$'],
       rows: [
         ...r.steps.map((s) => [stepLabels[s.step] ?? s.label ?? String(s.step), s.efficiency ? Math.round(s.efficiency.avgPowerW) : null, fmt(s.efficiency?.joulesPerOutputToken ?? null, 3), fmt(s.efficiency?.kWhPer1MOutputTokens ?? null, 3), fmt(s.efficiency?.usdPer1MOutputTokens ?? null, 2)]),
-        ['whole run', Math.round(r.energy.avgPowerW), fmt(r.energy.joulesPerOutputToken, 3), fmt(r.energy.kWhPer1MOutputTokens, 3), fmt(r.energy.usdPer1MOutputTokens, 2)],
+        [r.steps.length > 0 && r.steps.every((s) => s.window === 'measured') ? 'all steps' : 'whole run', Math.round(r.energy.avgPowerW), fmt(r.energy.joulesPerOutputToken, 3), fmt(r.energy.kWhPer1MOutputTokens, 3), fmt(r.energy.usdPer1MOutputTokens, 2)],
       ],
     },
   ];
+  blocks.push({
+    type: 'text',
+    text: r.steps.length > 0 && r.steps.every((s) => s.window === 'measured')
+      ? 'Energy per output token: GPU energy over each step\'s measured window (first request after warm-up to the last response, the window throughput uses) ÷ that step\'s output tokens. The report computes the same figure from the run store.'
+      : 'Energy per output token: GPU energy over each step\'s whole phase (warm-up included) ÷ that step\'s output tokens.',
+  });
   if (r.notices.length) blocks.push({ type: 'badges', items: r.notices.map((n) => ({ level: n.level === 'error' ? 'warn' : 'info', text: n.message })) });
   blocks.push(...r.charts);
   if (r.deep) {

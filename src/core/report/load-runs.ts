@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { importFile, isImportedMeta, type ImportedRun, type ImportSource } from '../results/importers';
 import { listRuns, readRunMeta, readRunResult } from '../results/run-store';
 import { RUN_FILES, type RunMeta, type RunResultFile } from '../results/types';
-import { phaseWindow, runEfficiency } from '../telemetry/energy';
+import { phaseWindow, runEfficiency, windowEfficiency } from '../telemetry/energy';
 import { readTelemetryFile } from '../telemetry/recorder';
 import type { GpuSample } from '../telemetry/schema';
 import { gpuCountFromCommands } from './gpus';
@@ -39,15 +39,20 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Energy per output token from the run's telemetry.jsonl power samples, over the "run" phase when marked. */
+/**
+ * Energy per output token from the run's telemetry.jsonl power samples: over the measured window
+ * the bench recorded (windowEfficiency: the definition the bench cell's telemetry table uses, so
+ * both show one number), else over the "run" phase when marked, else over every sample.
+ */
 async function energyOf(runDir: string, outputTokens: number, gpuCount: number | undefined): Promise<ComparedRun['energy']> {
   const file = path.join(runDir, RUN_FILES.telemetry);
   if (!(await exists(file))) return null;
   const { records } = await readTelemetryFile(file);
   const samples = records.filter((r): r is GpuSample => r.kind === 'gpu' && r.gpus.some((g) => g.powerW !== undefined));
   if (samples.length < 2 || !(outputTokens > 0)) return null;
-  const window = phaseWindow(records, 'run');
-  const eff = runEfficiency(samples, { outputTokens, gpuCount, startMs: window?.startMs, endMs: window?.endMs });
+  const measured = phaseWindow(records, 'measured');
+  const window = measured ?? phaseWindow(records, 'run');
+  const eff = measured ? windowEfficiency(samples, measured, { outputTokens, gpuCount }) : runEfficiency(samples, { outputTokens, gpuCount, startMs: window?.startMs, endMs: window?.endMs });
   if (eff.joulesPerOutputToken === null || !(eff.joules > 0)) return null;
   return { joulesPerOutputToken: eff.joulesPerOutputToken, avgPowerW: eff.avgPowerW, from: 'telemetry' };
 }

@@ -114,6 +114,68 @@ export function runEfficiency(
   };
 }
 
+/**
+ * Energy per output token, the one definition the bench cell's telemetry table and the report
+ * both use: GPU energy over a step's *measured window* ÷ the output tokens of the measured requests.
+ * The measured window runs from the first planned dispatch after warm-up to the last response:
+ * the window bench_serving's duration (and so every throughput) is computed over. Warm-up, the
+ * pause while results are written, and the idle time before the first and after the last step
+ * are not part of it. Only samples inside the window count and each edge holds the power of the
+ * nearest sample inside: a sample just outside may live in the neighbouring step's run directory,
+ * so the report (which reads one step's telemetry.jsonl) and the live cell (which holds every
+ * sample) integrate exactly the same points.
+ */
+export function windowEfficiency(
+  samples: readonly GpuSample[],
+  window: { startMs: number; endMs: number },
+  o: { outputTokens: number; usdPerGpuHour?: number; gpuCount?: number; maxGapSec?: number },
+): RunEfficiency {
+  const { startMs, endMs } = window;
+  const maxGapMs = (o.maxGapSec ?? 10) * 1000;
+  const inside = new Map<string, { node: string; index: number; t: number[]; w: number[] }>();
+  for (const s of samples) {
+    if (s.tsMs < startMs || s.tsMs > endMs) continue;
+    for (const g of s.gpus) {
+      if (g.powerW === undefined || !Number.isFinite(g.powerW)) continue;
+      const key = `${s.node}/${g.index}`;
+      let e = inside.get(key);
+      if (!e) inside.set(key, (e = { node: s.node, index: g.index, t: [], w: [] }));
+      e.t.push(s.tsMs);
+      e.w.push(g.powerW);
+    }
+  }
+  const held: GpuSample[] = [];
+  for (const { node, index, t, w } of inside.values()) {
+    const order = t.map((_, i) => i).sort((a, b) => t[a] - t[b]);
+    const first = order[0];
+    const last = order[order.length - 1];
+    const push = (tsMs: number, powerW: number): void => void held.push({ kind: 'gpu', tsMs, node, gpus: [{ index, powerW }] });
+    if (t[first] > startMs && t[first] - startMs <= maxGapMs) push(startMs, w[first]);
+    for (const i of order) push(t[i], w[i]);
+    if (t[last] < endMs && endMs - t[last] <= maxGapMs) push(endMs, w[last]);
+  }
+  return runEfficiency(held, { ...o, startMs, endMs });
+}
+
+/** Joules and tokens of several measured windows as one figure (a sweep's "all steps" row). */
+export function combineEfficiency(parts: readonly RunEfficiency[], outputTokens: number, usdPerGpuHour?: number): RunEfficiency {
+  const joules = parts.reduce((a, p) => a + p.joules, 0);
+  const durationSec = parts.reduce((a, p) => a + p.durationSec, 0);
+  const coveredSec = parts.reduce((a, p) => a + p.coveredSec, 0);
+  const gpus = parts.reduce((a, p) => Math.max(a, p.gpuCount), 0);
+  const tokens = outputTokens > 0 ? outputTokens : 0;
+  return {
+    joules,
+    joulesPerOutputToken: tokens > 0 ? joules / tokens : null,
+    kWhPer1MOutputTokens: tokens > 0 ? (joules / 3.6e6 / tokens) * 1e6 : null,
+    usdPer1MOutputTokens: tokens > 0 && usdPerGpuHour !== undefined ? ((gpus * (durationSec / 3600) * usdPerGpuHour) / tokens) * 1e6 : null,
+    gpuCount: gpus,
+    durationSec,
+    coveredSec,
+    avgPowerW: coveredSec > 0 ? joules / coveredSec : 0,
+  };
+}
+
 /** [start, end] of a phase from its markers (the first start and the matching end), or undefined. */
 export function phaseWindow(records: readonly TelemetryRecord[], phase: PhaseMarker['phase'], step?: number): { startMs: number; endMs: number } | undefined {
   let startMs: number | undefined;

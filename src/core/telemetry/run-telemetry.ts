@@ -21,7 +21,7 @@ import { LocalCluster } from '../cluster/local-cluster';
 import { fetchServerInfo } from '../load/probe';
 import type { PlotBlock } from '../output/doc';
 import { isAbortError } from '../util/errors';
-import { runEfficiency, type RunEfficiency } from './energy';
+import { combineEfficiency, phaseWindow, runEfficiency, windowEfficiency, type RunEfficiency } from './energy';
 import { compareEplb, expertSnapshot, type EplbComparison } from './experts/load';
 import { dumpExpertRecord, fetchExpertDump, startExpertRecord, stopExpertRecord } from './experts/recorder';
 import { GpuCollector } from './gpu/collector';
@@ -95,13 +95,15 @@ export interface StepTelemetry {
   label?: string;
   startMs: number;
   endMs: number;
+  /** 'measured': the bench's measured window (see windowEfficiency); 'step': the whole step phase */
+  window: 'measured' | 'step';
   efficiency: RunEfficiency;
 }
 
 export interface RunTelemetryResult {
   startMs: number;
   endMs: number;
-  /** energy (and cost when priced) over the whole window */
+  /** energy (and cost when priced): over the steps' measured windows when every step has one, else over the whole window */
   energy: RunEfficiency;
   steps: StepTelemetry[];
   /** every expert snapshot, in order (one per server per snapshot call, plus the final one) */
@@ -123,6 +125,11 @@ export interface RunTelemetry {
   phase(name: Exclude<PhaseName, 'run'>, extra?: { step?: number; label?: string }): void;
   /** end the open phase without starting another */
   endPhase(): void;
+  /**
+   * a step's measured window (first dispatch after warm-up → last response), known once the step
+   * is done: written as 'measured' markers, the window energy per token is computed over
+   */
+  measured(step: number, window: { startMs: number; endMs: number }): void;
   /** the newest sample of every node and server, and the accumulated state */
   latest(): { gpus: GpuSample[]; servers: ServerSample[]; state: TelemetryState };
   /** live charts (ids `${idPrefix}-...`, stable: emit them under one doc id, ≤ 1 per second) */
@@ -271,6 +278,11 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
     endPhase() {
       if (!result) endOpen();
     },
+    measured(step, window) {
+      if (result) return;
+      record({ kind: 'phase', tsMs: window.startMs, phase: 'measured', edge: 'start', step });
+      record({ kind: 'phase', tsMs: window.endMs, phase: 'measured', edge: 'end', step });
+    },
     latest() {
       return { gpus: [...state.latestGpu.values()], servers: [...state.latestServer.values()], state };
     },
@@ -365,11 +377,19 @@ export function summarize(
 ): RunTelemetryResult {
   const samples = powerSamples(state);
   const price = o.options.usdPerGpuHour && o.options.usdPerGpuHour > 0 ? o.options.usdPerGpuHour : undefined;
-  const energy = runEfficiency(samples, { outputTokens: o.options.outputTokens ?? 0, usdPerGpuHour: price, gpuCount: o.options.gpuCount, startMs: o.startMs, endMs: o.endMs });
-  const steps = phaseWindows(state.phases).map((w) => ({
-    ...w,
-    efficiency: runEfficiency(samples, { outputTokens: o.options.stepOutputTokens?.[w.step] ?? 0, usdPerGpuHour: price, gpuCount: o.options.gpuCount, startMs: w.startMs, endMs: w.endMs }),
-  }));
+  const steps: StepTelemetry[] = phaseWindows(state.phases).map((w) => {
+    const tokens = o.options.stepOutputTokens?.[w.step] ?? 0;
+    // energy per token over the step's measured window when the bench recorded it (the definition
+    // the report uses too, see windowEfficiency); a bare step phase falls back to the phase itself
+    const measured = phaseWindow(state.phases, 'measured', w.step);
+    return measured
+      ? { ...w, window: 'measured' as const, efficiency: windowEfficiency(samples, measured, { outputTokens: tokens, usdPerGpuHour: price, gpuCount: o.options.gpuCount }) }
+      : { ...w, window: 'step' as const, efficiency: runEfficiency(samples, { outputTokens: tokens, usdPerGpuHour: price, gpuCount: o.options.gpuCount, startMs: w.startMs, endMs: w.endMs }) };
+  });
+  const allMeasured = steps.length > 0 && steps.every((s) => s.window === 'measured');
+  const energy = allMeasured
+    ? combineEfficiency(steps.map((s) => s.efficiency), steps.reduce((a, s) => a + (o.options.stepOutputTokens?.[s.step] ?? 0), 0), price)
+    : runEfficiency(samples, { outputTokens: o.options.outputTokens ?? 0, usdPerGpuHour: price, gpuCount: o.options.gpuCount, startMs: o.startMs, endMs: o.endMs });
   const res: RunTelemetryResult = {
     startMs: o.startMs,
     endMs: o.endMs,

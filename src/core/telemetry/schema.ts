@@ -116,7 +116,8 @@ export interface ExpertSnapshot {
   layoutApproximate: boolean;
 }
 
-export type PhaseName = 'run' | 'warmup' | 'step' | 'cooldown' | 'eplb';
+/** 'measured': a step's measured window (first dispatch after warm-up → last response), for energy per token */
+export type PhaseName = 'run' | 'warmup' | 'step' | 'cooldown' | 'eplb' | 'measured';
 
 /** Marks where phases begin and end so charts and energy use the right windows. */
 export interface PhaseMarker {

@@ -28,7 +28,8 @@ export function phaseBands(markers: readonly PhaseMarker[], t0Ms: number, endMs?
     annotations.push({ x: (x0 + x1) / 2, y: 1, xref: 'x', yref: 'paper', yanchor: 'bottom', text, showarrow: false, font: { size: 10 } });
   };
   for (const m of markers) {
-    if (m.phase === 'run') continue;
+    // the measured window sits inside its step's band: a second band would only add clutter
+    if (m.phase === 'run' || m.phase === 'measured') continue;
     const key = `${m.phase}:${m.step ?? ''}`;
     if (m.edge === 'start') open.set(key, m);
     else {
