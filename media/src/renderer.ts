@@ -6,6 +6,7 @@
  */
 import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
 import type { Block, OutputDoc, PlotBlock } from '../../src/core/output/doc';
+import { validateOutputDoc } from '../../src/core/output/validate-doc';
 import { STYLE } from './style';
 
 type PlotlyModule = {
@@ -34,14 +35,20 @@ export const activate: ActivationFunction = () => {
   void loadPlotly();
   return {
     renderOutputItem(item: OutputItem, element: HTMLElement) {
-      let doc: OutputDoc;
+      let raw: unknown;
       try {
-        doc = item.json() as OutputDoc;
+        raw = item.json();
       } catch (err) {
         element.textContent = `MoE Bench: this output could not be read (${String(err)})`;
         return;
       }
-      renderDoc(item.id, doc, element);
+      // stored outputs are data someone else wrote: check the shape, keep only what we produce
+      const checked = validateOutputDoc(raw);
+      if ('error' in checked) {
+        element.textContent = `MoE Bench: this output is not one MoE Bench wrote (${checked.error}); it is not drawn.`;
+        return;
+      }
+      renderDoc(item.id, checked.doc, element);
     },
     disposeOutputItem(id?: string) {
       const ids = id ? [id] : [...rendered.keys()];

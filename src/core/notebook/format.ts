@@ -17,7 +17,7 @@
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { NotebookFormatError } from '../util/errors';
-import { isJsonMime, TRANSIENT_MIMES, type Notebook, type NotebookCell, type NotebookOutput } from './model';
+import { isJsonMime, STORED_MIMES, storedMarkdown, TRANSIENT_MIMES, type Notebook, type NotebookCell, type NotebookOutput } from './model';
 import { starterNotebook } from './starter';
 
 export const FORMAT_NAME = 'moebench-notebook';
@@ -170,7 +170,7 @@ export function parseNotebook(text: string, file = '<notebook>'): Notebook {
       language: c.language,
       source: c.source.join('\n'),
       metadata: c.metadata,
-      outputs: c.outputs,
+      outputs: storedOutputs(c.outputs),
       execution: c.execution,
     })),
   };
@@ -226,6 +226,14 @@ export function canonicalJson(value: unknown): string {
     }
     return v;
   }, 1) + '\n';
+}
+
+/** Outputs read from a file: only the types we write; stored markdown without HTML or images. */
+function storedOutputs(outputs: NotebookOutput[] | undefined): NotebookOutput[] | undefined {
+  if (!outputs) return undefined;
+  return outputs
+    .map((o) => ({ ...o, items: o.items.filter((i) => STORED_MIMES.has(i.mime)).map((i) => (i.mime === 'text/markdown' && typeof i.data === 'string' ? { mime: i.mime, data: storedMarkdown(i.data) } : i)) }))
+    .filter((o) => o.items.length > 0);
 }
 
 function persistableOutputs(outputs: NotebookOutput[] | undefined): NotebookOutput[] | undefined {

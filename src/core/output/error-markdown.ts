@@ -22,6 +22,13 @@ export function errorText(err: unknown): string {
   return `${d.title}${d.location ? ` [${d.location}]` : ''}${extra}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
 }
 
-function escapeMd(s: string): string {
-  return s.replace(/([\\`*_[\]<>])/g, '\\$1');
+/**
+ * Error text often quotes remote output (a server's stderr), so it is treated as hostile: every
+ * ASCII punctuation character is backslash-escaped (CommonMark allows it for all of them), which
+ * also splits bare URLs and domains so the renderer cannot linkify them, and each line break
+ * becomes a hard break (`\` at the end of the line), so no line can start a heading, a list, a
+ * quote, a table or a fence.
+ */
+export function escapeMd(s: string): string {
+  return s.replace(/[!-/:-@[-`{-~]/g, '\\$&').replace(/\r\n?|\n/g, '\\\n');
 }
