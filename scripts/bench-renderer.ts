@@ -36,7 +36,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;width:1100px}#out{width:1000px}</style></head>
 <body><div id="out"></div><script type="module">
-const mod = await import('/r/${path.basename(rendererPath)}');
+const mod = await import('/r/media/${path.basename(rendererPath)}');
 const ctx = { postMessage() {}, onDidReceiveMessage() { return { dispose() {} }; }, workspace: { isTrusted: true }, getState() {}, setState() {} };
 const api = await mod.activate(ctx);
 const el = document.getElementById('out');
@@ -187,7 +187,10 @@ async function main(): Promise<void> {
   }
   // serve a copy: a concurrent `npm run build` replaces out/media (and its chunk names) mid-run
   const copy = mkdtempSync(path.join(os.tmpdir(), 'moebench-renderer-'));
-  cpSync(path.dirname(rendererPath), copy, { recursive: true });
+  // the renderer loads Plotly from out/plotly.min.js, one folder above it: serve both
+  cpSync(path.dirname(rendererPath), path.join(copy, 'media'), { recursive: true });
+  const plotlyFile = path.join(path.dirname(path.dirname(rendererPath)), 'plotly.min.js');
+  if (existsSync(plotlyFile)) cpSync(plotlyFile, path.join(copy, 'plotly.min.js'));
   const server = await serve(copy);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });

@@ -28,6 +28,8 @@ const node = {
 const targets = [
   { ...node, entryPoints: { extension: join(root, 'src/extension/extension.ts') }, outdir: join(root, 'out') },
   { ...node, entryPoints: { cli: join(root, 'src/cli/main.ts') }, outdir: join(root, 'out'), banner: { js: '#!/usr/bin/env node' } },
+  // the load generator's worker threads (src/core/load/pool.ts starts them from beside the bundle)
+  { ...node, entryPoints: { 'load-worker': join(root, 'src/core/load/worker-entry.ts') }, outdir: join(root, 'out') },
   {
     bundle: true,
     platform: 'browser',

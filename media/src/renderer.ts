@@ -1,6 +1,6 @@
 /**
  * Notebook renderer for MoE Bench outputs (OutputDoc JSON). Runs in the notebook webview.
- * Plotly is a 4.8 MB chunk: it is imported only when a doc has a plot, once per webview.
+ * Plotly (out/plotly.min.js, 4.8 MB) is loaded only when a doc has a plot, once per webview.
  * Live updates arrive as a new render call on the same element: plots are updated in place with
  * Plotly.react (no flicker, no re-layout of the whole output).
  */
@@ -15,10 +15,30 @@ type PlotlyModule = {
 };
 
 let plotlyPromise: Promise<PlotlyModule> | undefined;
+/**
+ * Plotly from the one plotly.min.js the extension ships (out/plotly.min.js, the file the HTML
+ * report inlines too) rather than a second 4.8 MB copy bundled as a chunk: the VSIX carried both.
+ * It is loaded as a classic script: plotly.min.js is UMD, and with no module system around it
+ * sets globalThis.Plotly. This bundle is out/media/renderer.js, so the file is one folder up.
+ */
 function loadPlotly(): Promise<PlotlyModule> {
-  plotlyPromise ??= import('plotly.js-dist-min').then((m: unknown) => {
-    const mod = m as { default?: PlotlyModule } & PlotlyModule;
-    return mod.default ?? mod;
+  plotlyPromise ??= new Promise<PlotlyModule>((resolve, reject) => {
+    const existing = (globalThis as { Plotly?: PlotlyModule }).Plotly;
+    if (existing) return resolve(existing);
+    const src = new URL('../plotly.min.js', import.meta.url).href;
+    const script = document.createElement('script');
+    script.src = src;
+    script.async = true;
+    script.onload = () => {
+      const P = (globalThis as { Plotly?: PlotlyModule }).Plotly;
+      if (P) resolve(P);
+      else reject(new Error(`${src} loaded but did not define Plotly`));
+    };
+    script.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.appendChild(script);
+  }).catch((err: unknown) => {
+    plotlyPromise = undefined;
+    throw err;
   });
   return plotlyPromise;
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareRows, runBenchmark, type BenchmarkConfig, type BenchmarkOutcome } from '../../core/load/benchmark';
 import { DATASET_NAMES, type DatasetName } from '../../core/load/datasets';
-import type { LoadRun } from '../../core/load/runner';
+import type { LiveRun } from '../../core/load/benchmark';
 import type { ApiKind } from '../../core/load/types';
 import { BACKEND_NAMES, sglangJson, summaryTable, toCsv, toMarkdown } from '../../core/metrics/summary-table';
 import type { SloSpec } from '../../core/metrics/summary';
@@ -43,6 +43,7 @@ Load (several --request-rate / --max-concurrency values: one run each, one table
   --duration S                   send for S seconds instead of --num-prompts requests
   --trace-file FILE [--trace-time-scale X]   replay JSONL timestamps
   --warmup-requests N            default 1
+  --workers N                    load threads (default: one per ~1,000 streams or req/s, up to cores - 1)
 Metrics and output:
   --metric-definition sglang|vllm   default sglang
   --metric-percentiles 90,95,99
@@ -131,6 +132,7 @@ const OPTIONS = {
   'extra-request-body': { type: 'string' },
   'request-rate': { type: 'string', multiple: true },
   'max-concurrency': { type: 'string', multiple: true },
+  workers: { type: 'string' },
   burstiness: { type: 'string' },
   duration: { type: 'string' },
   'trace-file': { type: 'string' },
@@ -226,6 +228,7 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
           maxConcurrency: conc,
           durationSec: int('duration'),
           warmupRequests: int('warmup-requests', 1) ?? 1,
+          workers: int('workers'),
           definition,
           percentiles,
           slo: parseGoodput(v.goodput),
@@ -269,7 +272,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const rows = await prepareRows(plan.configs[0].config);
     for (const { config, label } of plan.configs) {
       if (abort.signal.aborted) break;
-      let live: LoadRun | undefined;
+      let live: LiveRun | undefined;
       const timer = plan.quiet
         ? undefined
         : setInterval(() => {

@@ -12,7 +12,7 @@ import { faultBlocks } from '../faults/doc';
 import { FaultInjector, FaultSpecError } from '../faults/inject';
 import { recordRunFaults } from '../faults/record';
 import type { BenchmarkOutcome } from '../load/benchmark';
-import type { LoadRun } from '../load/runner';
+import type { LiveRun } from '../load/benchmark';
 import { summaryTable } from '../metrics/summary-table';
 import { runRemoteStep, type RemoteBenchTarget, type RemoteStepOutcome } from '../runners/remote-bench';
 import { RunnerSpecError } from '../runners/argv';
@@ -134,7 +134,7 @@ export async function runRemoteRunnerCell(spec: BenchSpec, ctx: CellContext): Pr
 
 /** Fault injection around one builtin load run; undefined when the spec has no faults. */
 export interface FaultHooks {
-  attach(run: LoadRun): void;
+  attach(run: LiveRun): void;
   /** analyse, record into the run directory, and show the fault doc */
   finish(outcome: BenchmarkOutcome): Promise<FaultOutcome[]>;
   dispose(): Promise<void>;

@@ -83,6 +83,7 @@ export const benchSpecSchema = z
       .strict()
       .default({ requestRate: 'inf', arrival: 'poisson', burstiness: 1, rescaleSchedule: false }),
     warmup: z.number().int().min(0).default(1).describe('warmup requests (first prompt, at most 32 output tokens), excluded from the metrics'),
+    workers: z.number().int().positive().max(256).optional().describe('load threads driving this cell (default: one per ~1,000 streams or req/s, up to cores - 1)'),
     slo: z
       .object({ ttftMs: z.number().positive().optional(), tpotMs: z.number().positive().optional(), e2eMs: z.number().positive().optional() })
       .strict()

@@ -11,7 +11,7 @@ import { progressDoc, resultDoc } from './bench-output';
 import type { StepResult } from './bench-plots';
 import type { DeploymentHandle } from '../exec/handles';
 import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchmark';
-import type { LoadRun } from '../load/runner';
+import type { LiveRun } from '../load/benchmark';
 import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';
 import { CancelledError, CellReferenceError, RunInvalidError, SpecValidationError } from '../util/errors';
@@ -81,6 +81,7 @@ export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: Sweep
     maxConcurrency: step.maxConcurrency,
     durationSec: spec.load.durationSec,
     warmupRequests: spec.warmup,
+    workers: spec.workers,
     definition: spec.metrics,
     percentiles: spec.percentiles,
     slo: spec.slo,
@@ -150,7 +151,7 @@ export class BenchCellExecutor implements CellExecutor {
           break;
         }
         const config = benchConfig(spec, target, step, baseDir);
-        let live: LoadRun | undefined;
+        let live: LiveRun | undefined;
         let last = { atMs: Date.now(), done: 0, tokens: 0 };
         const tick = (): void => {
           if (!live) return;

@@ -1,18 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import type { MetricDefinition } from '../metrics/definitions';
-import { computeMetrics, type RunSeries, type RunSummary, type SloSpec } from '../metrics/summary';
+import { summarizeColumns, type RunSeries, type RunSummary, type SloSpec } from '../metrics/summary';
 import { validityChecks, type ClientHealth, type ValidityCheck } from '../metrics/validity';
-import type { DerivedRequest } from '../metrics/definitions';
-import { clientHostInfo, newRunId, readRequests, RunWriter } from '../results/run-store';
+import { deriveRequest, type DerivedRequest } from '../metrics/definitions';
+import { clientHostInfo, newRunId, RunWriter } from '../results/run-store';
 import { redactSpecHeaders } from '../util/redact';
 import type { RunMeta } from '../results/types';
-import { arrivalForRate, arrivalOffsets, type ArrivalSpec } from './arrivals';
+import { arrivalForRate, type ArrivalSpec } from './arrivals';
 import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from './datasets';
 import { StreamClient } from './http-client';
+import { defaultWorkers, PooledRun } from './pool';
 import type { PayloadOptions } from './payloads';
 import { acceptLengthOf, engineVersionOf, fetchModelId, fetchServerInfo } from './probe';
+import type { LoadProgress } from './runner';
 import { createRng } from './rng';
-import { LoadRun, type LoadProgress } from './runner';
 import { loadTrace, traceRows } from './trace';
 import type { ApiKind, DatasetRow, RequestRecord } from './types';
 
@@ -46,15 +47,24 @@ export interface BenchmarkConfig {
   payload: Omit<PayloadOptions, 'model'>;
   /** fail a request whose connection is silent this long (default: the client's 10 min) */
   idleTimeoutMs?: number;
+  /** load threads (default: enough for the load, up to cores - 1; see pool.ts) */
+  workers?: number;
+}
+
+/** whole records kept with an outcome for plots and fault analysis (a uniform sample past this) */
+export const RECORD_SAMPLE_SIZE = 20_000;
+
+/** the live run, for progress polling and cancellation */
+export interface LiveRun {
+  progress(): LoadProgress;
 }
 
 export interface BenchmarkContext {
   /** where `<run-id>/` goes; undefined = keep nothing on disk */
   runStoreDir?: string;
   signal?: AbortSignal;
-  /** the live run, for progress polling */
   /** the run began; `runDir` is its directory in the run store (absent without a store) */
-  onStart?: (run: LoadRun, runDir?: string) => void;
+  onStart?: (run: LiveRun, runDir?: string) => void;
   /** rows already loaded (a sweep loads its dataset once) */
   rows?: DatasetRow[];
   /** meta.json extras */
@@ -74,8 +84,13 @@ export interface BenchmarkOutcome {
   validity: ValidityCheck[];
   client: ClientHealth;
   cancelled: boolean;
-  /** measured (non-warmup) requests and their derived numbers, same order */
+  /**
+   * measured (non-warmup) requests and their derived numbers, same order: every request of a run
+   * up to RECORD_SAMPLE_SIZE, a uniform sample of a larger one (the metrics always use all)
+   */
   records: RequestRecord[];
+  /** requests the run measured (records.length unless sampled) */
+  measuredRequests: number;
   derived: DerivedRequest[];
   model?: string;
   engineVersion?: string;
@@ -122,7 +137,9 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
 
   // a bad URL or header fails here, before a run directory exists that would stay "running"
-  const client = new StreamClient({ baseUrl: config.url, api: config.api, maxSockets: config.maxConcurrency, headers: config.headers, payload: { ...config.payload, model }, idleTimeoutMs: config.idleTimeoutMs });
+  const clientOptions = { baseUrl: config.url, api: config.api, headers: config.headers, payload: { ...config.payload, model }, idleTimeoutMs: config.idleTimeoutMs };
+  new StreamClient(clientOptions).dispose();
+  const workers = config.workers ?? defaultWorkers(config.maxConcurrency, config.trace ? Infinity : config.requestRate);
   const runId = newRunId(config.name);
   const writer = ctx.runStoreDir
     ? await RunWriter.create(ctx.runStoreDir, {
@@ -142,59 +159,59 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
           commands: ctx.deployment?.commands,
         },
         tags: ctx.tags,
-      }).catch((err: unknown) => {
-        client.dispose();
-        throw err;
       })
     : undefined;
 
   let closed = false;
   try {
-    const run = new LoadRun({
-      rows,
-      client,
-      arrivals: arrivalOffsets(arrivals, createRng(arrivalSeed), { rescaleToCount: config.rescaleSchedule && count !== undefined ? count : undefined }),
-      maxConcurrency: config.maxConcurrency,
-      warmupRequests: config.warmupRequests,
-      count,
-      durationSec: config.durationSec,
-      signal: ctx.signal,
-      onRecord: writer ? (r) => writer.appendRequest(r) : undefined,
-      // with a store, records live in requests.jsonl and come back for the metrics at the end
-      retainRecords: writer === undefined,
-    });
+    const run = new PooledRun(
+      {
+        client: clientOptions,
+        api: config.api,
+        definition: config.definition,
+        ignoreEos: config.payload.ignoreEos,
+        rows,
+        arrivals,
+        arrivalSeed,
+        rescaleToCount: config.rescaleSchedule && count !== undefined ? count : undefined,
+        maxConcurrency: config.maxConcurrency,
+        count_: count,
+        durationSec: config.durationSec,
+        warmupRequests: config.warmupRequests,
+        sampleSize: RECORD_SAMPLE_SIZE,
+      },
+      workers,
+      (lines) => writer?.appendLines(lines),
+    );
     ctx.onStart?.(run, writer?.dir);
-    const result = await run.run();
-    if (writer) {
-      await writer.drainRequests();
-      // metrics from exactly what was stored: warmups first, then measured in dispatch order
-      const stored = await readRequests(writer.dir);
-      result.records = [...stored.filter((r) => r.warmup), ...stored.filter((r) => !r.warmup).sort((a, b) => a.seq - b.seq)];
-    }
-    let endMs = result.endMs;
+    const result = await run.run(ctx.signal);
+    if (writer) await writer.drainRequests();
+    // the run's clock: the shared start to the last finished request, in this thread's terms
+    const t0 = result.startEpoch - performance.timeOrigin;
+    let endMs = result.endEpoch ? result.endEpoch - result.startEpoch : 0;
     let acceptLength: number | null = null;
     if (config.definition === 'sglang' && !result.cancelled) {
       // bench_serving reads the accept length from /server_info before stopping its clock
       acceptLength = acceptLengthOf(await fetchServerInfo(config.url, config.headers));
-      endMs = performance.now() - result.t0;
+      endMs = performance.now() - t0;
     }
     const durationSec = Math.max(endMs, 0) / 1000;
-    const measured = result.records.filter((r) => !r.warmup);
-    const computed = computeMetrics(result.records, { api: config.api, definition: config.definition, durationSec, percentiles: config.percentiles, slo: config.slo, acceptLength });
+    const measured = result.sample;
+    const derived = measured.map((r) => deriveRequest(r, config.api, config.definition));
+    const computed = { ...summarizeColumns(result.columns, { api: config.api, definition: config.definition, durationSec, percentiles: config.percentiles, slo: config.slo, acceptLength }), derived };
     const validity = validityChecks({
       summary: computed.summary,
-      records: measured,
-      derived: computed.derived,
+      tally: result.columns.tally,
       requestRate: config.trace ? Infinity : config.requestRate,
       traceReplay: config.trace !== undefined,
       maxConcurrency: config.maxConcurrency,
       datasetName: config.dataset.name,
       cacheBust: config.cacheBust,
       ignoreEos: config.payload.ignoreEos,
-      client: result.client,
+      client: result.health,
     });
     if (writer) {
-      await writer.writeSummary({ summary: computed.summary, series: computed.series, validity, client: result.client, cancelled: result.cancelled });
+      await writer.writeSummary({ summary: computed.summary, series: computed.series, validity, client: result.health, cancelled: result.cancelled });
       await writer.close(result.cancelled ? 'cancelled' : 'completed');
     }
     closed = true;
@@ -205,9 +222,10 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       summary: computed.summary,
       series: computed.series,
       validity,
-      client: result.client,
+      client: result.health,
       cancelled: result.cancelled,
       records: measured,
+      measuredRequests: result.columns.tally.measured,
       derived: computed.derived,
       model,
       engineVersion,
@@ -216,8 +234,6 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     // the requests already appended stay on disk; meta.json says why the run stopped
     if (writer && !closed) await writer.close('failed', (err as Error).message).catch(() => undefined);
     throw err;
-  } finally {
-    client.dispose();
   }
 }
 

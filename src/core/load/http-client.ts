@@ -43,6 +43,8 @@ export class StreamClient implements Disposable {
   private readonly url: URL;
   private readonly path: string;
   private readonly headers: Record<string, string>;
+  /** cancel hooks of the requests in flight (abortAll), O(1) to add and remove */
+  private readonly live = new Set<() => void>();
 
   constructor(private readonly options: StreamClientOptions) {
     this.api = options.api;
@@ -72,6 +74,7 @@ export class StreamClient implements Disposable {
       const done = (r: StreamResult | Promise<StreamResult>): void => {
         if (settled) return;
         settled = true;
+        this.live.delete(onAbort);
         signal?.removeEventListener('abort', onAbort);
         resolve(r);
       };
@@ -79,6 +82,7 @@ export class StreamClient implements Disposable {
         req.destroy();
         done(acc.result(false, { error: 'cancelled' }));
       };
+      this.live.add(onAbort);
       const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
       // a server or router that hangs must end the request with a reason, not hang the run
       const stalled = (): void => {
@@ -135,6 +139,7 @@ export class StreamClient implements Disposable {
         // a keep-alive socket the server closed just as we reused it: Node's documented retry case
         if (mayRetry && !gotResponse && req.reusedSocket && err.code === 'ECONNRESET') {
           signal?.removeEventListener('abort', onAbort);
+          this.live.delete(onAbort);
           settled = true;
           resolve(this.attempt(body, signal, false));
           return;
@@ -143,6 +148,11 @@ export class StreamClient implements Disposable {
       });
       req.end(body);
     });
+  }
+
+  /** cancel every request in flight; each resolves with what it received */
+  abortAll(): void {
+    for (const cancel of [...this.live]) cancel();
   }
 
   dispose(): void {

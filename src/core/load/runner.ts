@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MoeBenchError } from '../util/errors';
 import type { ClientHealth } from '../metrics/validity';
@@ -8,29 +9,46 @@ import type { DatasetRow, RequestRecord } from './types';
 /** What the runner needs from a client (StreamClient, or a fake in tests). */
 export interface RequestSender {
   send(row: DatasetRow, maxTokens: number, signal?: AbortSignal): Promise<StreamResult>;
+  /**
+   * Cancels every request in flight (each returns what it received). A client that has it is
+   * not handed a per-request AbortSignal: thousands of listeners on one signal cost O(n) each.
+   */
+  abortAll?(): void;
 }
 
 export interface LoadRunOptions {
   rows: readonly DatasetRow[];
   client: RequestSender;
-  /** planned offsets (ms after t0), see arrivals.ts */
+  /** planned offsets (ms after t0), see arrivals.ts; the whole run's schedule */
   arrivals: Iterator<number>;
-  /** closed loop: at most this many requests in flight; the rest wait in a FIFO queue */
+  /**
+   * this runner's share of the schedule when several load threads or client nodes drive one run:
+   * arrival i (0-based, = the request's seq) is this runner's when i % count === index
+   */
+  slice?: { index: number; count: number };
+  /** closed loop: at most this many requests in flight (this runner's share) */
   maxConcurrency?: number;
+  /**
+   * the client's own socket cap (open loop: requests beyond it wait, counted as client queue
+   * time and reported as socket-cap waits, never failed); default from the file-descriptor limit
+   */
+  maxSockets?: number;
   /** bench_serving default: 1 warmup copy of the first row, output capped at 32 tokens */
   warmupRequests?: number;
   warmupMaxTokens?: number;
-  /** stop after this many requests (rows repeat if there are fewer) */
+  /** stop after this many requests in the whole run (rows repeat if there are fewer) */
   count?: number;
-  /** stop dispatching after this many seconds; requests in flight finish */
+  /** stop dispatching this many seconds after t0, whatever the rate; requests in flight finish */
   durationSec?: number;
+  /**
+   * called after the warmup; resolves to the performance.now() of the shared start (several
+   * load threads start together); default: start at once
+   */
+  beforeStart?: () => Promise<number>;
   signal?: AbortSignal;
   /** every finished request, warmups included, as soon as it finishes (the run store appends it) */
   onRecord?: (record: RequestRecord) => void;
-  /**
-   * keep every record in memory for the result (default true). With a run store the records are
-   * on disk already: the benchmark reads them back at the end, so a long run holds O(1) memory.
-   */
+  /** keep every record in memory for the result (default true; the bench path keeps columns instead) */
   retainRecords?: boolean;
 }
 
@@ -48,7 +66,7 @@ export interface LoadProgress {
 }
 
 export interface LoadResult {
-  /** warmups first, then the measured requests in dispatch order */
+  /** warmups first, then the measured requests in dispatch order (empty unless retainRecords) */
   records: RequestRecord[];
   /** performance.now() at t0 (first planned dispatch) */
   t0: number;
@@ -60,8 +78,45 @@ export interface LoadResult {
 
 /** event-loop delay sampling period; Node's histogram records the period plus the delay */
 const LOOP_RESOLUTION_MS = 5;
+/**
+ * Requests started per event-loop turn. Starting thousands at once (the all-at-once start, or a
+ * wave of a closed loop finishing together) would hold the loop while tokens of other streams
+ * wait to be stamped; between batches the loop reads sockets.
+ */
+const START_BURST = 32;
 
 export class WarmupFailedError extends MoeBenchError {}
+
+/** errno codes that mean the client ran out of something, not that the server failed */
+const CLIENT_ERROR_CODES = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM', 'EADDRINUSE']);
+
+/** the request failed because of the client itself (see RequestRecord.clientError) */
+export function isClientError(error: string | undefined): boolean {
+  if (!error) return false;
+  if (error.startsWith('client error:')) return true;
+  const code = /^([A-Z][A-Z0-9_]+):/.exec(error)?.[1];
+  return code !== undefined && CLIENT_ERROR_CODES.has(code);
+}
+
+/**
+ * The soft limit on open files (Linux /proc/self/limits), so the socket cap stays below it:
+ * past it, connects fail with EMFILE, which is the client's failure, not the server's.
+ */
+export function openFileLimit(): number {
+  try {
+    const text = readFileSync('/proc/self/limits', 'utf8');
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+    if (m) return m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
+  } catch {
+    // not Linux: assume the common default
+  }
+  return 1024;
+}
+
+/** sockets one load thread may hold open: the descriptor limit, less room for files and pipes, shared by the threads */
+export function defaultSocketCap(threads = 1): number {
+  return Math.max(64, Math.floor((openFileLimit() - 256) / Math.max(1, threads)));
+}
 
 interface Pending {
   seq: number;
@@ -74,24 +129,30 @@ interface Pending {
 }
 
 /**
- * Drives one load run: warmup, then dispatch against the planned schedule with per-request
- * dispatch lag, a FIFO concurrency gate (time waiting there is client queue time, outside the
- * latency as in bench_serving), stop by count or duration, and cancellation that keeps every
- * byte already received.
+ * Drives one load run (or one thread's share of it): warmup, then dispatch against the planned
+ * schedule with per-request dispatch lag, a concurrency gate (time waiting there is client queue
+ * time, outside the latency as in bench_serving), stop by count or deadline, and cancellation that
+ * keeps every byte already received. Nothing is queued ahead of time: an arrival that is due while
+ * the gate is full stays in the schedule until a slot frees, so memory stays flat under any
+ * overload (rate inf with a duration included).
  */
 export class LoadRun {
   private t0 = 0;
   private phase: LoadProgress['phase'] = 'warmup';
   private readonly records: RequestRecord[] = [];
-  private readonly queue: (Pending | undefined)[] = [];
-  private queueHead = 0;
   private inFlight = 0;
   private dispatched = 0;
   private started = 0;
   private completed = 0;
   private failed = 0;
   private outputTokens = 0;
+  private socketCapWaits = 0;
+  /** the next arrival of this runner's slice: seq and planned offset */
+  private nextSeq = -1;
   private nextOffset: number | undefined;
+  /** performance.now() when the dispatcher first found `nextOffset` due but the gate full */
+  private blockedSince: number | undefined;
+  private arrivalIndex = 0;
   private scheduleDone = false;
   private stopped = false;
   private lastFinishAt = 0;
@@ -99,12 +160,16 @@ export class LoadRun {
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private resolveDone: (() => void) | undefined;
   private readonly limit: number;
+  private readonly concurrencyCap: number;
+  private readonly deadlineMs: number;
   private readonly abortInternal = new AbortController();
 
   constructor(private readonly o: LoadRunOptions) {
     if (o.rows.length === 0) throw new MoeBenchError('The workload has no prompts', {}, 'Check the dataset settings (numPrompts, path).');
-    this.limit = o.maxConcurrency && o.maxConcurrency > 0 ? o.maxConcurrency : Infinity;
-    // every request in flight listens for cancellation: thousands of listeners are expected
+    this.concurrencyCap = o.maxConcurrency && o.maxConcurrency > 0 ? o.maxConcurrency : Infinity;
+    this.limit = Math.min(this.concurrencyCap, o.maxSockets ?? defaultSocketCap());
+    this.deadlineMs = o.durationSec !== undefined ? o.durationSec * 1000 : Infinity;
+    // every request in flight listens for cancellation (clients without abortAll)
     setMaxListeners(Infinity, this.abortInternal.signal);
   }
 
@@ -116,7 +181,7 @@ export class LoadRun {
       completed: this.completed,
       failed: this.failed,
       inFlight: this.inFlight,
-      queued: this.queue.length - this.queueHead,
+      queued: this.blockedSince !== undefined ? 1 : 0,
       outputTokens: this.outputTokens,
       elapsedMs: this.t0 ? performance.now() - this.t0 : 0,
     };
@@ -128,12 +193,15 @@ export class LoadRun {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const warmups = await this.warmup();
+      const startAt = this.o.beforeStart ? await this.o.beforeStart() : undefined;
+      if (startAt !== undefined) await sleepUntil(startAt);
       const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
       loop.enable();
+      const elu0 = performance.eventLoopUtilization();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       const finished = new Promise<void>((resolve) => (this.resolveDone = resolve));
-      this.t0 = performance.now();
+      this.t0 = startAt ?? performance.now();
       this.phase = 'running';
       this.advance();
       if (signal?.aborted) this.abort();
@@ -141,12 +209,13 @@ export class LoadRun {
       else this.pump();
       await finished;
       loop.disable();
+      const elu = performance.eventLoopUtilization(elu0);
       const cpu = process.cpuUsage(cpu0);
       const wallMs = performance.now() - wall0;
       this.phase = 'done';
       const measured = this.records.filter((r) => !r.warmup).sort((a, b) => a.seq - b.seq);
       return {
-        records: [...warmups, ...measured],
+        records: this.o.retainRecords === false ? [] : [...warmups, ...measured],
         t0: this.t0,
         endMs: this.lastFinishAt ? this.lastFinishAt - this.t0 : 0,
         cancelled: this.stopped,
@@ -154,6 +223,9 @@ export class LoadRun {
           eventLoopDelayP99Ms: loop.count > 0 ? Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS) : 0,
           eventLoopDelayMaxMs: loop.count > 0 ? Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS) : 0,
           cpuPct: wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0,
+          loopUtilization: elu.utilization,
+          workers: 1,
+          socketCapWaits: this.socketCapWaits,
         },
       };
     } finally {
@@ -190,23 +262,65 @@ export class LoadRun {
     return out.sort((a, b) => b.seq - a.seq);
   }
 
+  /** the next arrival of this runner's slice (skipping the other slices' ones) */
   private advance(): void {
     const count = this.o.count;
-    if (this.stopped || (count !== undefined && this.dispatched >= count)) {
-      this.nextOffset = undefined;
+    const slice = this.o.slice;
+    for (;;) {
+      if (this.stopped) break;
+      const seq = this.arrivalIndex;
+      if (count !== undefined && seq >= count) break;
+      const it = this.o.arrivals.next();
+      if (it.done || it.value > this.deadlineMs) break;
+      this.arrivalIndex++;
+      if (slice && seq % slice.count !== slice.index) continue;
+      this.nextSeq = seq;
+      this.nextOffset = it.value;
       return;
     }
-    const it = this.o.arrivals.next();
-    const limitMs = this.o.durationSec !== undefined ? this.o.durationSec * 1000 : Infinity;
-    this.nextOffset = it.done || it.value > limitMs ? undefined : it.value;
+    this.nextOffset = undefined;
   }
 
   private readonly pump = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
     if (this.stopped) return;
-    while (this.nextOffset !== undefined && this.nextOffset <= performance.now() - this.t0) {
-      this.dispatch(this.nextOffset);
+    let startedNow = 0;
+    for (;;) {
+      const next = this.nextOffset;
+      if (next === undefined) break;
+      const now = performance.now();
+      const elapsed = now - this.t0;
+      if (elapsed >= this.deadlineMs && this.blockedSince !== undefined) {
+        // Arrivals planned after the deadline never leave the schedule (advance); one planned
+        // inside it but held by the gate until after it is not sent either, so the deadline
+        // holds at every rate (with rate inf every arrival is due at once).
+        this.nextOffset = undefined;
+        break;
+      }
+      if (next > elapsed) {
+        this.blockedSince = undefined;
+        break;
+      }
+      if (this.inFlight >= this.limit) {
+        this.blockedSince ??= now;
+        return; // a finishing request calls pump again
+      }
+      if (startedNow >= START_BURST) {
+        this.immediate = setImmediate(this.pump);
+        return;
+      }
+      const scheduledAt = this.t0 + next;
+      // While the gate is full nothing is queued: arrivals stay in the schedule. One that fell due
+      // during that time left the dispatcher on time (its wait is client queue time); one already
+      // due when the dispatcher found the gate full left when it was found.
+      let dispatchedAt = now;
+      if (this.blockedSince !== undefined) {
+        dispatchedAt = Math.max(scheduledAt, this.blockedSince);
+        if (this.limit < this.concurrencyCap) this.socketCapWaits++;
+      }
+      this.dispatch(this.nextSeq, scheduledAt, dispatchedAt);
+      startedNow++;
       this.advance();
     }
     if (this.nextOffset === undefined) {
@@ -215,22 +329,17 @@ export class LoadRun {
       this.maybeFinish();
       return;
     }
-    const waitMs = this.nextOffset - (performance.now() - this.t0);
+    const waitMs = Math.min(this.nextOffset, this.deadlineMs) - (performance.now() - this.t0);
     // timers fire late by up to ~1 ms: sleep to just short of the due time, then poll each loop turn
     if (waitMs > 2) this.timer = setTimeout(this.pump, waitMs - 1.5);
     else this.immediate = setImmediate(this.pump);
   };
 
-  private dispatch(offsetMs: number): void {
-    const seq = this.dispatched++;
+  private dispatch(seq: number, scheduledAt: number, dispatchedAt: number): void {
+    this.dispatched++;
     const rowIndex = seq % this.o.rows.length;
     const row = this.o.rows[rowIndex];
-    const p: Pending = { seq, rowIndex, row, maxTokens: row.outputLen, warmup: false, scheduledAt: this.t0 + offsetMs, dispatchedAt: performance.now() };
-    if (this.inFlight < this.limit) this.start(p);
-    else this.queue.push(p);
-  }
-
-  private start(p: Pending): void {
+    const p: Pending = { seq, rowIndex, row, maxTokens: row.outputLen, warmup: false, scheduledAt, dispatchedAt };
     this.inFlight++;
     this.started++;
     void this.safeSend(p).then((res) => this.finish(p, res));
@@ -238,7 +347,7 @@ export class LoadRun {
 
   private async safeSend(p: Pending): Promise<StreamResult> {
     try {
-      return await this.o.client.send(p.row, p.maxTokens, this.abortInternal.signal);
+      return await this.o.client.send(p.row, p.maxTokens, this.o.client.abortAll ? undefined : this.abortInternal.signal);
     } catch (err) {
       const now = performance.now();
       return { startAt: now, ok: false, error: `client error: ${(err as Error).message}`, lastLineMs: 0, chunkMs: [], chunkChars: [], chunkTokens: [], outputTokens: null, promptTokens: null, cachedTokens: null, text: '' };
@@ -254,15 +363,8 @@ export class LoadRun {
     else this.failed++;
     this.outputTokens += res.outputTokens ?? res.chunkMs.length;
     this.o.onRecord?.(rec);
-    if (!this.stopped && this.queueHead < this.queue.length && this.inFlight < this.limit) {
-      const nextP = this.queue[this.queueHead];
-      this.queue[this.queueHead++] = undefined;
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.queueHead);
-        this.queueHead = 0;
-      }
-      if (nextP) this.start(nextP);
-    }
+    // the next due arrival starts from the dispatcher, a burst at a time, not inside this callback
+    if (!this.stopped && this.nextOffset !== undefined && this.timer === undefined && this.immediate === undefined) this.immediate = setImmediate(this.pump);
     this.maybeFinish();
   }
 
@@ -286,7 +388,10 @@ export class LoadRun {
       text: res.text,
     };
     if (p.warmup) rec.warmup = true;
-    if (res.error !== undefined) rec.error = res.error;
+    if (res.error !== undefined) {
+      rec.error = res.error;
+      if (isClientError(res.error)) rec.clientError = true;
+    }
     if (res.httpStatus !== undefined) rec.httpStatus = res.httpStatus;
     if (res.headersMs !== undefined) rec.headersMs = res.headersMs;
     if (res.finishReason !== undefined) rec.finishReason = res.finishReason;
@@ -296,18 +401,17 @@ export class LoadRun {
   }
 
   private maybeFinish(): void {
-    const idle = this.inFlight === 0 && (this.stopped || this.queueHead >= this.queue.length);
-    if (idle && (this.scheduleDone || this.stopped)) this.resolveDone?.();
+    if (this.inFlight === 0 && (this.scheduleDone || this.stopped)) this.resolveDone?.();
   }
 
-  private abort(): void {
+  /** stop dispatching and cancel what is in flight (each returns what it received) */
+  abort(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimers();
-    // requests still waiting for a slot were never sent: drop them; in-flight ones return partial results
-    this.queue.length = 0;
-    this.queueHead = 0;
+    this.nextOffset = undefined;
     this.abortInternal.abort();
+    this.o.client.abortAll?.();
     this.maybeFinish();
   }
 
@@ -316,5 +420,14 @@ export class LoadRun {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
+  }
+}
+
+/** resolves at performance.now() >= at (coarse timer, then a few loop turns) */
+async function sleepUntil(at: number): Promise<void> {
+  for (;;) {
+    const left = at - performance.now();
+    if (left <= 0) return;
+    await new Promise<void>((r) => (left > 2 ? setTimeout(r, left - 1.5) : setImmediate(r)));
   }
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
 import { readRequests, readRunMeta, readRunResult } from '../../../src/core/results';
-import type { LoadRun } from '../../../src/core/load/runner';
+import type { LiveRun } from '../../../src/core/load/benchmark';
 import type { ApiKind } from '../../../src/core/load/types';
 
 let sim: SimServer;
@@ -122,7 +122,7 @@ test('cancellation mid-run keeps every finished request in the store', async () 
   const watch = setInterval(() => {
     if ((live?.progress().completed ?? 0) >= 3) ac.abort();
   }, 5);
-  let live: LoadRun | undefined;
+  let live: LiveRun | undefined;
   const out = await runBenchmark(config({ maxConcurrency: 2, dataset: { name: 'random', numPrompts: 100000, seed: 1, inputLen: 16, outputLen: 200, rangeRatio: 1 } }), { runStoreDir: store, toolVersion: 'test', signal: ac.signal, onStart: (r) => (live = r) });
   clearInterval(watch);
   assert.equal(out.cancelled, true);
