@@ -1,4 +1,4 @@
-import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_SOURCE, SGLANG_CATALOG_VERSION, SGLANG_CHOICE_HISTORY, SGLANG_FLAG_PRESENCE, SGLANG_PAST_ARGS_TSV, SGLANG_RELEASES, SGLANG_SERVER_ARGS_TSV } from './data/sglang-server-args';
+import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_SOURCE, SGLANG_CATALOG_VERSION, SGLANG_CHOICE_HISTORY, SGLANG_FLAG_PRESENCE, SGLANG_PAST_ARGS_TSV, SGLANG_RELEASES, SGLANG_ROUTER_CHOICE_HISTORY, SGLANG_ROUTER_PRESENCE, SGLANG_SERVER_ARGS_TSV } from './data/sglang-server-args';
 import { SGLANG_FLAG_HISTORY, type FlagChange } from './flag-history';
 import { parseVersion, compareVersions, type EngineVersion } from './version';
 import { VLLM_FLAGS } from './vllm-flags';
@@ -307,6 +307,43 @@ export function choicesAt(engine: EngineKind, version: string | EngineVersion, f
   let list: string | undefined;
   for (const [start, joined] of seq) if (start <= Math.max(index, 0)) list = joined;
   return { choices: list ? list.split('|') : undefined, exact: exactIndex !== undefined, from };
+}
+
+/** the release read at or before `v` (the newest source for `latest` and newer releases), and whether it is `v` itself */
+function nearestRelease(v: EngineVersion): { index: number; exact: boolean } {
+  const exact = releaseIndex(v);
+  if (exact !== undefined) return { index: exact, exact: true };
+  if (isBeyondCatalog('sglang', v)) return { index: SGLANG_RELEASES.length - 1, exact: false };
+  let index = 0;
+  SGLANG_RELEASES.forEach((r, i) => {
+    if (r.version !== 'main' && compareVersions(r.version, v) <= 0) index = i;
+  });
+  return { index, exact: false };
+}
+
+export interface RouterFlagAt {
+  /** does the router of this release accept the flag */
+  accepted: boolean;
+  choices?: readonly string[];
+  /** read from this very release (false: a release between or after those read) */
+  exact: boolean;
+  /** the release the answer comes from */
+  from: string;
+}
+
+/**
+ * The router's (sglang_router / sgl-model-gateway) flags by SGLang release, from the router's own
+ * argument file at each release tag (router_args.py; launch_router.py before it had one).
+ */
+export function routerFlagAt(version: string | EngineVersion, flag: string): RouterFlagAt {
+  const v = typeof version === 'string' ? parseVersion(version) : version;
+  const { index, exact } = nearestRelease(v);
+  const presence = SGLANG_ROUTER_PRESENCE[flag];
+  const accepted = presence !== undefined && presence[index] !== '.';
+  let list: string | undefined;
+  for (const [start, joined] of SGLANG_ROUTER_CHOICE_HISTORY[flag] ?? []) if (start <= index) list = joined;
+  const rel = SGLANG_RELEASES[index];
+  return { accepted, choices: list ? list.split('|') : undefined, exact, from: rel.version === 'main' ? `main at ${rel.commit.slice(0, 10)}` : rel.version };
 }
 
 /** Flags a release accepts (with deprecated ones and those the history cannot rule out), for completion. */

@@ -7,6 +7,7 @@ import { resolveDeployment, type PlanCluster, type ResolvedDeployment } from './
 import { instanceUrl, sglangSpelling, urlHost } from './sglang-command';
 import { DEPLOY_LANGUAGE, deploySpecSchema, parseDeploySpec, type DeploySpec, type GroupRole } from './spec';
 import { envNameIssues, validateResolved, type DeployIssue, type PlanPolicy } from './validate';
+import { effectiveLimits, type EffectiveLimit } from './effective';
 
 export type { PlanCluster } from './resolve';
 
@@ -69,6 +70,8 @@ export interface Plan {
   paths: { health: string; generate: string; serverInfo?: string; modelInfo?: string };
   /** warnings found by validation (errors stop planning) */
   warnings: DeployIssue[];
+  /** what maxRunningRequests / chunkedPrefill mean per DP rank for this engine (effective.ts) */
+  effective?: EffectiveLimit[];
 }
 
 function toPlanned(d: ResolvedDeployment, p: LaidOutProcess): PlannedProcess {
@@ -133,7 +136,9 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
     const first = instances[0];
     endpoint = { node: first.nodes[0], port: d.groups[0].ports.server, url: first.url, via: 'server' };
   }
-  actions.push({ kind: 'check-generate', url: `${endpoint.url}/generate`, description: 'one-token generate through the endpoint' });
+  // the probe the deploy step really sends: SGLang's native /generate, vLLM's OpenAI /v1/completions
+  const generatePath = d.engine === 'sglang' ? '/generate' : '/v1/completions';
+  actions.push({ kind: 'check-generate', url: `${endpoint.url}${generatePath}`, description: d.engine === 'sglang' ? 'one-token generate through the endpoint' : 'one-token completion through the endpoint' });
   actions.push({ kind: 'ready', endpoint: endpoint.url, description: `ready at ${endpoint.url}` });
   const sglang = d.engine === 'sglang';
   return {
@@ -148,11 +153,12 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
     endpoint,
     paths: {
       health: '/health',
-      generate: sglang ? '/generate' : '/v1/completions',
+      generate: generatePath,
       serverInfo: sglang ? sglangSpelling.serverInfoPath(d.version) : undefined,
       modelInfo: sglang ? (sglangSpelling.serverInfoPath(d.version) === '/server_info' ? '/model_info' : '/get_model_info') : undefined,
     },
     warnings,
+    effective: effectiveLimits(d),
   };
 }
 

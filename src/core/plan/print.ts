@@ -31,6 +31,7 @@ export function planCommands(plan: Plan): string {
     if (a.kind === 'start') continue;
     lines.push(`# ${a.description}${a.kind === 'wait-healthy' || a.kind === 'check-generate' ? `: ${a.url}` : ''}`);
   }
+  for (const e of plan.effective ?? []) lines.push(`# ${e.role} ${e.field} ${e.written}: ${e.note}`);
   for (const w of plan.warnings) lines.push(`# warning (${w.path.join('.') || 'spec'}): ${w.message}`);
   return `${lines.join('\n')}\n`;
 }

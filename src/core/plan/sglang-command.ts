@@ -148,19 +148,60 @@ export function sglangServerCommand(d: ResolvedDeployment, g: ResolvedGroup, ins
   return { pieces: out.pieces, env, envPaths };
 }
 
+/** DeepEP asserts num_max_dispatch_tokens_per_rank <= 1024 (token_dispatcher/deepep.py@b26729f2245c L380-382) */
+export const DEEPEP_MAX_DISPATCH_TOKENS = 1024;
+
 /**
- * The DeepEP low-latency buffer must hold the largest per-rank decode batch (the 4P9D guide set
- * 256 for CUDA-graph bs 256; the default is 128). Set it when the user did not and graphs need more.
+ * SGLang's decode CUDA-graph max batch when none is given, for H100/H200-class GPUs (80-160 GB):
+ * 256 when tp < 4, else 512 (server_args.py@v0.5.10 L1196-1215, _handle_gpu_memory_settings).
+ * The planner does not know the GPU model, so it assumes the H100/H200 class it is built for.
  */
+export function defaultDecodeGraphMaxBs(tp: number): number {
+  return tp < 4 ? 256 : 512;
+}
+
+export interface DispatchSizing {
+  /** tokens one rank can dispatch in one decode step */
+  neededTokens: number;
+  /** what the planner sets (capped at DeepEP's limit), or the user's own value */
+  value: number;
+  /** the field that decides it */
+  path: SpecPath;
+  why: string;
+}
+
+/**
+ * How many tokens one rank can send through DeepEP's low-latency dispatch in a step: the larger of
+ * the decode CUDA-graph batch (given, or SGLang's default) and the running requests a DP rank may
+ * hold. max_running_requests is global and divided by the attention-DP size
+ * (pool_configurator.py@b26729f2245c L572: max_running_requests // attn_dp_size); batches above the
+ * graph size run eagerly but still through the same buffer. Only for low-latency dispatch (decode
+ * servers, unified servers in auto mode).
+ */
+export function dispatchSizing(g: ResolvedGroup): DispatchSizing | undefined {
+  const lowLatency = g.moe.a2a === 'deepep' && (g.deepepMode === 'low_latency' || (g.deepepMode === 'auto' && g.role !== 'prefill') || (g.deepepMode === undefined && g.role === 'unified'));
+  if (!lowLatency) return undefined;
+  const explicitGraph = maxGraphBatch(g);
+  const graph = explicitGraph ?? defaultDecodeGraphMaxBs(g.tp);
+  const graphWhy = explicitGraph !== undefined ? `CUDA-graph batch ${graph}` : `SGLang's default decode CUDA-graph batch ${graph} for tp ${g.tp}`;
+  const running = g.memory.maxRunningRequests;
+  const dpRanks = g.dpAttention ? g.dp : 1;
+  const runningPerRank = running !== undefined ? Math.ceil(running / dpRanks) : undefined;
+  const byRunning = runningPerRank !== undefined && runningPerRank > graph;
+  const neededTokens = byRunning ? (runningPerRank ?? graph) : graph;
+  const why = byRunning ? `maxRunningRequests ${running}${dpRanks > 1 ? ` / dp ${dpRanks}` : ''} = ${runningPerRank} per rank, above the ${graphWhy}` : graphWhy;
+  const path: SpecPath = byRunning ? g.origin('memory', 'maxRunningRequests') : explicitGraph !== undefined ? g.origin('memory', g.memory.cudaGraphBatchSizes ? 'cudaGraphBatchSizes' : 'cudaGraphMaxBs') : g.origin('moe', 'a2a');
+  if (g.moe.maxDispatchTokensPerRank !== undefined) return { neededTokens, value: g.moe.maxDispatchTokensPerRank, path: g.origin('moe', 'maxDispatchTokensPerRank'), why };
+  return { neededTokens, value: Math.min(neededTokens, DEEPEP_MAX_DISPATCH_TOKENS), path, why };
+}
+
+/** The env value the planner sets: the user's, or a size that covers the rank's batch when the default (128) does not. */
 export function dispatchTokensPerRank(g: ResolvedGroup): { value: number; path: SpecPath } | undefined {
   if (g.moe.maxDispatchTokensPerRank !== undefined) return { value: g.moe.maxDispatchTokensPerRank, path: g.origin('moe', 'maxDispatchTokensPerRank') };
   if (g.env.SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK !== undefined) return undefined;
-  const lowLatency = g.moe.a2a === 'deepep' && (g.deepepMode === 'low_latency' || g.deepepMode === 'auto');
-  const maxBs = maxGraphBatch(g);
-  if (lowLatency && maxBs !== undefined && maxBs > DEEPEP_DEFAULT_DISPATCH_TOKENS) {
-    return { value: maxBs, path: g.origin('memory', g.memory.cudaGraphBatchSizes ? 'cudaGraphBatchSizes' : 'cudaGraphMaxBs') };
-  }
-  return undefined;
+  const sizing = dispatchSizing(g);
+  if (!sizing || sizing.value <= DEEPEP_DEFAULT_DISPATCH_TOKENS) return undefined;
+  return { value: sizing.value, path: sizing.path };
 }
 
 export function isEpForced(a2a: string | undefined): boolean {

@@ -40,6 +40,8 @@ export const parallelSchema = z
 export const A2A_BACKENDS = [
   // SGLang --moe-a2a-backend
   'none', 'deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe', 'ascend_tp',
+  // on SGLang main after the catalog's source (fields/exec_.py@01d795f8aa71 ExecMoe.moe_a2a_backend)
+  'deepep_v2',
   // vLLM --all2all-backend (deepep there is spelled by mode: deepep_high_throughput / deepep_low_latency)
   'pplx', 'allgather_reducescatter', 'naive', 'flashinfer_all2allv',
 ] as const;
@@ -192,6 +194,16 @@ export const deploySpecSchema = z
     servedModelName: z.string().min(1).optional(),
     modelHint: z.enum(KNOWN_MODEL_IDS).optional().describe('known model family, for expert-count checks'),
     routedExperts: positiveInt.optional().describe('routed experts per MoE layer, when the model is not a known one'),
+    modelShape: z
+      .object({
+        moeIntermediateSize: positiveInt.describe("config.json moe_intermediate_size"),
+        hiddenSize: positiveInt.optional().describe('config.json hidden_size'),
+        fp8BlockN: positiveInt.optional().describe('quantization_config.weight_block_size[0] of a block-FP8 checkpoint'),
+        fp8BlockK: positiveInt.optional().describe('quantization_config.weight_block_size[1] of a block-FP8 checkpoint'),
+      })
+      .strict()
+      .optional()
+      .describe('checkpoint shape facts for models MoE Bench does not know (TP-size checks)'),
     unified: groupSchema.optional(),
     prefill: groupSchema.optional(),
     decode: groupSchema.optional(),

@@ -1,12 +1,12 @@
 import type { SpecPath } from '../cells/yaml-spec';
-import { choicesAt, isBeyondCatalog, lookupFlag, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
+import { choicesAt, isBeyondCatalog, lookupFlag, routerFlagAt, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
 import { layoutProcesses, type LaidOutProcess } from './layout';
-import { routedExpertsFor } from './models';
+import { routedExpertsFor, shapeFor } from './models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
-import { dispatchTokensPerRank, isEpForced } from './sglang-command';
+import { DEEPEP_MAX_DISPATCH_TOKENS, dispatchSizing, isEpForced } from './sglang-command';
 import { ROLES, type DeploySpec } from './spec';
 import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../cluster/env-policy';
-import { compareVersions } from './version';
+import { atLeast, compareVersions } from './version';
 
 /**
  * Checks a deployment before anything runs. Each rule names its source in a comment; issues
@@ -37,6 +37,12 @@ export type DeployRule =
   | 'engine'
   | 'served-name'
   | 'transfer'
+  /** MoE all-to-all backend and what it requires */
+  | 'a2a'
+  /** SGLang-vs-vLLM semantics of the same YAML field */
+  | 'semantics'
+  /** checkpoint shape vs parallel sizes */
+  | 'model-shape'
   /** a value no command line can carry (NUL, or longer than any path or flag) */
   | 'argv'
   /** an environment name that makes a shell, the loader or an interpreter run code (cluster/env-policy.ts) */
@@ -61,7 +67,6 @@ export interface IssueFix {
   value: string | number | boolean;
 }
 
-const SGLANG_A2A = new Set(['none', 'deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe', 'ascend_tp']);
 const VLLM_A2A = new Set(['none', 'deepep', 'pplx', 'allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
 
 /** What the user decided outside the notebook (settings, CLI flags); a notebook cannot set it. */
@@ -88,6 +93,8 @@ export function validateResolved(d: ResolvedDeployment, policy: PlanPolicy = {})
     if (d.engine === 'sglang') checkSglangGroup(d, g, error, warn);
     else checkVllmGroup(d, g, error, warn);
     checkExperts(d, g, error, warn);
+    checkModelShape(d, g, error);
+    checkEngineSemantics(d, g, warn);
   }
   checkRouter(d, error, warn);
   const layout = layoutProcesses(d);
@@ -240,7 +247,7 @@ function checkGpus(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn:
 function checkSglangGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
   const o = g.origin;
   const a2a = g.moe.a2a ?? 'none';
-  if (!SGLANG_A2A.has(a2a)) error('engine', o('moe', 'a2a'), `"${a2a}" is a vLLM all-to-all backend; SGLang takes ${[...SGLANG_A2A].join(', ')}`);
+  checkSglangA2a(d, g, error, warn);
   if (g.dpAttention) {
     // SGLang asserts tp_size % dp_size == 0 under DP attention (launch notes §3.1)
     if (g.tp % g.dp !== 0) error('tp-dp', o('parallel', 'dp'), `with DP attention tp must be a multiple of dp: tp ${g.tp} % dp ${g.dp} = ${g.tp % g.dp}`, `Large-EP recipes use dp = tp (${g.tp}).`);
@@ -275,6 +282,39 @@ function checkSglangGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report
   if (g.role === 'prefill' && g.transfer.backend === 'fake') error('transfer', o('transfer', 'backend'), 'the "fake" transfer backend is rejected on prefill servers', 'Use it on decode only, or pick mooncake / nixl.');
 }
 
+/**
+ * --moe-a2a-backend: the release's own choice list (generated from its source), then what each
+ * backend asserts at start (server_args.py@b26729f2245c, _handle_a2a_moe).
+ */
+function checkSglangA2a(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
+  const a2a = g.moe.a2a ?? 'none';
+  const path = g.origin('moe', 'a2a');
+  const at = choicesAt('sglang', d.version, '--moe-a2a-backend');
+  if (a2a !== 'none' && at.choices && !at.choices.includes(a2a)) {
+    if (VLLM_ONLY_A2A.has(a2a)) error('a2a', path, `"${a2a}" is a vLLM all-to-all backend; SGLang ${d.version.text} takes ${at.choices.join(', ')}`);
+    else if (at.exact) error('a2a', path, `SGLang ${d.version.text} does not accept --moe-a2a-backend ${a2a}: its choices are ${at.choices.join(', ')}`);
+    else warn('a2a', path, `--moe-a2a-backend ${a2a} is not among the choices of SGLang ${at.from} (${at.choices.join(', ')}); ${d.version.text} is newer than the catalog and may accept it`, 'Refresh the catalog for this build: npm run catalog:sglang -- <sglang checkout>.');
+    return;
+  }
+  const runner = g.moe.runnerBackend;
+  if (a2a === 'flashinfer') {
+    // L6958-6961: assert enable_dp_attention and dp_size == tp_size
+    if (!g.dpAttention || g.dp !== g.tp) error('a2a', path, `the flashinfer all-to-all needs DP attention with dp = tp (here ${g.dpAttention ? `dp ${g.dp}, tp ${g.tp}` : 'DP attention is off'})`, `Set parallel.dpAttention: true and dp ${g.tp}.`);
+    // L6972-6976: the MoE runner must be a FlashInfer one
+    const runners = ['flashinfer_cutlass', 'flashinfer_cutedsl', 'flashinfer_trtllm_routed'];
+    if (runner !== undefined && runner !== 'auto' && !runners.includes(runner)) error('a2a', g.origin('moe', 'runnerBackend'), `the flashinfer all-to-all runs only with MoE runner ${runners.join(', ')}, not ${runner}`);
+    else if (runner === undefined || runner === 'auto') warn('a2a', path, `the flashinfer all-to-all asserts a FlashInfer MoE runner (${runners.join(', ')}); "auto" must resolve to one for this checkpoint`, 'Set moe.runnerBackend explicitly, e.g. flashinfer_cutlass.');
+  }
+  if (a2a === 'pplx') {
+    // L6995-7020: low-latency only, DP attention with dp >= 2, DeepGEMM runner
+    if (g.deepepMode === 'normal') error('a2a', g.moe.mode !== undefined ? g.origin('moe', 'mode') : path, 'the pplx all-to-all only supports low-latency dispatch; SGLang refuses --deepep-mode normal with it', 'Set moe.mode low_latency or auto.');
+    if (!g.dpAttention || g.dp < 2) error('a2a', path, 'the pplx all-to-all needs DP attention with at least 2 DP groups', 'Set parallel.dpAttention: true and dp ≥ 2 (usually dp = tp).');
+    if (runner !== undefined && runner !== 'auto' && runner !== 'deep_gemm') error('a2a', g.origin('moe', 'runnerBackend'), `the pplx all-to-all runs only with MoE runner deep_gemm (or auto), not ${runner}`);
+  }
+}
+
+const VLLM_ONLY_A2A = new Set(['allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
+
 function checkDeepepMode(g: ResolvedGroup, error: Report, warn: Report): void {
   const o = g.origin;
   const modePath = g.moe.mode !== undefined ? o('moe', 'mode') : o('moe', 'a2a');
@@ -288,18 +328,68 @@ function checkDeepepMode(g: ResolvedGroup, error: Report, warn: Report): void {
   }
   if (g.role === 'decode' && g.deepepMode === 'normal') warn('deepep-mode', modePath, 'decode usually runs DeepEP low_latency (CUDA graphs); normal mode is for prefill');
   if (g.role === 'prefill' && g.deepepMode === 'low_latency') warn('deepep-mode', modePath, 'prefill usually runs DeepEP normal mode; low_latency has a fixed per-rank token buffer that long prompts overflow');
-  const dispatch = dispatchTokensPerRank(g);
-  // SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK is asserted <= 1024 (§3.3)
-  if (dispatch && dispatch.value > 1024) error('deepep-dispatch', dispatch.path, `DeepEP's low-latency buffer holds at most 1024 tokens per rank; ${dispatch.value} is asserted against`, 'Lower the per-rank CUDA-graph batch size.');
+  checkDispatchBuffer(g, error, warn);
+}
+
+/**
+ * DeepEP's low-latency buffer (SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, default 128,
+ * environ.py@b26729f2245c L996) must hold every token one rank dispatches in a decode step, and
+ * DeepEP asserts it is <= 1024 (token_dispatcher/deepep.py@b26729f2245c L380-382).
+ */
+function checkDispatchBuffer(g: ResolvedGroup, error: Report, warn: Report): void {
+  const sizing = dispatchSizing(g);
+  if (!sizing) return;
+  const explicit = g.moe.maxDispatchTokensPerRank;
+  if (explicit !== undefined && explicit > DEEPEP_MAX_DISPATCH_TOKENS) {
+    error('deepep-dispatch', g.origin('moe', 'maxDispatchTokensPerRank'), `DeepEP's low-latency buffer holds at most ${DEEPEP_MAX_DISPATCH_TOKENS} tokens per rank; ${explicit} is asserted against`, 'Lower it, and the per-rank decode batch with it.', {
+      title: `Set maxDispatchTokensPerRank to ${DEEPEP_MAX_DISPATCH_TOKENS}`,
+      path: g.origin('moe', 'maxDispatchTokensPerRank'),
+      value: DEEPEP_MAX_DISPATCH_TOKENS,
+    });
+    return;
+  }
+  if (sizing.neededTokens > DEEPEP_MAX_DISPATCH_TOKENS) {
+    warn('deepep-dispatch', sizing.path, `a ${g.role} rank can dispatch ${sizing.neededTokens} tokens per step (${sizing.why}), more than DeepEP's low-latency limit of ${DEEPEP_MAX_DISPATCH_TOKENS}: larger batches trip DeepEP's assertion`, g.dpAttention && g.dp > 1 ? `Keep maxRunningRequests at or below ${DEEPEP_MAX_DISPATCH_TOKENS * g.dp} (${DEEPEP_MAX_DISPATCH_TOKENS} per rank × dp ${g.dp}) and the CUDA-graph batch at or below ${DEEPEP_MAX_DISPATCH_TOKENS}.` : `Keep maxRunningRequests and the CUDA-graph batch at or below ${DEEPEP_MAX_DISPATCH_TOKENS}.`);
+    return;
+  }
+  if (explicit !== undefined && explicit < sizing.neededTokens) {
+    const path = g.origin('moe', 'maxDispatchTokensPerRank');
+    warn('deepep-dispatch', path, `maxDispatchTokensPerRank ${explicit} is smaller than what a ${g.role} rank can dispatch per step: ${sizing.neededTokens} (${sizing.why}); DeepEP asserts when a batch that large arrives`, undefined, {
+      title: `Set maxDispatchTokensPerRank to ${sizing.neededTokens}`,
+      path,
+      value: sizing.neededTokens,
+    });
+  }
 }
 
 function checkChunkedPrefill(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
   const chunk = g.memory.chunkedPrefill;
   if (chunk === undefined || chunk <= 0) return;
   const path = g.origin('memory', 'chunkedPrefill');
-  // --chunked-prefill-size must be a multiple of --page-size, except on decode servers (§3.4)
   const page = g.memory.pageSize;
-  if (page !== undefined && g.role !== 'decode' && chunk % page !== 0) error('chunked-prefill', path, `chunkedPrefill ${chunk} is not a multiple of pageSize ${page}`);
+  // SGLang asserts chunked_prefill_size % page_size == 0 (not on decode servers). Since
+  // v0.4.9.post4 the assert sits in check_server_args, which runs after __post_init__ divided the
+  // value by dp_size under DP attention, so it holds per DP rank (server_args.py@b26729f2245c
+  // L6702 divides, L9189 asserts; @v0.4.9.post3 the assert ran in __post_init__ before the division).
+  const checkedPerRank = g.dpAttention && g.dp > 1 && atLeast(d.version, '0.4.9.post4');
+  if (page !== undefined && g.role !== 'decode') {
+    const checked = checkedPerRank ? Math.floor(chunk / g.dp) : chunk;
+    if (checked % page !== 0) {
+      const unit = checkedPerRank ? page * g.dp : page;
+      const down = Math.max(unit, Math.floor(chunk / unit) * unit);
+      const rounded = chunk - down <= down + unit - chunk ? down : down + unit;
+      error(
+        'chunked-prefill',
+        path,
+        checkedPerRank
+          ? `chunkedPrefill ${chunk} is divided by dp ${g.dp} before SGLang checks it: ${checked} tokens per rank is not a multiple of pageSize ${page}`
+          : `chunkedPrefill ${chunk} is not a multiple of pageSize ${page}`,
+        checkedPerRank ? `Use a multiple of pageSize × dp = ${unit}, e.g. ${rounded}.` : `Use a multiple of ${page}, e.g. ${rounded}.`,
+        { title: `Set chunkedPrefill to ${rounded}${checkedPerRank ? ` (${rounded / g.dp} per rank)` : ''}`, path, value: rounded },
+      );
+      return;
+    }
+  }
   if (!g.dpAttention || g.dp <= 1) return;
   // Under DP attention SGLang divides --chunked-prefill-size by dp_size: the value is global (§3.1)
   const perRank = Math.floor(chunk / g.dp);
@@ -375,6 +465,41 @@ function checkExperts(d: ResolvedDeployment, g: ResolvedGroup, error: Report, wa
   }
 }
 
+/**
+ * Can this TP size load the checkpoint? Each TP shard of an expert holds moe_intermediate_size /
+ * moe_tp columns (SGLang: moe_tp = tp / ep; vLLM with expert parallelism: experts are not split),
+ * and a block-FP8 checkpoint needs that width to be a whole number of quantisation blocks:
+ * SGLang raises "Weight input_size_per_partition = … is not divisible by weight quantization
+ * block_k" (layers/quantization/fp8_utils.py@b26729f2245c L2180-2202, validate_fp8_block_shape).
+ * Qwen3-235B-A22B-FP8 at TP8 without EP: 1536 / 8 = 192, not a multiple of 128.
+ */
+function checkModelShape(d: ResolvedDeployment, g: ResolvedGroup, error: Report): void {
+  const shape = shapeFor(d.spec);
+  if (!shape) return;
+  const moeTp = d.engine === 'sglang' ? Math.max(1, Math.floor(g.tp / Math.max(1, g.ep))) : g.ep > 1 ? 1 : g.tp;
+  if (moeTp <= 1) return;
+  const path = g.origin('parallel', 'tp');
+  const width = shape.moeIntermediateSize / moeTp;
+  const block = Math.max(shape.blockN ?? 1, shape.blockK ?? 1);
+  const fits = (tp: number) => shape.moeIntermediateSize % tp === 0 && (shape.moeIntermediateSize / tp) % block === 0;
+  if (fits(moeTp)) return;
+  const workable = [1, 2, 4, 8, 16, 32, 64].filter((t) => t < moeTp && fits(t));
+  const what = d.engine === 'sglang' ? `tp ${g.tp}${g.ep > 1 ? ` / ep ${g.ep}` : ''} splits each expert ${moeTp} ways` : `tp ${g.tp} splits each expert ${moeTp} ways`;
+  const why = Number.isInteger(width) ? `${shape.moeIntermediateSize} / ${moeTp} = ${width} columns per shard is not a multiple of the FP8 block ${block}` : `${shape.moeIntermediateSize} does not divide by ${moeTp}`;
+  error('model-shape', path, `${what}: moe_intermediate_size ${why} (${shape.source}); the checkpoint cannot load`, `Use expert parallelism (${d.engine === 'sglang' ? 'ep = tp, e.g. moe.a2a: deepep' : 'moe.a2a set, so vLLM enables expert parallelism'}) so experts are not split${workable.length ? `, or a TP split of ${workable[workable.length - 1]}` : ''}.`);
+}
+
+/** vLLM applies maxRunningRequests / chunkedPrefill per engine where SGLang divides them by dp (effective.ts). */
+function checkEngineSemantics(d: ResolvedDeployment, g: ResolvedGroup, warn: Report): void {
+  if (d.engine !== 'vllm' || g.dp <= 1) return;
+  for (const field of ['maxRunningRequests', 'chunkedPrefill'] as const) {
+    const written = g.memory[field];
+    if (written === undefined || written <= 0) continue;
+    const flag = field === 'maxRunningRequests' ? '--max-num-seqs' : '--max-num-batched-tokens';
+    warn('semantics', g.origin('memory', field), `${field} ${written} means ${written} per DP rank in vLLM (${flag}, ${written * g.dp} across dp ${g.dp}); the same YAML under SGLang is one global value (${Math.floor(written / g.dp)} per rank with DP attention)`, `When comparing against SGLang, write ${written * g.dp} there for the same per-rank load, or ${Math.max(1, Math.floor(written / g.dp))} here.`);
+  }
+}
+
 /** The redundant-expert count closest to `current` that makes (routed + redundant) divide over ep (ties go up). */
 export function nearestRedundantExperts(routed: number, current: number, ep: number): number {
   const up = current + ((ep - ((routed + current) % ep)) % ep);
@@ -398,11 +523,69 @@ function checkRouter(d: ResolvedDeployment, error: Report, warn: Report): void {
   // PD mode of sglang_router (#7096) first shipped in v0.4.8
   if (r.kind === 'sglang_router' && d.pd && compareVersions(d.version, '0.4.8') < 0) error('router', r.origin('kind'), `sglang_router has no PD mode before SGLang 0.4.8 (this is ${d.version.text})`, 'Use router.kind: mini_lb, or a newer engine version.');
   if (r.kind === 'mini_lb' && (r.policy || r.prefillPolicy || r.decodePolicy)) warn('router', r.origin(r.policy ? 'policy' : r.prefillPolicy ? 'prefillPolicy' : 'decodePolicy'), 'MiniLB pairs servers at random; the policy is ignored');
-  // --prefill-policy / --decode-policy appeared 2025-07-27 (#8395): before, only --policy exists
-  if ((r.prefillPolicy || r.decodePolicy) && r.kind === 'sglang_router' && compareVersions(d.version, '0.5.0') < 0) {
-    warn('router', r.origin(r.prefillPolicy ? 'prefillPolicy' : 'decodePolicy'), 'per-side router policies appeared in July 2025 (#8395); this release may not accept them');
-  }
   if (r.prefillPolicy && r.decodePolicy && r.policy) warn('router', r.origin('policy'), 'with both prefillPolicy and decodePolicy the router ignores policy');
+  if (r.kind === 'sglang_router') checkRouterPolicies(d, error, warn);
+}
+
+/**
+ * Router policies by release, from the router's own argument file at each SGLang tag
+ * (sglang_router router_args.py / launch_router.py: --policy, --prefill-policy, --decode-policy and
+ * their choices), plus the gateway's config validation (sgl-model-gateway
+ * src/config/validation.rs@b26729f2245c L579-601: bucket is refused for decode; power_of_two needs
+ * two workers on that side).
+ */
+function checkRouterPolicies(d: ResolvedDeployment, error: Report, warn: Report): void {
+  const r = d.router;
+  const keys = [
+    ['policy', '--policy'],
+    ['prefillPolicy', '--prefill-policy'],
+    ['decodePolicy', '--decode-policy'],
+  ] as const;
+  for (const [key, flag] of keys) {
+    const value = r[key];
+    if (value === undefined) continue;
+    const at = routerFlagAt(d.version, flag);
+    const report = at.exact ? error : warn;
+    const where = at.exact ? `the router of SGLang ${d.version.text}` : `the router of SGLang ${at.from} (the nearest release read)`;
+    if (!at.accepted) {
+      report('router', r.origin(key), `${where} has no ${flag}`, key === 'policy' ? undefined : 'Use router.policy for both sides, or a newer engine version.');
+      continue;
+    }
+    if (at.choices && !at.choices.includes(value)) report('router', r.origin(key), `${flag} ${value}: ${where} accepts ${at.choices.join(', ')}`);
+  }
+  if (!d.pd) {
+    checkPolicyContext(d, 'unified', r.policy, 'policy', warn);
+    return;
+  }
+  const decodePolicy = r.decodePolicy ?? r.policy;
+  if (decodePolicy === 'bucket') {
+    error('router', r.origin(r.decodePolicy ? 'decodePolicy' : 'policy'), r.decodePolicy ? 'the router refuses the bucket policy for decode servers' : 'policy applies to decode too, and the router refuses the bucket policy for decode servers', 'Use prefillPolicy: bucket with a decodePolicy such as round_robin.');
+  }
+  for (const role of ['prefill', 'decode'] as const) {
+    const own = role === 'prefill' ? r.prefillPolicy : r.decodePolicy;
+    const key = own ? (role === 'prefill' ? 'prefillPolicy' : 'decodePolicy') : 'policy';
+    const policy = own ?? r.policy;
+    const instances = d.groups.find((g) => g.role === role)?.instances.length ?? 0;
+    if (policy === 'power_of_two' && instances < 2) error('router', r.origin(key), `power_of_two for ${role} needs at least 2 ${role} servers; this deployment has ${instances}`);
+    else checkPolicyContext(d, role, policy, key, warn);
+  }
+}
+
+/** a policy the user chose that cannot change anything here (one server to pick from, or no cache to be aware of) */
+function checkPolicyContext(d: ResolvedDeployment, role: 'prefill' | 'decode' | 'unified', policy: string | undefined, key: string, warn: Report): void {
+  const r = d.router;
+  if (policy === undefined || r[key as 'policy'] === undefined) return;
+  const group = d.groups.find((g) => g.role === role);
+  if (!group) return;
+  if (group.instances.length === 1) {
+    warn('router', r.origin(key), `${key} ${policy} has no effect for ${role}: there is one ${role} server, so every request goes to it`);
+    return;
+  }
+  // cache_aware routes by the prefix tree each worker is believed to cache; with the radix cache
+  // off nothing is reused, so it degrades to its load-balancing fallback
+  if (policy === 'cache_aware' && group.memory.disableRadixCache) {
+    warn('router', r.origin(key), `cache_aware routing for ${role} has nothing to follow: the radix cache is disabled there (disableRadixCache)`, 'Use round_robin or power_of_two, or turn the radix cache back on.');
+  }
 }
 
 function checkGpuOverlap(servers: LaidOutProcess[], error: Report): void {
@@ -423,6 +606,9 @@ function overlapText(a: number[], b: number[]): string {
   const both = a.filter((x) => b.includes(x));
   return both.length > 1 ? `${both[0]}-${both[both.length - 1]}` : String(both[0]);
 }
+
+/** SGLang's DP-attention handshake socket sits this far above the dist-init port (server_args.py@b26729f2245c L9812) */
+export const DP_ATTENTION_HANDSHAKE_PORT_DELTA = 13;
 
 interface PortUse {
   node: string;
@@ -450,6 +636,13 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
         const base = inst.nodes.length > 1 ? g.ports.distInit : s.port + 233;
         const path = inst.nodes.length > 1 ? g.origin('ports', 'distInit') : g.origin('ports', 'server');
         uses.push({ node: s.node, from: base, to: base + 6, owner, what: inst.nodes.length > 1 ? 'dist-init ports (P..P+6 under DP attention)' : 'DP-attention ports (--port+233 .. +239)', path });
+        // node 0's DP controller also binds a handshake socket at P + 13 (P = the dist-init port, or
+        // --port without --dist-init-addr), since v0.5.3.post2
+        // (data_parallel_controller.py@b26729f2245c L444-451; server_args.py L9812 DP_ATTENTION_HANDSHAKE_PORT_DELTA = 13)
+        if (atLeast(d.version, '0.5.3.post2')) {
+          const handshake = (inst.nodes.length > 1 ? g.ports.distInit : s.port) + DP_ATTENTION_HANDSHAKE_PORT_DELTA;
+          uses.push({ node: s.node, from: handshake, to: handshake, owner, what: `DP-attention handshake port (${inst.nodes.length > 1 ? 'dist-init' : '--port'} + 13)`, path });
+        }
       } else {
         uses.push({ node: s.node, from: g.ports.distInit, to: g.ports.distInit, owner, what: d.engine === 'vllm' ? 'data-parallel RPC port' : 'dist-init port', path: g.origin('ports', 'distInit') });
       }
@@ -461,7 +654,7 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
       const a = uses[j];
       const b = uses[i];
       if (a.node !== b.node || a.to < b.from || b.to < a.from) continue;
-      if (a.owner === b.owner && a.what === b.what) continue;
+      if (a.owner === b.owner && (a.what === b.what || a.path.join('.') === b.path.join('.'))) continue;
       const overlap = Math.max(a.from, b.from);
       error('ports', b.path, `port ${overlap} on ${b.node} is used twice: ${b.owner} ${b.what} and ${a.owner === b.owner ? 'its' : a.owner} ${a.what}`, 'Co-located servers need distinct ports (dist-init ports at least 7 apart under DP attention).');
       break;

@@ -35,7 +35,12 @@ test('vLLM DeepSeek on 2 nodes: DP 16 x TP 1 with EP, node 0 serves the API and 
     '',
   ].join('\n');
   const { plan, warnings } = planDeployCell(text, sshCluster('h200x2', 2));
-  assert.deepEqual(warnings, []);
+  // the one caveat: vLLM's --max-num-seqs is per engine, SGLang's --max-running-requests is global
+  assert.deepEqual(warnings.map((w) => [w.rule, w.line]), [['semantics', 9]]);
+  assert.match(warnings[0].message, /256 per DP rank in vLLM \(--max-num-seqs, 4096 across dp 16\)/);
+  assert.deepEqual(plan.effective, [{ role: 'unified', field: 'maxRunningRequests', written: 256, perRank: 256, total: 4096, dpRanks: 16, note: 'vLLM applies it per engine: 256 on each of 16 DP ranks, 4096 per instance' }]);
+  // the dry run names the probe vLLM really answers
+  assert.equal(plan.actions.find((a) => a.kind === 'check-generate')?.url, 'http://10.0.0.1:8000/v1/completions');
   const [head, tail] = plan.processes;
   assert.deepEqual(head.argv, [
     'vllm', 'serve', 'deepseek-ai/DeepSeek-V3', '--host', '0.0.0.0', '--port', '8000', '--trust-remote-code',

@@ -46,13 +46,13 @@ export function presenceTable(snapshots: CatalogSnapshot[], pick: (s: CatalogSna
  * with this list, list joined by '|' ('' = no fixed choices)]. Flags whose choices never changed
  * are left out: the row's choices hold for every revision that has the flag.
  */
-export function choiceHistory(snapshots: CatalogSnapshot[]): Record<string, Array<[number, string]>> {
+export function choiceHistory(snapshots: CatalogSnapshot[], pick: (s: CatalogSnapshot) => ExtractedFlag[] | undefined = (s) => s.flags): Record<string, Array<[number, string]>> {
   const out: Record<string, Array<[number, string]>> = {};
-  const names = new Set(snapshots.flatMap((s) => s.flags.map((f) => f.flags[0])));
+  const names = new Set(snapshots.flatMap((s) => (pick(s) ?? []).map((f) => f.flags[0])));
   for (const name of [...names].sort()) {
     const seq: Array<[number, string]> = [];
     snapshots.forEach((s, i) => {
-      const f = s.flags.find((x) => x.flags[0] === name);
+      const f = (pick(s) ?? []).find((x) => x.flags[0] === name);
       if (!f) return;
       const list = (f.choices ?? []).join('|');
       if (seq.length === 0 || seq[seq.length - 1][1] !== list) seq.push([i, list]);
@@ -125,6 +125,10 @@ export function renderSglangCatalogModule(snapshots: CatalogSnapshot[], opts: Re
     '/** router spellings by revision, like SGLANG_FLAG_PRESENCE (\'.\' also where the revision has no router source) */',
     'export const SGLANG_ROUTER_PRESENCE: Readonly<Record<string, string>> = {',
     ...Object.entries(presenceTable(snapshots, (s) => s.router)).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`),
+    '};',
+    '/** router choice lists that changed across SGLANG_RELEASES, like SGLANG_CHOICE_HISTORY */',
+    'export const SGLANG_ROUTER_CHOICE_HISTORY: Readonly<Record<string, ReadonlyArray<readonly [number, string]>>> = {',
+    ...Object.entries(choiceHistory(snapshots, (s) => s.router)).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`),
     '};',
     '',
   ];

@@ -1449,3 +1449,11 @@ export const SGLANG_ROUTER_PRESENCE: Readonly<Record<string, string>> = {
   "--worker-startup-timeout-secs": "+++++++++++++++++++++++++++++++++++++++++++++++++++++++++",
   "--worker-urls": "+++++++++++++++++++++++++++++++++++++++++++++++++++++++++",
 };
+/** router choice lists that changed across SGLANG_RELEASES, like SGLANG_CHOICE_HISTORY */
+export const SGLANG_ROUTER_CHOICE_HISTORY: Readonly<Record<string, ReadonlyArray<readonly [number, string]>>> = {
+  "--decode-policy": [[15,"random|round_robin|cache_aware|power_of_two"],[40,"random|round_robin|cache_aware|power_of_two|manual"],[43,"random|round_robin|cache_aware|power_of_two|manual|consistent_hashing|prefix_hash"],[47,"random|round_robin|cache_aware|power_of_two|bucket|manual|consistent_hashing|prefix_hash"]],
+  "--history-backend": [[27,"memory|none|oracle"],[35,"memory|none|oracle|postgres"],[41,"memory|none|oracle|postgres|redis"]],
+  "--log-level": [[10,"debug|info|warning|error|critical"],[25,"debug|info|warn|error"]],
+  "--policy": [[0,"random|round_robin|cache_aware"],[8,"random|round_robin|cache_aware|power_of_two"],[40,"random|round_robin|cache_aware|power_of_two|manual"],[43,"random|round_robin|cache_aware|power_of_two|manual|consistent_hashing|prefix_hash"],[47,"random|round_robin|cache_aware|power_of_two|bucket|manual|consistent_hashing|prefix_hash"]],
+  "--prefill-policy": [[15,"random|round_robin|cache_aware|power_of_two"],[34,"random|round_robin|cache_aware|power_of_two|bucket"],[40,"random|round_robin|cache_aware|power_of_two|manual|bucket"],[43,"random|round_robin|cache_aware|power_of_two|manual|bucket|consistent_hashing|prefix_hash"],[47,"random|round_robin|cache_aware|power_of_two|bucket|manual|consistent_hashing|prefix_hash"]],
+};
