@@ -1,5 +1,6 @@
 import { mkdtemp, mkdir, rm, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from '../cluster/types';
@@ -28,7 +29,37 @@ export interface SimClusterSpec {
 /** the release an emulated node has installed (what the emulator claims by default) */
 export const SIM_NODE_SGLANG_VERSION = '0.5.15';
 
-let clusterCounter = 0;
+/** the port on 127.A.B.254 whose listener claims the subnet 127.A.B.0/24 for one live sim cluster */
+export const SUBNET_CLAIM_PORT = 64999;
+const SUBNETS = 200 * 240;
+
+function listenOn(host: string, port: number): Promise<Server | undefined> {
+  return new Promise((resolveListen) => {
+    const srv = createServer();
+    srv.once('error', () => resolveListen(undefined));
+    srv.listen({ host, port, exclusive: true }, () => resolveListen(srv));
+  });
+}
+
+/**
+ * A /24 of loopback addresses no other live sim cluster (in any process) uses. Claimed by binding
+ * a listener on its .254 address and held until dispose (or process exit), so two test processes
+ * can never hand out the same node addresses, as a pid-derived choice could.
+ */
+export async function claimSubnet(start = Math.floor(Math.random() * SUBNETS)): Promise<{ second: number; third: number; claim: Server }> {
+  // the default random start means concurrent processes rarely even try the same subnet
+  for (let i = 0; i < SUBNETS; i++) {
+    const k = (start + i) % SUBNETS;
+    const second = 1 + Math.floor(k / 240);
+    const third = 10 + (k % 240);
+    const claim = await listenOn(`127.${second}.${third}.254`, SUBNET_CLAIM_PORT);
+    if (claim) {
+      claim.unref();
+      return { second, third, claim };
+    }
+  }
+  throw new MoeBenchError('No free loopback subnet for a sim cluster', {}, 'Too many sim clusters are running on this machine; stop some.');
+}
 
 /** candidate locations of out/cli.js: the bundle's own folder, then the repo root from src/ */
 export function defaultCliPath(): string {
@@ -69,10 +100,9 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
   if (spec.nodes.length === 0) throw new MoeBenchError('A sim cluster needs at least one node', { field: 'nodes' }, 'List node names, e.g. nodes: [node1, node2].');
   if (new Set(spec.nodes).size !== spec.nodes.length) throw new MoeBenchError('Node names must be unique', { field: 'nodes' });
   if (spec.nodes.length > 250) throw new MoeBenchError('A sim cluster holds at most 250 nodes', { field: 'nodes' });
-  const id = `${process.pid}-${clusterCounter}`;
-  // distinct 127.x.y.0/24 per cluster so two clusters (or two test files) never share an address
-  const second = 1 + (process.pid % 200);
-  const third = 10 + (clusterCounter++ % 240);
+  // a distinct 127.x.y.0/24 per live cluster, claimed across processes (claimSubnet)
+  const { second, third, claim } = await claimSubnet();
+  const id = `${process.pid}-${second}-${third}`;
   const root = await mkdtemp(join(tmpdir(), `moebench-sim-${spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}-`));
   const stateDir = join(root, 'state');
   const binDir = join(root, 'bin');
@@ -179,6 +209,7 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
         }
       }
       await rm(root, { recursive: true, force: true });
+      await new Promise<void>((r) => claim.close(() => r()));
     },
   };
   return cluster;
