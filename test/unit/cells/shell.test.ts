@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Session } from '../../../src/core/exec/session';
 import { runCell } from '../../../src/core/exec/run-cell';
 import { defaultExecutors } from '../../../src/core/cells';
@@ -9,7 +12,8 @@ import type { CellEvent } from '../../../src/core/exec/events';
 import { CommandFailedError, SpecValidationError, CancelledError } from '../../../src/core/util/errors';
 
 function harness() {
-  const session = new Session({ notebookPath: '/tmp/x.moebench', toolVersion: 'test' });
+  // a notebook folder of its own: nothing this session writes lands in a /tmp path shared by other runs
+  const session = new Session({ notebookPath: path.join(mkdtempSync(path.join(os.tmpdir(), 'moebench-shell-')), 'x.moebench'), toolVersion: 'test' });
   const events: CellEvent[] = [];
   const abort = new AbortController();
   const run = (language: string, source: string, index = 0) =>

@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { monitorSpecSchema, resolveMonitorTargets } from '../../../src/core/cells/monitor';
 import { parseSpec } from '../../../src/core/cells/yaml-spec';
 import { Session } from '../../../src/core/exec/session';
@@ -31,7 +34,8 @@ function pdDeployment(): DeploymentHandle {
 }
 
 function session(): Session {
-  const s = new Session({ notebookPath: '/tmp/nb.moebench', toolVersion: '0' });
+  // a notebook folder of its own, not a /tmp path shared by other test runs
+  const s = new Session({ notebookPath: path.join(mkdtempSync(path.join(os.tmpdir(), 'moebench-monitor-spec-')), 'nb.moebench'), toolVersion: '0' });
   const nodes = ['gpu-001', 'gpu-002', 'gpu-003', 'gpu-004'].map((name) => ({ name, address: name, gpus: 8 }));
   s.clusters.set('h200', { ...fakeCluster(nodes, async () => ({ exitCode: 0, signal: null, stdout: '', stderr: '' })), name: 'h200', kind: 'ssh' }, 'cluster');
   s.deployments.set('ds-pd', pdDeployment(), 'deploy');
