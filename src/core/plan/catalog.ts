@@ -303,16 +303,18 @@ export function choicesAt(engine: EngineKind, version: string | EngineVersion, f
   }
   const rel = SGLANG_RELEASES[Math.max(index, 0)];
   const from = rel.version === 'main' ? `main at ${rel.commit.slice(0, 10)} (after ${SGLANG_CATALOG_VERSION})` : rel.version;
-  if (!seq) return { choices: info?.choices, exact: exactIndex !== undefined, from };
+  // `latest` is main as it is today, which may have moved past the commit read
+  const exact = exactIndex !== undefined && !v.latest;
+  if (!seq) return { choices: info?.choices, exact, from };
   let list: string | undefined;
   for (const [start, joined] of seq) if (start <= Math.max(index, 0)) list = joined;
-  return { choices: list ? list.split('|') : undefined, exact: exactIndex !== undefined, from };
+  return { choices: list ? list.split('|') : undefined, exact, from };
 }
 
 /** the release read at or before `v` (the newest source for `latest` and newer releases), and whether it is `v` itself */
 function nearestRelease(v: EngineVersion): { index: number; exact: boolean } {
   const exact = releaseIndex(v);
-  if (exact !== undefined) return { index: exact, exact: true };
+  if (exact !== undefined) return { index: exact, exact: !v.latest };
   if (isBeyondCatalog('sglang', v)) return { index: SGLANG_RELEASES.length - 1, exact: false };
   let index = 0;
   SGLANG_RELEASES.forEach((r, i) => {

@@ -541,10 +541,12 @@ function checkRouterPolicies(d: ResolvedDeployment, error: Report, warn: Report)
     ['prefillPolicy', '--prefill-policy'],
     ['decodePolicy', '--decode-policy'],
   ] as const;
+  const refused = new Set<string>();
   for (const [key, flag] of keys) {
     const value = r[key];
     if (value === undefined) continue;
     const at = routerFlagAt(d.version, flag);
+    if (at.exact && (!at.accepted || (at.choices && !at.choices.includes(value)))) refused.add(key);
     const report = at.exact ? error : warn;
     const where = at.exact ? `the router of SGLang ${d.version.text}` : `the router of SGLang ${at.from} (the nearest release read)`;
     if (!at.accepted) {
@@ -554,7 +556,7 @@ function checkRouterPolicies(d: ResolvedDeployment, error: Report, warn: Report)
     if (at.choices && !at.choices.includes(value)) report('router', r.origin(key), `${flag} ${value}: ${where} accepts ${at.choices.join(', ')}`);
   }
   if (!d.pd) {
-    checkPolicyContext(d, 'unified', r.policy, 'policy', warn);
+    checkPolicyContext(d, 'unified', r.policy, 'policy', refused, warn);
     return;
   }
   const decodePolicy = r.decodePolicy ?? r.policy;
@@ -567,14 +569,14 @@ function checkRouterPolicies(d: ResolvedDeployment, error: Report, warn: Report)
     const policy = own ?? r.policy;
     const instances = d.groups.find((g) => g.role === role)?.instances.length ?? 0;
     if (policy === 'power_of_two' && instances < 2) error('router', r.origin(key), `power_of_two for ${role} needs at least 2 ${role} servers; this deployment has ${instances}`);
-    else checkPolicyContext(d, role, policy, key, warn);
+    else checkPolicyContext(d, role, policy, key, refused, warn);
   }
 }
 
 /** a policy the user chose that cannot change anything here (one server to pick from, or no cache to be aware of) */
-function checkPolicyContext(d: ResolvedDeployment, role: 'prefill' | 'decode' | 'unified', policy: string | undefined, key: string, warn: Report): void {
+function checkPolicyContext(d: ResolvedDeployment, role: 'prefill' | 'decode' | 'unified', policy: string | undefined, key: string, refused: ReadonlySet<string>, warn: Report): void {
   const r = d.router;
-  if (policy === undefined || r[key as 'policy'] === undefined) return;
+  if (policy === undefined || r[key as 'policy'] === undefined || refused.has(key)) return;
   const group = d.groups.find((g) => g.role === role);
   if (!group) return;
   if (group.instances.length === 1) {
