@@ -101,7 +101,7 @@ describe('secrets never land in notebooks, run stores, logs or reports', () => {
       }),
     );
     const out = path.join(dir, 'secrets.out.moebench');
-    const r = await cli(['run', nb, '-o', out, '--known-hosts', lab.knownHostsPath, '--log-output'], { ...process.env, HOME: lab.clientHome, SSH_AUTH_SOCK: '', [envName('api-key')]: API_KEY, [envName(passphraseSecretKey(keyFile))]: PASSPHRASE });
+    const r = await cli(['run', nb, '-o', out, '--known-hosts', lab.knownHostsPath, '--allow-secret', `api-key@${server.url}`, '--log-output'], { ...process.env, HOME: lab.clientHome, SSH_AUTH_SOCK: '', [envName('api-key')]: API_KEY, [envName(passphraseSecretKey(keyFile))]: PASSPHRASE });
     // the CLI: a bench cell with a header can also be given on the command line
     const store = path.join(dir, 'cli-store');
     const b = await cli(['bench', '--base-url', server.url, '--header', `Authorization=Bearer ${API_KEY}`, '--num-prompts', '5', '--random-input-len', '4', '--random-output-len', '2', '--run-store', store, '--format', 'json']);

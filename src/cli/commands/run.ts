@@ -6,13 +6,14 @@ import { Session } from '../../core/exec/session';
 import { runNotebook, type CellOutcome } from '../../core/exec/notebook-runner';
 import { defaultExecutors } from '../../core/cells';
 import { headlessHost } from '../../core/cells/types';
+import { secretDestination } from '../../core/cells/bench-secrets';
 import { errorText } from '../../core/output/error-markdown';
 import { cellName } from '../../core/exec/run-cell';
 import { TOOL_VERSION } from '../version';
 import { Progress } from '../progress';
 
 const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...] [--allow-invalid] [--allow-notebook-ssh-files]
-       [--ssh-config FILE] [--known-hosts FILE]
+       [--ssh-config FILE] [--known-hosts FILE] [--allow-secret NAME@ORIGIN ...]
 
 Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
 and writes the outputs into the output notebook (the input file is never modified).
@@ -25,7 +26,16 @@ A bench cell whose validity checks report an error (failed requests...) fails th
 only; your own known_hosts still decides for every host it lists).
 --ssh-config / --known-hosts name your own files (as the VS Code user settings
 moebench.ssh.configFile / knownHostsFile do); accepted host keys are added to --known-hosts.
+--allow-secret NAME@ORIGIN lets \${secret:NAME} be sent to that origin (http://host:port) or
+deployment (NAME@my-deployment); without it a bench cell does not send the secret anywhere.
 Exit status: 0 all cells succeeded, 1 a cell failed (named on stderr), 2 usage or file error, 130 interrupted.`;
+
+/** `NAME@http://host:port` or `NAME@deployment` -> the consent id resolveSecretHeaders asks for */
+function secretConsentId(flag: string): string {
+  const at = flag.indexOf('@');
+  if (at <= 0) return `secret:${flag}@`;
+  return `secret:${flag.slice(0, at)}@${secretDestination(flag.slice(at + 1))}`;
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
   let args;
@@ -43,6 +53,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'allow-invalid': { type: 'boolean', default: false },
         'allow-notebook-ssh-files': { type: 'boolean', default: false },
         'ssh-config': { type: 'string' },
+        'allow-secret': { type: 'string', multiple: true },
         'known-hosts': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -110,7 +121,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     outcomes = await runNotebook(nb, {
       session,
       // unattended runs stop what they deployed unless asked not to: no GPU process outlives the run
-      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [], 'bench.allowInvalid': args.values['allow-invalid'], consents: args.values['allow-notebook-ssh-files'] ? ['ssh.sshConfig:*', 'ssh.knownHosts:*'] : [], 'ssh.configFile': args.values['ssh-config'] ? path.resolve(args.values['ssh-config']) : '', 'ssh.knownHostsFile': args.values['known-hosts'] ? path.resolve(args.values['known-hosts']) : '' } }),
+      host: headlessHost({ acceptNewHostKeys: args.values['accept-new-host-keys'], settings: { 'deploy.stopOnSessionEnd': !args.values['keep-deployments'], 'env.allowNames': args.values['allow-env'] ?? [], 'bench.allowInvalid': args.values['allow-invalid'], consents: [...(args.values['allow-notebook-ssh-files'] ? ['ssh.sshConfig:*', 'ssh.knownHosts:*'] : []), ...(args.values['allow-secret'] ?? []).map(secretConsentId)], 'ssh.configFile': args.values['ssh-config'] ? path.resolve(args.values['ssh-config']) : '', 'ssh.knownHostsFile': args.values['known-hosts'] ? path.resolve(args.values['known-hosts']) : '' } }),
       executors: defaultExecutors(),
       signal: abort.signal,
       only,

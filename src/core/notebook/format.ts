@@ -17,6 +17,7 @@
 import { findNodeAtLocation, parse as parseJsonc, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { NotebookFormatError } from '../util/errors';
+import { redactSecretsDeep } from '../util/redact';
 import { isJsonMime, STORED_MIMES, storedMarkdown, TRANSIENT_MIMES, type Notebook, type NotebookCell, type NotebookOutput } from './model';
 import { starterNotebook } from './starter';
 
@@ -240,7 +241,7 @@ function persistableOutputs(outputs: NotebookOutput[] | undefined): NotebookOutp
   if (!outputs) return undefined;
   const kept = outputs
     .filter((o) => o.metadata?.transient !== true)
-    .map((o) => ({ ...o, items: o.items.filter((i) => !TRANSIENT_MIMES.has(i.mime)).map((i) => ({ mime: i.mime, data: normaliseData(i.mime, i.data) })) }))
+    .map((o) => ({ ...o, items: o.items.filter((i) => !TRANSIENT_MIMES.has(i.mime)).map((i) => ({ mime: i.mime, data: redactSecretsDeep(normaliseData(i.mime, i.data)) })) }))
     .filter((o) => o.items.length > 0);
   return kept;
 }

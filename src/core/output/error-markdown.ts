@@ -1,10 +1,11 @@
 import { describeError, isAbortError } from '../util/errors';
 import { SpecValidationError, formatLocation } from '../util/errors';
+import { redactSecretsDeep } from '../util/redact';
 
 /** The one place failures become user text: markdown written into the cell, saying what to do next. */
 export function errorMarkdown(err: unknown): string {
   if (isAbortError(err)) return '**Cancelled.** Whatever the cell had received so far is kept.';
-  const d = describeError(err);
+  const d = redactSecretsDeep(describeError(err));
   const lines = [`**Error:** ${escapeMd(d.title)}`];
   if (d.location) lines.push('', `*Where:* ${escapeMd(d.location)}`);
   if (err instanceof SpecValidationError && err.issues.length > 1) {
@@ -17,7 +18,7 @@ export function errorMarkdown(err: unknown): string {
 /** plain text for terminals and logs */
 export function errorText(err: unknown): string {
   if (isAbortError(err)) return 'cancelled';
-  const d = describeError(err);
+  const d = redactSecretsDeep(describeError(err));
   const extra = err instanceof SpecValidationError && err.issues.length > 1 ? err.issues.map((i) => `\n  - ${i.message} (${formatLocation(i.where)})`).join('') : '';
   return `${d.title}${d.location ? ` [${d.location}]` : ''}${extra}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
 }
