@@ -138,7 +138,9 @@ export class PooledRun {
   }
 
   private inWorker(cfg: ShardConfig, i: number, ready: () => Promise<number>): Promise<ShardDone> {
-    const worker = new Worker(workerScript(), { workerData: cfg });
+    const script = workerScript();
+    // under tsx (tests, scripts) the worker registers tsx itself: --import hooks do not reach workers on Node 20
+    const worker = script.endsWith('.ts') ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: cfg }) : new Worker(script, { workerData: cfg });
     this.workers.push(worker);
     if (this.aborted) worker.postMessage({ type: 'abort' } satisfies ToShard);
     return new Promise<ShardDone>((resolve, reject) => {

@@ -128,8 +128,8 @@ export function summarizeColumns(cols: RunColumns, options: MetricsOptions): { s
   const per = (x: number): number => (durationSec > 0 ? x / durationSec : 0);
   const series = perSecondSeriesOf(cols);
   const maxConcurrent = definition === 'vllm' ? sweepLineOf(g.start.toArray(), latency) : maxOf(series.concurrentRequestsPerSec);
-  // Σ latency in dispatch order is what the record-list path summed; the sorted sum is used by
-  // summarize below, so sum the unsorted copy here before it is sorted in place
+  // Σ latency over the sorted values (as the means): the same whatever order threads finished in
+  const e2eMs = summarizeInPlace(latency, percentiles);
   let latencySum = 0;
   for (let i = 0; i < completed; i++) latencySum += latency[i];
 
@@ -159,7 +159,7 @@ export function summarizeColumns(cols: RunColumns, options: MetricsOptions): { s
     ttftMs: summarizeInPlace(ttft, percentiles, true),
     tpotMs: summarizeInPlace(tpots, percentiles, true),
     itlMs: summarizeInPlace(cols.itl.toArray(), percentiles, true),
-    e2eMs: summarizeInPlace(latency, percentiles),
+    e2eMs,
     clientQueueMs: summarizeInPlace(queue, percentiles),
     e2eIncludingQueueMs: summarizeInPlace(e2eWithQueue, percentiles),
     dispatchLagMs: summarizeInPlace(cols.lag.toArray(), percentiles),

@@ -27,6 +27,11 @@ export class PacedEngine implements Engine {
     const step = (): void => {
       if (timer) this.live.delete(timer);
       timer = undefined;
+      // libuv arms timers from the loop's cached time, which lags a busy tick: never emit early
+      if (performance.now() < due(produced)) {
+        arm();
+        return;
+      }
       produced++;
       events.onProgress(produced, 0);
       if (produced >= total) {
