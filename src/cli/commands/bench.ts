@@ -10,6 +10,7 @@ import type { SloSpec } from '../../core/metrics/summary';
 import { describeError } from '../../core/util/errors';
 import { redactHeaderArgs } from '../../core/util/redact';
 import { TOOL_VERSION } from '../version';
+import { idleTimeoutMs } from '../../core/load/idle-timeout';
 
 const USAGE = `moebench bench — quick benchmark against a running endpoint (flags mirror sglang.bench_serving)
 
@@ -44,6 +45,8 @@ Load (several --request-rate / --max-concurrency values: one run each, one table
   --trace-file FILE [--trace-time-scale X]   replay JSONL timestamps
   --warmup-requests N            default 1
   --workers N                    load threads (default: one per ~1,000 streams or req/s, up to cores - 1)
+  --idle-timeout S               a stream silent this long fails as stalled (default: from --goodput
+                                 tpot/ttft, at least 60 s, at most 600 s)
 Metrics and output:
   --metric-definition sglang|vllm   default sglang
   --metric-percentiles 90,95,99
@@ -111,6 +114,7 @@ const OPTIONS = {
   'dataset-name': { type: 'string' },
   'dataset-path': { type: 'string' },
   'num-prompts': { type: 'string' },
+  'idle-timeout': { type: 'string' },
   'random-input-len': { type: 'string' },
   'random-output-len': { type: 'string' },
   'random-range-ratio': { type: 'string' },
@@ -232,6 +236,7 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
           definition,
           percentiles,
           slo: parseGoodput(v.goodput),
+          idleTimeoutMs: idleTimeoutMs(int('idle-timeout'), parseGoodput(v.goodput)),
           payload: { temperature: int('temperature', 0) ?? 0, ignoreEos: !v['disable-ignore-eos'], topP: int('top-p'), extraBody },
         },
       });

@@ -89,6 +89,7 @@ export const benchSpecSchema = z
       .strict()
       .optional()
       .describe('goodput: completed requests meeting every SLO, per second'),
+    idleTimeoutSec: z.number().positive().max(3600).optional().describe('a stream with no data for this long fails as stalled and the run goes on (default: 300 × slo.tpotMs or 3 × slo.ttftMs, at least 60 s, at most 600 s)'),
     percentiles: z.array(z.number().min(0).max(100)).min(1).default([90, 95, 99]),
     tags: z.record(z.string(), z.string()).optional(),
     profile: z

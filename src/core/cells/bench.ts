@@ -12,6 +12,7 @@ import type { StepResult } from './bench-plots';
 import type { DeploymentHandle } from '../exec/handles';
 import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchmark';
 import type { LiveRun } from '../load/benchmark';
+import { idleTimeoutMs } from '../load/idle-timeout';
 import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';
 import { CancelledError, CellReferenceError, RunInvalidError, SpecValidationError } from '../util/errors';
@@ -85,6 +86,7 @@ export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: Sweep
     definition: spec.metrics,
     percentiles: spec.percentiles,
     slo: spec.slo,
+    idleTimeoutMs: idleTimeoutMs(spec.idleTimeoutSec, spec.slo),
     payload: { temperature: w.temperature, ignoreEos: w.ignoreEos ?? !answers, topP: w.topP, extraBody: w.extraBody },
   };
 }
