@@ -5,7 +5,7 @@
  * line from requests.jsonl), and no process is left behind.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -75,6 +75,26 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
+/** whether the child has exited, waiting for its exit event up to `ms` (no fixed sleep) */
+function exitedWithin(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** live (non-zombie) processes whose command line mentions `text`: anything a run left behind, not only the one the test killed */
+function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.includes(text) && !l.split(/\s+/)[1]?.startsWith('Z') && !l.includes('ps -eo'));
+}
+
 describe('faults during a benchmark', () => {
   after(() => {
     for (const c of children) if (alive(c.pid)) c.kill('SIGKILL');
@@ -114,8 +134,9 @@ describe('faults during a benchmark', () => {
     // requests cut mid-stream keep what they received
     const partial = after.map((l) => JSON.parse(l) as { ok: boolean; chunkMs: number[]; error?: string }).filter((r) => !r.ok && r.chunkMs.length > 0);
     assert.ok(partial.length > 0, 'a stream cut mid-way is recorded with its chunks');
-    await new Promise((r) => setTimeout(r, 200));
-    if (alive(sim.child.pid)) orphans++;
+    const left = (await exitedWithin(sim.child, 5000)) ? 0 : 1;
+    orphans += left;
+    assert.equal(left, 0, 'the killed server is gone');
     figure({ 'kill-records-before': before.length, 'kill-records-after': after.length, 'kill-records-lost': missing.length, 'kill-partial-streams-kept': partial.length });
   });
 
@@ -173,8 +194,10 @@ describe('faults during a benchmark', () => {
     } finally {
       if (mounted) await new Promise<void>((resolve) => execFile('umount', [mnt], () => resolve()));
       sim.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
-      if (alive(sim.child.pid)) orphans++;
+      // the bench CLI named the store on its command line: nothing mentioning it may outlive the run
+      const left = [...((await exitedWithin(sim.child, 5000)) ? [] : [`sim serve ${sim.child.pid}`]), ...processesMentioning(store)];
+      orphans += left.length;
+      assert.deepEqual(left, [], 'processes left behind');
     }
   });
 
