@@ -184,8 +184,14 @@ function evaluate(e: PyExpr | undefined, env: Env, depth = 0): PyValue | undefin
     case 'attr': {
       if (e.object.kind === 'name') {
         const fields = env.classDefaults.get(e.object.name);
-        if (fields?.has(e.attr)) return evaluate(fields.get(e.attr), env, depth + 1) ?? (fields.get(e.attr) === undefined ? null : undefined);
+        if (fields?.has(e.attr)) {
+          const field = fields.get(e.attr);
+          // a field without a default is None to argparse until resolved
+          return field === undefined ? null : evaluate(field, env, depth + 1);
+        }
       }
+      // argparse.SUPPRESS as a default: the attribute is not set, which reads as None
+      if (e.attr === 'SUPPRESS') return null;
       return undefined;
     }
     case 'list': {
@@ -194,6 +200,12 @@ function evaluate(e: PyExpr | undefined, env: Env, depth = 0): PyValue | undefin
     }
     case 'dict':
       return { dict: e.raw.replace(/\s+/g, ' ') };
+    case 'subscript': {
+      const base = evaluate(e.object, env, depth + 1);
+      const index = e.items.length === 1 ? evaluate(e.items[0], env, depth + 1) : undefined;
+      if (Array.isArray(base) && typeof index === 'number') return base[index < 0 ? base.length + index : index];
+      return undefined;
+    }
     case 'unary': {
       const v = evaluate(e.operand, env, depth + 1);
       if (e.op === '-' && typeof v === 'number') return -v;
@@ -225,7 +237,12 @@ function evaluate(e: PyExpr | undefined, env: Env, depth = 0): PyValue | undefin
           if (f === 'list' || f === 'tuple' || f === 'set') return [];
           if (f === 'dict') return { dict: '{}' };
           if (factory.kind === 'other' && /^lambda\s*:/.test(factory.raw)) {
-            return undefined;
+            const body = factory.raw.replace(/^lambda\s*:/, '');
+            try {
+              return evaluate(new PyParser(tokenize(body), body).expr(), env, depth + 1);
+            } catch {
+              return undefined;
+            }
           }
           return undefined;
         }
@@ -418,8 +435,9 @@ function fromAnnotatedField(f: ClassField, mod: Module, env: Env, namespace?: st
     else if ((nargs === '+' || nargs === '*') && !type.startsWith('list[')) type = `list[${type}]`;
   }
   const required = evaluate(arg('required'), env) === true;
-  let def = required || !f.default ? '(required)' : defaultText(f.default, env);
-  if (evaluate(arg('resolvable'), env) === true && def === 'None') def = 'None (resolved at start)';
+  const def = required || !f.default ? '(required)' : defaultText(f.default, env);
+  // Arg(resolvable=True): a None default is filled in while SGLang resolves the arguments
+  const resolved = evaluate(arg('resolvable'), env) === true && def === 'None';
   return {
     flags: uniq([cliName, ...aliases]),
     dest: f.name,
@@ -427,7 +445,7 @@ function fromAnnotatedField(f: ClassField, mod: Module, env: Env, namespace?: st
     default: def,
     choices,
     dynamicChoices: dynamic,
-    help: helpSummary(helpText),
+    help: `${helpSummary(helpText)}${resolved ? ' (unset: chosen at start)' : ''}`,
     deprecated: /^\s*\(?\[?deprecated\b/i.test(helpText),
     namespace,
     origin: `${mod.file}:${f.line}`,
