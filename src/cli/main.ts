@@ -8,6 +8,7 @@ Commands:
   run <notebook>     run a .moebench notebook headless and write its outputs (-o out.moebench)
   bench              quick benchmark against an endpoint (flags mirror sglang.bench_serving)
   plan <notebook>    print the planned launch commands per node without touching any node
+  doctor <notebook>  preflight checks on every node of a cluster cell (GPUs, driver, NVLink, IB...)
   report             compare runs (ours and imported) as Markdown, CSV or self-contained HTML
   import <file>...   store other tools' results (bench_serving, vllm bench, AIPerf, GuideLLM) as runs
   sim                the embedded SGLang emulator (serve, launch-server, router, nvidia-smi)
@@ -20,6 +21,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   plan: async () => (await import('./commands/plan')).planCommand,
+  doctor: async () => (await import('./commands/doctor')).doctorCommand,
   sim: async () => (await import('./commands/sim')).simCommand,
   bench: async () => (await import('./commands/bench')).benchCommand,
   report: async () => (await import('./commands/report')).reportCommand,

@@ -107,7 +107,9 @@ export class ClusterCellExecutor implements CellExecutor {
         'Fix the node (or remove it from the list) and run the cell again.',
       );
     }
-    if (spec.doctor) await runDoctorCell(cluster, spec.doctor, ctx);
+    // `moebench doctor` asks for the doctor on a cell that does not name it
+    const doctor = spec.doctor ?? (ctx.host.setting('doctor.force', false) ? true : undefined);
+    if (doctor) await runDoctorCell(cluster, doctor, ctx);
   }
 
   /** deployments this notebook left running (window reload, CLI run) come back instead of being orphaned */

@@ -1,7 +1,8 @@
 import type { Cluster, ExecResult } from '../cluster/types';
 import { parseGpuInventoryXml, type GpuInventory } from '../telemetry/gpu/inventory';
 import { nearestNics, parseTopology, type GpuTopology } from '../telemetry/gpu/topology';
-import { parseDfPosix, parseHcaNuma, parseIbstat, parseIbvDevinfo, parseListeningPorts, parseNvlinkStatus, peerMemModule, xidEvents, type IbPort } from './parse';
+import { setMaxListeners } from 'node:events';
+import { parseDfPosix, parseHcaNuma, parseIbstat, parseIbvDevinfo, parseListeners, parseNvlinkStatus, peerMemModule, portTaken, xidEvents, type IbPort } from './parse';
 import { PROBES, probeArgv, type DoctorProbeOptions, type ProbeId } from './probes';
 
 export type DoctorLevel = 'ok' | 'info' | 'warn' | 'error';
@@ -210,8 +211,10 @@ function nodeRows(cluster: Cluster, node: string, out: Outputs, o: DoctorOptions
   rows.push(engineRow(out.engine, o.enginePackage ?? 'sglang'));
   if (o.ports?.length) {
     if (ok(out.ports)) {
-      const listening = parseListeningPorts(out.ports.stdout);
-      const taken = o.ports.filter((p) => listening.has(p));
+      const listeners = parseListeners(out.ports.stdout);
+      // emulated nodes share this host's sockets but each has its own loopback address
+      const own = cluster.kind === 'sim' ? cluster.node(node).address : undefined;
+      const taken = o.ports.filter((p) => portTaken(listeners, p, own));
       rows.push({ key: 'ports', label: `ports ${o.ports.join(', ')}`, value: taken.length ? `in use: ${taken.join(', ')}` : 'free', level: taken.length ? 'error' : 'ok', note: taken.length ? 'another server (a previous run?) listens there' : undefined });
     } else rows.push({ key: 'ports', label: `ports ${o.ports.join(', ')}`, value: 'unknown', level: 'info', note: `ss -Htln: ${why(out.ports)}` });
   }
@@ -245,6 +248,21 @@ export function findMismatches(nodes: readonly NodeReport[]): Mismatch[] {
 /** Runs the probes on every node in parallel, then compares the nodes. Never throws for a failed probe. */
 export async function runDoctor(cluster: Cluster, o: DoctorOptions = {}): Promise<DoctorReport> {
   const names = o.nodes ?? cluster.nodes.map((n) => n.name);
+  // one listener on the caller's signal; every probe of every node waits on this one
+  const stop = new AbortController();
+  setMaxListeners(16 * names.length + 16, stop.signal);
+  const onAbort = (): void => stop.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) stop.abort();
+  const po: DoctorOptions = { ...o, signal: stop.signal };
+  try {
+    return await doctorNodes(cluster, names, po);
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function doctorNodes(cluster: Cluster, names: readonly string[], o: DoctorOptions): Promise<DoctorReport> {
   const nodes = await Promise.all(
     names.map(async (node): Promise<NodeReport> => {
       const out = await runProbes(cluster, node, o);

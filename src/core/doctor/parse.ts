@@ -124,17 +124,27 @@ export function parseDfPosix(text: string): { availKiB: number; mount: string } 
   return Number.isFinite(avail) ? { availKiB: avail, mount: cells.slice(5).join(' ') } : undefined;
 }
 
-/** `ss -Htln`: local ports in LISTEN state (IPv4 "a.b.c.d:port", IPv6 "[::]:port", "*:port"). */
-export function parseListeningPorts(text: string): Set<number> {
-  const out = new Set<number>();
+/** `ss -Htln`: listening sockets as (local address, port); IPv4 "a.b.c.d:port", IPv6 "[::]:port", "*:port". */
+export function parseListeners(text: string): { address: string; port: number }[] {
+  const out: { address: string; port: number }[] = [];
   for (const line of text.split('\n')) {
     const cells = line.trim().split(/\s+/);
     if (cells.length < 4) continue;
     const local = cells[0] === 'LISTEN' ? cells[3] : cells[2];
-    const m = /:(\d+)$/.exec(local ?? '');
-    if (m) out.add(Number(m[1]));
+    const m = /^(.*):(\d+)$/.exec(local ?? '');
+    if (m) out.push({ address: m[1].replace(/^\[|\]$/g, '').replace(/%.*$/, ''), port: Number(m[2]) });
   }
   return out;
+}
+
+export function parseListeningPorts(text: string): Set<number> {
+  return new Set(parseListeners(text).map((l) => l.port));
+}
+
+/** a listener blocks a server binding `port` on `address` unless both are distinct specific addresses */
+export function portTaken(listeners: readonly { address: string; port: number }[], port: number, address?: string): boolean {
+  const wildcard = (a: string) => a === '*' || a === '0.0.0.0' || a === '::';
+  return listeners.some((l) => l.port === port && (address === undefined || wildcard(l.address) || wildcard(address) || l.address === address));
 }
 
 /** GPUDirect RDMA needs the peer-memory module: nvidia_peermem (driver >= 465) or the older nv_peer_mem. */
