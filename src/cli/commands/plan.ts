@@ -12,6 +12,7 @@ import { DEPLOY_LANGUAGE, parseDeploySpec } from '../../core/plan/spec';
 import { planDeployCell } from '../../core/plan/planner';
 import { planCommands } from '../../core/plan/print';
 import { planClusterFromSpec } from '../../core/plan/cluster-from-spec';
+import { readNotebookFile } from '../../core/notebook/read-file';
 
 const USAGE = `Usage: moebench plan <notebook.moebench> [--cell NAME ...] [--allow-env NAME ...]
 
@@ -40,7 +41,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const file = path.resolve(args.positionals[0]);
   let cells: NotebookCell[];
   try {
-    cells = parseNotebookBytes(fs.readFileSync(file), file).cells;
+    cells = parseNotebookBytes(readNotebookFile(file), file).cells;
   } catch (err) {
     process.stderr.write(`moebench plan: ${errorText(err)}\n`);
     return 2;

@@ -11,6 +11,7 @@ import { errorText } from '../../core/output/error-markdown';
 import { cellName } from '../../core/exec/run-cell';
 import { TOOL_VERSION } from '../version';
 import { Progress } from '../progress';
+import { readNotebookFile } from '../../core/notebook/read-file';
 
 const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell NAME ...] [--accept-new-host-keys] [--keep-deployments] [--log-output] [--allow-env NAME ...] [--allow-invalid] [--allow-notebook-ssh-files]
        [--ssh-config FILE] [--known-hosts FILE] [--allow-secret NAME@ORIGIN ...]
@@ -79,7 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   let bytes: Buffer;
   try {
     // bytes: invalid UTF-8 is reported with its place, not replaced (parseNotebookBytes)
-    bytes = fs.readFileSync(input);
+    bytes = readNotebookFile(input);
   } catch (err) {
     process.stderr.write(`moebench run: cannot read ${input}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;

@@ -1,6 +1,7 @@
 import { YamlSource } from '../cells/yaml-spec';
 import { flagsFor, lookupFlag, allFlags, type EngineKind, type FlagInfo, NEWEST_KNOWN_VERSION } from '../plan';
 import { pathAt } from './yaml-path';
+import { escapeMd } from '../output/error-markdown';
 
 export interface FlagCompletion {
   label: string;
@@ -22,8 +23,21 @@ function inExtraArgs(path: (string | number)[]): boolean {
   return path.includes('extraArgs');
 }
 
+/**
+ * Text from the cell (a flag someone typed) as one markdown code span that it cannot leave: the
+ * fence is longer than any run of backticks inside, and line breaks become spaces, so a backtick
+ * in a flag name cannot open links or images in the hover.
+ */
+export function codeSpan(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || flat.startsWith(' ') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
 export function flagDoc(info: FlagInfo): string {
-  const lines = [`\`${info.name}\` (${info.type}${info.default && info.default !== 'None' ? `, default ${info.default}` : ''})`, '', info.help];
+  const lines = [`${codeSpan(info.name)} (${info.type}${info.default && info.default !== 'None' ? `, default ${info.default}` : ''})`, '', info.help];
   if (info.choices?.length) lines.push('', `Choices: ${info.choices.map((c) => `\`${c}\``).join(', ')}`);
   if (info.aliases.length) lines.push('', `Also: ${info.aliases.map((a) => `\`${a}\``).join(', ')}`);
   if (info.history.length) lines.push('', ...info.history.map((h) => `- ${h.kind} in ${h.since}${h.replacement ? ` (use \`${h.replacement}\`)` : ''}${h.note ? `: ${h.note}` : ''}`));
@@ -61,7 +75,7 @@ export function flagHover(text: string, offset: number): { markdown: string; ran
   const flag = at.scalar.value.split('=')[0];
   const look = lookupFlag(kind, version, flag);
   const info = look.info ?? allFlags(kind).find((f) => f.name === flag);
-  if (!info) return { markdown: `\`${flag}\`: not a known ${kind} flag${look.message ? ` — ${look.message}` : ''}`, range: { start: at.scalar.start, end: at.scalar.end } };
-  const status = look.status === 'ok' ? '' : `\n\n**${look.status} in ${kind} ${version}**${look.message ? `: ${look.message}` : ''}`;
+  if (!info) return { markdown: `${codeSpan(flag)}: not a known ${kind} flag${look.message ? ` — ${escapeMd(look.message)}` : ''}`, range: { start: at.scalar.start, end: at.scalar.end } };
+  const status = look.status === 'ok' ? '' : `\n\n**${look.status} in ${kind} ${version}**${look.message ? `: ${escapeMd(look.message)}` : ''}`;
   return { markdown: flagDoc(info) + status, range: { start: at.scalar.start, end: at.scalar.end } };
 }

@@ -1,6 +1,6 @@
 import type { DatasetRow } from '../types';
 import { parseCsv } from './csv';
-import { DatasetError } from './errors';
+import { DatasetError, jsonFailure } from './errors';
 import { isRecord } from './sharegpt';
 import { estimateTokens } from './tokens';
 
@@ -20,7 +20,7 @@ function parseJsonl(text: string, file: string): { value: Record<string, unknown
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new DatasetError(`Line ${i + 1} is not valid JSON: ${(err as Error).message}`, file, 'Each line of a JSONL file must be one JSON object.', i + 1);
+      throw new DatasetError(`Line ${i + 1} is not valid JSON: ${jsonFailure(err)}`, file, 'Each line of a JSONL file must be one JSON object.', i + 1);
     }
     if (!isRecord(value)) throw new DatasetError(`Line ${i + 1} is not a JSON object`, file, undefined, i + 1);
     out.push({ value, line: i + 1 });
@@ -67,7 +67,7 @@ export function alpacaDataset(text: string, opts: FileDatasetOptions, file: stri
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new DatasetError(`Not valid JSON: ${(err as Error).message}`, file);
+    throw new DatasetError(`Not valid JSON: ${jsonFailure(err)}`, file);
   }
   if (!Array.isArray(json)) throw new DatasetError('AlpacaEval file must hold a JSON array', file, 'Rows look like {"instruction": "..."}.');
   const rows: DatasetRow[] = [];

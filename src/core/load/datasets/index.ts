@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DatasetRow } from '../types';
 import { createRng } from '../rng';
-import { DatasetError } from './errors';
+import { DatasetError, jsonFailure } from './errors';
 import { alpacaDataset, gsm8kDataset, jsonlDataset, mmluDataset } from './files';
 import type { RangeSemantics } from './lengths';
 import { shareGptDataset } from './sharegpt';
@@ -98,7 +98,7 @@ async function loadFileDataset(spec: DatasetSpec, baseDir: string, rng: ReturnTy
       try {
         json = JSON.parse(text);
       } catch (err) {
-        throw new DatasetError(`Not valid JSON: ${(err as Error).message}`, file);
+        throw new DatasetError(`Not valid JSON: ${jsonFailure(err)}`, file);
       }
       rows = shareGptDataset(json, { numPrompts: spec.numPrompts, outputLen: spec.sharegptOutputLen, contextLen: spec.sharegptContextLen }, rng, file);
       break;
