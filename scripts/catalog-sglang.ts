@@ -2,7 +2,10 @@
 // SGLang's own source, without importing sglang: see README "Refreshing the flag catalog".
 //
 //   npm run catalog:sglang -- <sglang checkout | git dir | file set> [--rev REV] [--history] [--since v0.4.6] [--out FILE] [--check]
+//                              [--version LABEL] [--snapshot VERSION=PATH ...]
 //
+// --snapshot adds an older release read from another checkout or file set (repeatable, oldest
+// first), for builds whose history is not in one git repository.
 // --history reads every release tag vX.Y.Z[.postN] from --since on, plus REV (default HEAD) as
 // "main", so the catalog knows which release first/last accepted each flag. Without it only REV
 // (or the folder as it is) is read and becomes the whole catalog.
@@ -21,10 +24,11 @@ interface Options {
   out: string;
   check: boolean;
   version?: string;
+  snapshots: Array<{ version: string; path: string }>;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { source: '', history: false, since: 'v0.4.6', out: join(__dirname, '..', 'src', 'core', 'plan', 'data', 'sglang-server-args.ts'), check: false };
+  const opts: Options = { source: '', history: false, since: 'v0.4.6', out: join(__dirname, '..', 'src', 'core', 'plan', 'data', 'sglang-server-args.ts'), check: false, snapshots: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -38,6 +42,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--out') opts.out = value();
     else if (a === '--version') opts.version = value();
     else if (a === '--check') opts.check = true;
+    else if (a === '--snapshot') {
+      const v = value();
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new CatalogSourceError(`--snapshot ${v}: write VERSION=PATH, e.g. 0.5.15=/opt/sglang-0.5.15`);
+      opts.snapshots.push({ version: parseVersion(v.slice(0, eq)).text, path: v.slice(eq + 1) });
+    }
     else if (a.startsWith('-')) throw new CatalogSourceError(`unknown option ${a}`);
     else opts.source = a;
   }
@@ -69,6 +79,12 @@ function main(): void {
       snapshots.push(snap);
     }
   }
+  for (const extra of opts.snapshots) {
+    const snap = snapshotAt(openSource(extra.path), extra.version);
+    process.stderr.write(`${extra.version}: ${snap.flags.length} flags, ${snap.router?.length ?? 0} router flags (${snap.layout}, ${snap.commit.slice(0, 10)})\n`);
+    snapshots.push(snap);
+  }
+  snapshots.sort((a, b) => compareVersions(parseVersion(a.version), parseVersion(b.version)));
   const head = snapshotAt(tree, opts.version ?? 'main', opts.rev);
   process.stderr.write(`${opts.rev ?? 'HEAD'}: ${head.flags.length} flags, ${head.router?.length ?? 0} router flags (${head.layout}, ${head.commit.slice(0, 10)})\n`);
   snapshots.push(head);
