@@ -127,6 +127,8 @@ function nvlinkRows(r: ExecResult | Error | undefined): DoctorRow[] {
   if (!ok(r)) return [{ key: 'nvlink', label: 'NVLink', value: 'not available', level: 'info', note: `nvidia-smi nvlink -s: ${why(r)}`, compare: true }];
   const gpus = parseNvlinkStatus(r.stdout);
   const total = gpus.reduce((a, g) => a + g.links.length, 0);
+  // a single-GPU VM prints nothing and exits 0 (real H200 VM, test/fixtures/doctor/live-h200x1)
+  if (total === 0) return [{ key: 'nvlink', label: 'NVLink links up', value: 'no NVLink', level: 'info', compare: true }];
   const up = gpus.reduce((a, g) => a + g.links.filter((l) => l !== null && l !== undefined).length, 0);
   const speeds = uniq(gpus.flatMap((g) => g.links.filter((l): l is number => typeof l === 'number').map((l) => `${l} GB/s`)));
   const down = gpus.filter((g) => g.links.some((l) => l === null)).map((g) => `GPU${g.gpu}`);

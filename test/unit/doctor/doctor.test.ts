@@ -117,3 +117,44 @@ test('a node with fewer GPUs than the cluster cell says is an error; no IB tools
   assert.equal(rows.find((x) => x.key === 'ibPorts')?.value, 'none found');
   assert.equal(rows.find((x) => x.key === 'ibPorts')?.level, 'warn');
 });
+
+/** replays what the doctor's probes printed on a real single-H200 VM (test/fixtures/doctor/live-h200x1) */
+function liveCluster(): Cluster {
+  const dir = 'doctor/live-h200x1';
+  const probe = (name: string): ExecResult => ({ exitCode: Number(fx(`${dir}/${name}.rc`).trim()), signal: null, stdout: fx(`${dir}/${name}.out`), stderr: fx(`${dir}/${name}.err`) });
+  const byArgv = (argv: readonly string[]): string => {
+    const cmd = argv.join(' ');
+    if (cmd === 'nvidia-smi -q -x') return 'gpu';
+    if (cmd === 'nvidia-smi topo -m') return 'topo';
+    if (cmd === 'nvidia-smi nvlink -s') return 'nvlink';
+    if (cmd === 'ibstat') return 'ibstat';
+    if (cmd === 'ibv_devinfo') return 'ibvDevinfo';
+    if (cmd === 'cat /proc/modules') return 'modules';
+    if (argv[0] === 'sh') return argv[2].includes('dmesg') ? 'xid' : 'hcaNuma';
+    if (argv[0] === 'df') return 'disk';
+    if (argv[0] === 'python3') return 'engine';
+    return 'ports';
+  };
+  return { ...fixtureCluster([{ name: 'h200-vm', gpus: 1 }]), exec: async (_node, argv) => probe(byArgv(argv)) };
+}
+
+test('live outputs of the probes on a real H200 VM: 1 GPU, driver 580.159.04, CUDA 13.0, no IB/ss/sglang handled as findings, not crashes', async () => {
+  const r = await runDoctor(liveCluster(), { modelPath: '/', ports: [30000] });
+  const row = (k: string) => r.nodes[0].rows.find((x) => x.key === k);
+  assert.equal(row('gpus')?.value, '1');
+  assert.equal(row('gpus')?.level, 'ok');
+  assert.equal(row('gpuModel')?.value, 'NVIDIA H200');
+  assert.equal(row('driver')?.value, '580.159.04');
+  assert.equal(row('cuda')?.value, '13.0');
+  assert.equal(row('powerLimit')?.value, '700 W');
+  assert.equal(row('ecc')?.value, 'enabled');
+  assert.equal(row('eccErrors')?.value, '0');
+  assert.equal(row('nvlink')?.value, 'no NVLink');
+  assert.equal(row('ibPorts')?.value, 'none found');
+  assert.equal(row('gdr')?.value, 'no');
+  assert.equal(row('gdr')?.level, 'ok', 'no RDMA devices: no peermem is not a problem');
+  assert.match(row('disk')?.value ?? '', /^6\d\.\d GiB on \/$/);
+  assert.equal(row('engine')?.value, 'not installed');
+  assert.equal(row('ports')?.value, 'unknown');
+  assert.equal(row('xid')?.value, '0');
+});
