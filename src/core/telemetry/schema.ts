@@ -59,6 +59,14 @@ export interface PdQueues {
   decodeTransferQueueReqs?: number;
   kvTransferSpeedGBps?: number;
   kvTransferLatencyMs?: number;
+  kvTransferBootstrapMs?: number;
+  kvTransferAllocMs?: number;
+  kvTransferTotalMb?: number;
+  /**
+   * how the server declared the KV-transfer families (SGLang PR #19009): `histogram` = the values
+   * above are means over the window's transfers; `gauge` = the last transfer per rank (averaged)
+   */
+  kvMetricType?: 'histogram' | 'gauge';
 }
 
 /** One scrape of one server's /metrics, normalized across SGLang and vLLM and across ranks. */

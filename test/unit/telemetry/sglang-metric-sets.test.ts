@@ -67,3 +67,29 @@ test('a server restart between the two scrapes counts the later scrape alone (co
   assert.deepEqual(familyWindow(parsePrometheusText(c(50)), parsePrometheusText(c(3)), 'sglang:num_aborted_requests'), { name: 'sglang:num_aborted_requests', type: 'counter', increase: 3 });
   assert.deepEqual(familyWindow(parsePrometheusText(c(50)), parsePrometheusText(c(53)), 'sglang:num_aborted_requests'), { name: 'sglang:num_aborted_requests', type: 'counter', increase: 3 });
 });
+
+test('the live collector reads KV transfer by # TYPE: a window mean on a histogram server, the last value on a gauge server', async () => {
+  const { parseServerMetrics, reduceScrape, compareStates } = await import('../../../src/core/telemetry/server/normalize');
+  for (const layout of ['current', 'legacy'] as const) {
+    const m = new SglangMetrics(defaultShape({ role: 'prefill', tpSize: 2, dpSize: 2 }), layout);
+    const l = m.rankLabels[0];
+    m.kvTransferLatencyMs?.record(l, 100);
+    const s0 = reduceScrape(parseServerMetrics(m.render()), 1000);
+    m.kvTransferLatencyMs?.record(l, 10);
+    m.kvTransferLatencyMs?.record(m.rankLabels[1], 30);
+    m.kvTransferTotalMb?.record(l, 64);
+    m.numPrefillPreallocQueueReqs?.set(l, 3);
+    const s1 = reduceScrape(parseServerMetrics(m.render()), 2000);
+    const sample = compareStates(s0, s1, 'prefill@n0');
+    assert.equal(sample.pd?.prefillPreallocQueueReqs, 3, `${layout}: bootstrap/prealloc queue gauge under either name`);
+    if (layout === 'current') {
+      assert.equal(sample.pd?.kvMetricType, 'histogram');
+      assert.equal(sample.pd?.kvTransferLatencyMs, 20, 'mean of the two transfers in the window, not the 100 ms before it');
+      assert.equal(sample.pd?.kvTransferTotalMb, 64);
+    } else {
+      assert.equal(sample.pd?.kvMetricType, 'gauge');
+      // most-recent gauges: rank 0 says 10, rank 1 says 30
+      assert.equal(sample.pd?.kvTransferLatencyMs, 20);
+    }
+  }
+});

@@ -16,12 +16,17 @@ export const GAUGES = {
   genThroughputTokPerSec: { agg: 'sum', names: ['sglang:gen_throughput'] },
   cacheHitRate: { agg: 'mean', names: ['sglang:cache_hit_rate'] },
   specAcceptLength: { agg: 'mean', names: ['sglang:spec_accept_length'] },
-  prefillPreallocQueueReqs: { agg: 'sum', names: ['sglang:num_prefill_prealloc_queue_reqs'] },
+  // renamed to num_prefill_bootstrap_queue_reqs in observability/metrics_collector.py (@016d8605)
+  prefillPreallocQueueReqs: { agg: 'sum', names: ['sglang:num_prefill_bootstrap_queue_reqs', 'sglang:num_prefill_prealloc_queue_reqs'] },
   prefillInflightQueueReqs: { agg: 'sum', names: ['sglang:num_prefill_inflight_queue_reqs'] },
   decodePreallocQueueReqs: { agg: 'sum', names: ['sglang:num_decode_prealloc_queue_reqs'] },
   decodeTransferQueueReqs: { agg: 'sum', names: ['sglang:num_decode_transfer_queue_reqs'] },
+  // gauges only before SGLang PR #19009; KV_TRANSFER below reads the histograms that replaced them
   kvTransferSpeedGBps: { agg: 'mean', names: ['sglang:kv_transfer_speed_gb_s'] },
   kvTransferLatencyMs: { agg: 'mean', names: ['sglang:kv_transfer_latency_ms'] },
+  kvTransferBootstrapMs: { agg: 'mean', names: ['sglang:kv_transfer_bootstrap_ms'] },
+  kvTransferAllocMs: { agg: 'mean', names: ['sglang:kv_transfer_alloc_ms'] },
+  kvTransferTotalMb: { agg: 'mean', names: ['sglang:kv_transfer_total_mb'] },
 } as const satisfies Record<string, { agg: GaugeAgg; names: readonly string[] }>;
 
 export const COUNTERS = {
@@ -40,6 +45,19 @@ export const HISTOGRAMS = {
   e2e: ['sglang:e2e_request_latency_seconds', 'vllm:e2e_request_latency_seconds'],
   queue: ['sglang:queue_time_seconds', 'vllm:request_queue_time_seconds'],
 } as const satisfies Record<string, readonly string[]>;
+
+/**
+ * The five KV-transfer families, same names as the gauges above: when a scrape declares one a
+ * histogram (`# TYPE`), the sample's value is Δsum/Δcount over the window instead.
+ */
+export const KV_TRANSFER_HISTOGRAMS = {
+  kvTransferSpeedGBps: 'sglang:kv_transfer_speed_gb_s',
+  kvTransferLatencyMs: 'sglang:kv_transfer_latency_ms',
+  kvTransferBootstrapMs: 'sglang:kv_transfer_bootstrap_ms',
+  kvTransferAllocMs: 'sglang:kv_transfer_alloc_ms',
+  kvTransferTotalMb: 'sglang:kv_transfer_total_mb',
+} as const;
+export type KvTransferKey = keyof typeof KV_TRANSFER_HISTOGRAMS;
 
 /** Summaries read as Δsum/Δcount. SGLang exports this only from moe_ep_rank 0, when enabled. */
 export const SUMMARIES = {
@@ -68,7 +86,7 @@ export function wantedSampleNames(): Set<string> {
   const set = new Set<string>();
   for (const spec of Object.values(GAUGES)) for (const n of spec.names) for (const s of spellings(n, false)) set.add(s);
   for (const names of Object.values(COUNTERS)) for (const n of names) for (const s of spellings(n, true)) set.add(s);
-  for (const names of [...Object.values(HISTOGRAMS), ...Object.values(SUMMARIES)]) {
+  for (const names of [...Object.values(HISTOGRAMS), ...Object.values(SUMMARIES), ...Object.values(KV_TRANSFER_HISTOGRAMS).map((n) => [n])]) {
     for (const n of names) for (const s of spellings(n, false)) for (const suffix of ['_bucket', '_sum', '_count']) set.add(s + suffix);
   }
   return set;

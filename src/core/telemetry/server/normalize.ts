@@ -4,6 +4,8 @@ import {
   COUNTERS,
   GAUGES,
   HISTOGRAMS,
+  KV_TRANSFER_HISTOGRAMS,
+  type KvTransferKey,
   SUMMARIES,
   spellings,
   wantedSampleNames,
@@ -34,6 +36,8 @@ export interface ServerState {
   counters: Partial<Record<CounterKey, Map<string, number>>>;
   histograms: Partial<Record<HistogramKey, Map<string, SeriesHistogram>>>;
   summaries: Partial<Record<SummaryKey, Map<string, { sum: number; count: number }>>>;
+  /** KV-transfer families the server declared as histograms (SGLang PR #19009): Σsum, Σcount over ranks */
+  kvHistograms: Partial<Record<KvTransferKey, { sum: number; count: number }>>;
 }
 
 const WANTED = wantedSampleNames();
@@ -131,7 +135,13 @@ function detectBackend(scrape: PromScrape): ServerSample['backend'] {
 }
 
 export function reduceScrape(scrape: PromScrape, tsMs: number): ServerState {
-  const state: ServerState = { tsMs, backend: detectBackend(scrape), gauges: {}, rankSeries: 0, counters: {}, histograms: {}, summaries: {} };
+  const state: ServerState = { tsMs, backend: detectBackend(scrape), gauges: {}, rankSeries: 0, counters: {}, histograms: {}, summaries: {}, kvHistograms: {} };
+  for (const key of Object.keys(KV_TRANSFER_HISTOGRAMS) as KvTransferKey[]) {
+    const name = KV_TRANSFER_HISTOGRAMS[key];
+    if (scrape.types.get(name) !== 'histogram') continue;
+    const total = (suffix: string) => (scrape.byName.get(name + suffix) ?? []).reduce((a, s) => a + (Number.isFinite(s.value) ? s.value : 0), 0);
+    state.kvHistograms[key] = { sum: total('_sum'), count: total('_count') };
+  }
   for (const key of Object.keys(GAUGES) as GaugeKey[]) {
     const spec = GAUGES[key];
     const samples = firstPresent(scrape, spec.names, false);
@@ -223,9 +233,23 @@ export function compareStates(baseline: ServerState | undefined, current: Server
   set('cacheHitRate', g.cacheHitRate);
   set('specAcceptLength', g.specAcceptLength);
   const pd: PdQueues = {};
-  for (const k of ['prefillPreallocQueueReqs', 'prefillInflightQueueReqs', 'decodePreallocQueueReqs', 'decodeTransferQueueReqs', 'kvTransferSpeedGBps', 'kvTransferLatencyMs'] as const) {
+  for (const k of ['prefillPreallocQueueReqs', 'prefillInflightQueueReqs', 'decodePreallocQueueReqs', 'decodeTransferQueueReqs', 'kvTransferSpeedGBps', 'kvTransferLatencyMs', 'kvTransferBootstrapMs', 'kvTransferAllocMs', 'kvTransferTotalMb'] as const) {
     const v = g[k];
-    if (v !== undefined) pd[k] = v;
+    if (v !== undefined) {
+      pd[k] = v;
+      if (k.startsWith('kvTransfer')) pd.kvMetricType = 'gauge';
+    }
+  }
+  // same names, histograms since PR #19009: the mean over the transfers of this window (none: no value)
+  for (const k of Object.keys(KV_TRANSFER_HISTOGRAMS) as KvTransferKey[]) {
+    const h1 = current.kvHistograms[k];
+    if (!h1) continue;
+    pd.kvMetricType = 'histogram';
+    const h0 = baseline?.kvHistograms[k];
+    const reset = h0 !== undefined && h1.count < h0.count;
+    const dCount = h1.count - (h0 && !reset ? h0.count : 0);
+    const dSum = h1.sum - (h0 && !reset ? h0.sum : 0);
+    if (baseline && dCount > 0) pd[k] = dSum / dCount;
   }
   if (Object.keys(pd).length > 0) sample.pd = pd;
   if (!baseline || windowSec <= 0) return sample;
