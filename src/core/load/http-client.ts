@@ -160,7 +160,7 @@ export class StreamClient implements Disposable {
   }
 }
 
-function parseBaseUrl(text: string): URL {
+export function parseBaseUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
@@ -174,7 +174,7 @@ function parseBaseUrl(text: string): URL {
 }
 
 /** Node would throw on every request (and a CR/LF would split it); refuse once, naming the header. */
-function checkHeaders(headers: Readonly<Record<string, string>>): void {
+export function checkHeaders(headers: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(headers)) {
     try {
       http.validateHeaderName(name);

@@ -5,7 +5,8 @@ import type { ClientHealth } from '../metrics/validity';
 import { roundRecordTimes } from '../results/run-store';
 import { arrivalOffsets, type ArrivalSpec } from './arrivals';
 import { ResponseAccumulator } from './accumulator';
-import { StreamClient, type StreamClientOptions } from './http-client';
+import type { StreamClientOptions } from './http-client';
+import { createStreamClient } from './raw-http';
 import { SseLineSplitter } from './sse';
 import { createRng } from './rng';
 import { defaultSocketCap, LoadRun, type LoadProgress, WarmupFailedError } from './runner';
@@ -65,7 +66,7 @@ const LINE_BATCH = 512;
 
 /** Runs one shard to the end. `signal` cancels it (requests in flight return what they got). */
 export async function runShard(cfg: ShardConfig, events: ShardEvents, signal?: AbortSignal): Promise<ShardDone> {
-  const client = new StreamClient({ ...cfg.client, api: cfg.api });
+  const client = createStreamClient({ ...cfg.client, api: cfg.api });
   const columns = new RunColumns(cfg.api, cfg.definition, cfg.ignoreEos);
   const sample = new Reservoir(cfg.sampleSize, cfg.arrivalSeed ^ (cfg.index * 0x9e3779b1));
   let lines: string[] = [];
