@@ -6,7 +6,7 @@ import type { BenchmarkOutcome } from '../load/benchmark';
 import { RunScrapes } from '../telemetry/server/run-scrapes';
 import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';
-import { runGate, type RunGate } from '../metrics/run-gate';
+import { GATE_FILE, runGate, type RunGate } from '../metrics/run-gate';
 import { ttftDecompositionBlocks } from '../telemetry/charts/ttft-decomposition';
 
 /** What the servers' own counters and histograms say about one sweep step. */
@@ -53,7 +53,7 @@ export class BenchServerViews {
       gate: runGate(outcome.summary, outcome.records, windows, { warmupRequests, cancelled: outcome.cancelled }),
     };
     this.steps.push(views);
-    if (outcome.runDir) await writeFile(path.join(outcome.runDir, 'gate.json'), JSON.stringify({ valid: views.gate.valid, reasons: views.gate.reasons, facts: views.gate.facts }, null, 2) + '\n');
+    if (outcome.runDir) await writeFile(path.join(outcome.runDir, GATE_FILE), JSON.stringify({ valid: views.gate.valid, reasons: views.gate.reasons, facts: views.gate.facts }, null, 2) + '\n');
     return { outcome, views };
   }
 

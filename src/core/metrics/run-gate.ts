@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { RequestRecord } from '../load/types';
+import type { ValidityCheck } from './validity';
 import type { RunSummary } from './summary';
 import { counterIncrease } from '../telemetry/server/family-window';
 import { serverRole, type ServerWindow } from './ttft-decomposition';
@@ -80,4 +83,21 @@ export function runGate(summary: RunSummary, records: readonly RequestRecord[], 
     }
   }
   return { valid: reasons.length === 0, reasons, facts: { clientOutputTokens: clientTokens, serverOutputTokens: serverTokens, kvFailures, abortedRequests: aborted } };
+}
+
+export const GATE_FILE = 'gate.json';
+
+/** The stored verdict of a run (written by the bench cell beside meta.json) as validity checks, for reports. */
+export async function gateChecks(runDir: string): Promise<ValidityCheck[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(runDir, GATE_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  const data = JSON.parse(text) as { valid?: unknown; reasons?: unknown };
+  if (data.valid !== false || !Array.isArray(data.reasons)) return [];
+  return data.reasons
+    .filter((r): r is { text: string; detail: string } => typeof r === 'object' && r !== null && typeof (r as { text?: unknown }).text === 'string')
+    .map((r) => ({ id: 'server-gate' as const, level: 'error' as const, text: `INVALID: ${r.text}`, detail: typeof r.detail === 'string' ? r.detail : '' }));
 }

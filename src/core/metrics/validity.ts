@@ -8,7 +8,8 @@ export type CheckLevel = 'ok' | 'info' | 'warn' | 'error';
 
 /** One validity signal; the bench cell turns these into badges on top of its output. */
 export interface ValidityCheck {
-  id: 'client-saturated' | 'rate' | 'warm-cache' | 'token-counts' | 'error-rate' | 'outputs' | 'accuracy';
+  /** `server-gate`: the servers' own counters failed the run (metrics/run-gate.ts, stored as gate.json) */
+  id: 'client-saturated' | 'rate' | 'warm-cache' | 'token-counts' | 'error-rate' | 'outputs' | 'accuracy' | 'server-gate';
   level: CheckLevel;
   text: string;
   detail: string;

@@ -1,3 +1,4 @@
+import { gateChecks } from '../metrics/run-gate';
 import { access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { importFile, isImportedMeta, type ImportedRun, type ImportSource } from '../results/importers';
@@ -112,7 +113,8 @@ export async function loadStoredRun(runDir: string, o: GpuOverride = {}): Promis
       status: meta.status,
       createdAt: meta.createdAt,
       summary: result.summary,
-      validity: result.validity ?? [],
+      // the servers' verdict (zero tokens, KV failures, aborts, token mismatch) marks the run INVALID
+      validity: [...(result.validity ?? []), ...(await gateChecks(runDir).catch(() => []))],
       gpus,
       energy,
       definitionNotes: imported?.definitionNotes ?? [],

@@ -42,3 +42,20 @@ test('token counts that disagree with generation_tokens_total beyond 5% fail; wa
   const close = decodeWindow({ 'sglang:generation_tokens': 0 }, { 'sglang:generation_tokens': 1030 });
   assert.equal(runGate(summary(10, 1000), [], [close]).valid, true);
 });
+
+test('a stored gate.json marks the run INVALID in reports (as an error-level validity check)', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { gateChecks, GATE_FILE } = await import('../../../src/core/metrics/run-gate');
+  const dir = await mkdtemp(path.join(tmpdir(), 'gate-'));
+  try {
+    assert.deepEqual(await gateChecks(dir), [], 'no gate file: nothing to mark');
+    const g = runGate(summary(10, 0), [], []);
+    await writeFile(path.join(dir, GATE_FILE), JSON.stringify({ valid: g.valid, reasons: g.reasons, facts: g.facts }));
+    const checks = await gateChecks(dir);
+    assert.deepEqual(checks.map((c) => [c.id, c.level, c.text]), [['server-gate', 'error', 'INVALID: generated zero tokens']]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
