@@ -1,7 +1,8 @@
 import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_SOURCE, SGLANG_CATALOG_VERSION, SGLANG_CHOICE_HISTORY, SGLANG_FLAG_PRESENCE, SGLANG_PAST_ARGS_TSV, SGLANG_RELEASES, SGLANG_ROUTER_CHOICE_HISTORY, SGLANG_ROUTER_PRESENCE, SGLANG_SERVER_ARGS_TSV } from './data/sglang-server-args';
 import { SGLANG_FLAG_HISTORY, type FlagChange } from './flag-history';
 import { parseVersion, compareVersions, type EngineVersion } from './version';
-import { VLLM_FLAGS } from './vllm-flags';
+import { VLLM_CATALOG_COMMIT, VLLM_CATALOG_DATE, VLLM_SERVE_ARGS_TSV } from './data/vllm-serve-args';
+import { VLLM_FLAGS, type VllmFlagRow } from './vllm-flags';
 
 /**
  * Engine flag catalog: what each flag is (type, default, choices, help) and whether a given
@@ -125,25 +126,33 @@ function buildSglang(): CatalogIndex {
   return index(flags);
 }
 
+/**
+ * vLLM: every `vllm serve` option of the source read (data/vllm-serve-args.ts, generated), with the
+ * hand-kept release notes of vllm-flags.ts (first release, removal) laid over it. A hand row the
+ * source no longer declares is kept as gone at head.
+ */
 function buildVllm(): CatalogIndex {
-  return index(
-    VLLM_FLAGS.map((r) => ({
-      engine: 'vllm' as const,
-      name: r.flag,
-      aliases: r.aliases ?? [],
-      type: r.type,
-      arity: arityOf(r.type),
-      default: r.default,
-      choices: r.choices,
-      help: r.help,
-      deprecatedAtHead: false,
-      removedAtHead: r.removedIn !== undefined,
-      history: [
-        ...(r.since ? [{ flag: r.flag, kind: 'added' as const, since: r.since }] : []),
-        ...(r.removedIn ? [{ flag: r.flag, kind: 'removed' as const, since: r.removedIn, replacement: r.replacement }] : []),
-      ],
-    })),
-  );
+  const notes = new Map(VLLM_FLAGS.map((r) => [r.flag, r]));
+  const historyOf = (r: VllmFlagRow | undefined, flag: string, goneAtHead: boolean): FlagChange[] => [
+    ...(r?.since ? [{ flag, kind: 'added' as const, since: r.since }] : []),
+    ...(r?.removedIn ? [{ flag, kind: 'removed' as const, since: r.removedIn, replacement: r.replacement }] : []),
+    ...(goneAtHead && !r?.removedIn ? [{ flag, kind: 'removed' as const, since: 'latest', after: NEWEST_KNOWN_VERSION.vllm, replacement: r?.replacement }] : []),
+  ];
+  const flags: FlagInfo[] = [];
+  const seen = new Set<string>();
+  for (const line of VLLM_SERVE_ARGS_TSV.slice(1)) {
+    const [flagCol, typeCol = '', defaultCol = '', choicesCol = '', help = ''] = line.split('\t');
+    const spellings = flagCol.split(',').map((x) => x.trim()).filter(Boolean);
+    const type = typeCol.replace(/\s*\[deprecated\]\s*/, '').trim();
+    const note = notes.get(spellings[0]);
+    spellings.forEach((sp) => seen.add(sp));
+    flags.push({ engine: 'vllm', name: spellings[0], aliases: [...new Set([...spellings.slice(1), ...(note?.aliases ?? [])])], type, arity: arityOf(type), default: defaultCol, choices: choicesCol ? choicesCol.split('|') : undefined, help: help || note?.help || '', deprecatedAtHead: typeCol.includes('[deprecated]'), removedAtHead: false, history: historyOf(note, spellings[0], false) });
+  }
+  for (const r of VLLM_FLAGS) {
+    if (seen.has(r.flag)) continue;
+    flags.push({ engine: 'vllm', name: r.flag, aliases: r.aliases ?? [], type: r.type, arity: arityOf(r.type), default: r.default, choices: r.choices, help: r.help, deprecatedAtHead: false, removedAtHead: true, history: historyOf(r, r.flag, true) });
+  }
+  return index(flags);
 }
 
 function index(flags: FlagInfo[]): CatalogIndex {
@@ -222,7 +231,7 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
     const suggestion = closestFlag(engine, spelled);
     const didYouMean = suggestion ? `; did you mean ${suggestion}?` : '';
     if (engine === 'vllm') {
-      return { status: 'uncertain', message: `${spelled} is not in MoE Bench's vLLM catalog (vLLM ${NEWEST_KNOWN_VERSION.vllm})${didYouMean}`, replacement: suggestion };
+      return { status: 'uncertain', message: `${spelled} is not among vLLM's serve options read from main at ${VLLM_CATALOG_COMMIT.slice(0, 10)} (${VLLM_CATALOG_DATE})${didYouMean}`, replacement: suggestion };
     }
     if (isBeyondCatalog(engine, v)) {
       // options added after the newest source read are not known yet: say so, do not refuse

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs, SGLANG_SERVER_ARGS_PATH } from '../../../src/core/plan/catalog-gen/extract';
 import { openSource } from '../../../src/core/plan/catalog-gen/sources';
+import { extractVllmServeArgs, isVllmSourcePath } from '../../../src/core/plan/catalog-gen/vllm-extract';
 import { FIXTURES } from './helpers';
 
 // The generator behind `npm run catalog:sglang`, on real excerpts of SGLang source (one per layout,
@@ -89,4 +90,34 @@ test('bad source is refused with the file and line, and a usage error names the 
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'scripts', 'catalog-sglang.ts'), join(dir, 'l1'), '--snapshot', 'oops'], { cwd: repo, encoding: 'utf8' });
   assert.equal(run.status, 2);
   assert.match(run.stderr, /catalog:sglang: --snapshot oops: write VERSION=PATH/);
+});
+
+test('vLLM: npm run catalog:vllm reads EngineArgs.add_cli_args, the config dataclasses and the frontend args', () => {
+  const files = openSource(join(dir, 'vllm'), isVllmSourcePath).read();
+  const flags = extractVllmServeArgs(files);
+  const by = new Map(flags.map((f) => [f.flags[0], f]));
+  assert.deepEqual(by.get('--tensor-parallel-size')?.flags, ['--tensor-parallel-size', '-tp']);
+  assert.equal(by.get('--tensor-parallel-size')?.default, '1');
+  assert.equal(by.get('--tensor-parallel-size')?.help, 'Number of tensor parallel groups.');
+  // a Literal type alias becomes the choices
+  assert.ok(by.get('--all2all-backend')?.choices?.includes('deepep_v2'));
+  assert.equal(by.get('--all2all-backend')?.default, 'allgather_reducescatter');
+  // **{**scheduler_kwargs["max_num_seqs"], "default": None}
+  assert.equal(by.get('--max-num-seqs')?.type, 'int');
+  assert.equal(by.get('--max-num-seqs')?.default, 'None');
+  assert.equal(by.get('--port')?.default, '8000');
+  const out = mkdtempSync(join(tmpdir(), 'catalog-'));
+  try {
+    const file = join(out, 'vllm.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'scripts', 'catalog-vllm.ts'), join(dir, 'vllm'), '--out', file], { cwd: repo, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readFileSync(file, 'utf8'), readFileSync(join(dir, 'expected-vllm.ts.txt'), 'utf8'));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('an excerpt with a bracket left open is refused at the line that opened it', () => {
+  const files = new Map([[SGLANG_SERVER_ARGS_PATH, 'CHOICES = [\n    "a",\n    "b",\n\nclass ServerArgs:\n    x: int = 1\n']]);
+  assert.throws(() => extractSglangServerArgs(files), /python\/sglang\/srt\/server_args\.py:1: this bracket is never closed/);
 });

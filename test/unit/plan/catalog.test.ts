@@ -128,10 +128,19 @@ test('scanArgs consumes values the way argparse does', () => {
   ]);
 });
 
-test('vLLM: the compact list knows the planner\'s flags and their first releases', () => {
+test('vLLM: every serve option read from source (main 5ac2684), with the hand notes on first releases', () => {
   assert.equal(lookupFlag('vllm', '0.12.0', '--all2all-backend').status, 'ok');
   assert.equal(lookupFlag('vllm', '0.10.1', '--all2all-backend').status, 'not-yet');
   assert.equal(canonicalFlag('vllm', '-tp'), '--tensor-parallel-size');
-  // not in the compact list: a warning-level "uncertain", never an error
-  assert.equal(lookupFlag('vllm', '0.12.0', '--kv-cache-dtype').status, 'uncertain');
+  // read from vllm/config/parallel.py: the backend list of main, deepep_v2 included
+  assert.ok(lookupFlag('vllm', 'latest', '--all2all-backend').info?.choices?.includes('deepep_v2'));
+  assert.equal(lookupFlag('vllm', '0.12.0', '--kv-cache-dtype').status, 'ok');
+  assert.equal(lookupFlag('vllm', '0.12.0', '--max-num-seqs').info?.type, 'int');
+  assert.ok(flagsFor('vllm', 'latest').length >= 278);
+  // unknown to the source read: a warning-level "uncertain" naming it, never an error
+  const unknown = lookupFlag('vllm', '0.10.1.1', '--no-such-option');
+  assert.equal(unknown.status, 'uncertain');
+  assert.match(unknown.message ?? '', /not among vLLM's serve options read from main at 5ac2684976 \(2026-08-07\)/);
+  // a hand-listed spelling main no longer declares is gone at latest
+  assert.equal(lookupFlag('vllm', 'latest', '--num-redundant-experts').status, 'removed');
 });

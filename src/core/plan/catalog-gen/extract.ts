@@ -230,12 +230,14 @@ function evaluate(e: PyExpr | undefined, env: Env, depth = 0): PyValue | undefin
       const fn = calleeName(e.func);
       if (['list', 'tuple', 'sorted', 'set', 'frozenset'].includes(fn) && e.args.length === 1) return evaluate(e.args[0], env, depth + 1);
       if (['list', 'tuple', 'set', 'dict'].includes(fn) && e.args.length === 0) return fn === 'dict' ? { dict: '{}' } : [];
-      if (fn.endsWith('field')) {
+      if (fn.endsWith('field') || fn === 'Field') {
         const factory = e.kwargs.find((k) => k.name === 'default_factory')?.value;
         if (factory) {
           const f = factory.kind === 'name' ? factory.name : factory.raw;
           if (f === 'list' || f === 'tuple' || f === 'set') return [];
           if (f === 'dict') return { dict: '{}' };
+          // a nested config object built with its own defaults
+          if (factory.kind === 'name' && /^[A-Z]/.test(f)) return { dict: `${f}()` };
           if (factory.kind === 'other' && /^lambda\s*:/.test(factory.raw)) {
             const body = factory.raw.replace(/^lambda\s*:/, '');
             try {

@@ -39,6 +39,7 @@ export function tokenize(src: string, file = '<source>'): PyToken[] {
   let i = 0;
   let line = 1;
   let depth = 0;
+  const openedAt: number[] = [];
   let lineStart = true;
   let indent = 0;
   let col = 0;
@@ -121,12 +122,20 @@ export function tokenize(src: string, file = '<source>'): PyToken[] {
       continue;
     }
     const op = OPERATORS.find((o) => src.startsWith(o, i)) ?? c;
-    if ('([{'.includes(op)) depth++;
-    if (')]}'.includes(op)) depth = Math.max(0, depth - 1);
+    if ('([{'.includes(op)) {
+      depth++;
+      openedAt.push(line);
+    }
+    if (')]}'.includes(op)) {
+      if (depth === 0) throw new PySyntaxError(file, line, `unmatched "${op}"`);
+      depth--;
+      openedAt.pop();
+    }
     push({ kind: 'op', text: op, start: i, end: i + op.length }, line);
     i += op.length;
     col += op.length;
   }
+  if (depth > 0) throw new PySyntaxError(file, openedAt[openedAt.length - 1], 'this bracket is never closed');
   if (!lineStart) out.push({ kind: 'newline', text: '\n', start: i, end: i, line, indent });
   out.push({ kind: 'end', text: '', start: i, end: i, line, indent: 0 });
   return out;

@@ -18,26 +18,26 @@ export interface SourceTree {
   releaseTags(): string[];
 }
 
-function wanted(path: string): boolean {
+export function wanted(path: string): boolean {
   return path === SGLANG_SERVER_ARGS_PATH || SGLANG_ROUTER_ARGS_PATHS.includes(path) || (path.startsWith(`${SGLANG_ARG_GROUPS_DIR}/`) && path.endsWith('.py') && (path.includes('/fields/') || path.endsWith('/choices.py') || path.endsWith('/field_order.py')));
 }
 
-export function openSource(path: string): SourceTree {
+export function openSource(path: string, want: (repoPath: string) => boolean = wanted): SourceTree {
   if (!existsSync(path)) throw new CatalogSourceError(`${path} does not exist`);
   const gitDir = existsSync(join(path, '.git')) ? join(path, '.git') : existsSync(join(path, 'HEAD')) && existsSync(join(path, 'objects')) ? path : undefined;
-  if (gitDir) return gitSource(gitDir);
-  return folderSource(path);
+  if (gitDir) return gitSource(gitDir, want);
+  return folderSource(path, want);
 }
 
-function gitSource(gitDir: string): SourceTree {
+function gitSource(gitDir: string, want: (repoPath: string) => boolean): SourceTree {
   const git = (...args: string[]) => execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return {
     describe: gitDir,
     read(rev = 'HEAD') {
       const files = new Map<string, string>();
-      const listed = git('ls-tree', '-r', '--name-only', rev, '--', 'python/sglang/srt', 'sgl-model-gateway', 'sgl-router').split('\n').filter(wanted);
+      const listed = git('ls-tree', '-r', '--name-only', rev, '--', 'python/sglang/srt', 'sgl-model-gateway', 'sgl-router', 'vllm/engine', 'vllm/config', 'vllm/entrypoints/openai').split('\n').filter(want);
       for (const p of listed) files.set(p, git('show', `${rev}:${p}`));
-      if (!files.has(SGLANG_SERVER_ARGS_PATH)) throw new CatalogSourceError(`${rev} in ${gitDir} has no ${SGLANG_SERVER_ARGS_PATH}`);
+      if (files.size === 0) throw new CatalogSourceError(`${rev} in ${gitDir} has none of the files the catalog is read from`);
       return files;
     },
     commitOf: (rev = 'HEAD') => git('rev-list', '-n', '1', rev).trim(),
@@ -50,7 +50,7 @@ function gitSource(gitDir: string): SourceTree {
   };
 }
 
-function folderSource(root: string): SourceTree {
+function folderSource(root: string, want: (repoPath: string) => boolean): SourceTree {
   const files = new Map<string, string>();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -59,7 +59,7 @@ function folderSource(root: string): SourceTree {
       if (statSync(full).isDirectory()) walk(full);
       else {
         const rel = relative(root, full).split('\\').join('/');
-        if (wanted(rel)) files.set(rel, readFileSync(full, 'utf8'));
+        if (want(rel)) files.set(rel, readFileSync(full, 'utf8'));
       }
     }
   };
@@ -69,7 +69,7 @@ function folderSource(root: string): SourceTree {
   return {
     describe: root,
     read() {
-      if (!files.has(SGLANG_SERVER_ARGS_PATH)) throw new CatalogSourceError(`${root} has no ${SGLANG_SERVER_ARGS_PATH}: point at the folder that holds python/sglang`);
+      if (files.size === 0) throw new CatalogSourceError(`${root} holds none of the files the catalog is read from (e.g. ${SGLANG_SERVER_ARGS_PATH}): point at the repository root`);
       return new Map(files);
     },
     commitOf: () => stamp[0],
