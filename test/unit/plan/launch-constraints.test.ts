@@ -172,3 +172,15 @@ test('9. the vLLM dry run names the probe it really sends', () => {
   assert.match(planCommands(plan), /# one-token completion through the endpoint: http:\/\/10\.0\.0\.1:30000\/v1\/completions/);
   assert.doesNotMatch(planCommands(plan), /\/generate/);
 });
+
+test('flags added after the catalog are warnings for newer releases (naming the catalog), errors for releases it holds', () => {
+  const text = (version: string) => y('name: n', 'cluster: lab', `engine: { kind: sglang, version: "${version}" }`, 'model: /models/DeepSeek-V3', 'unified:', '  nodes: [gpu-01]', '  parallel: { tp: 8 }', '  extraArgs:', '    - --deepep-v2-mode', '    - hybrid', '    - --enable-pd-role-switch', '');
+  for (const v of ['latest', '0.5.18']) {
+    const found = issues(text(v), 'flags');
+    assert.deepEqual(found.map((f) => [f.severity, f.line]), [['warning', 9], ['warning', 11]], v);
+    assert.match(found[0].message, /--deepep-v2-mode is not in the flag catalog, which holds SGLang up to 0\.5\.17 \(main at b26729f224, 2026-08-16\)/);
+  }
+  const exact = issues(text('0.5.17'), 'flags');
+  assert.deepEqual(exact.map((f) => f.severity), ['error', 'error']);
+  assert.match(exact[0].message, /SGLang 0\.5\.17 does not accept --deepep-v2-mode/);
+});
