@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => (await import('./commands/bench')).benchCommand,
   report: async () => (await import('./commands/report')).reportCommand,
   import: async () => (await import('./commands/import')).importCommand,
+  // hidden: a client node's share of a multi-node load run, started over SSH by the run's owner
+  'load-shard': async () => (await import('./commands/load-shard')).loadShardCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

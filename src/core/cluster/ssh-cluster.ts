@@ -9,6 +9,7 @@ import { KeyStore } from './ssh-auth';
 import { defaultResolveContext, loadSshConfig, resolveEndpoint, type SshEndpoint } from './ssh-config-file';
 import { SshConnection, trustFilesFor, type ConnectionOptions, type ReconnectPolicy } from './ssh-connection';
 import { sshExec } from './ssh-exec';
+import { sshStreamExec, type StreamExec, type StreamExecOptions } from './ssh-stream-exec';
 import { sftpReadFile, sftpWriteFile } from './sftp';
 import type { SshClusterSpec } from './ssh-spec';
 import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from './types';
@@ -86,6 +87,12 @@ export class SshCluster implements Cluster {
   exec(node: string, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const { conn } = this.entry(node);
     return sshExec(conn, { argv, env: options.env, cwd: options.cwd ?? this.spec.workDir, preamble: this.spec.preamble }, options, this.killGraceMs);
+  }
+
+  /** argv on a node with its stdin kept open for the caller (client-node load shards; see ssh-stream-exec.ts) */
+  execStream(node: string, argv: readonly string[], options: StreamExecOptions): Promise<StreamExec> {
+    const { conn } = this.entry(node);
+    return sshStreamExec(conn, { argv, cwd: this.spec.workDir, preamble: this.spec.preamble }, options, this.killGraceMs);
   }
 
   httpEndpoint(node: string, port: number, host?: string): Promise<string> {

@@ -9,7 +9,9 @@ import type { RunMeta } from '../results/types';
 import { arrivalForRate, type ArrivalSpec } from './arrivals';
 import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from './datasets';
 import { StreamClient } from './http-client';
-import { defaultWorkers, PooledRun } from './pool';
+import { defaultWorkers, PooledRun, type LoadPlan } from './pool';
+import { openClientNodes, type ClientNodeSession, type ClientNodesContext } from './client-nodes';
+import { RemoteShardRun } from './remote-shards';
 import type { PayloadOptions } from './payloads';
 import { acceptLengthOf, engineVersionOf, fetchModelId, fetchServerInfo } from './probe';
 import type { LoadProgress } from './runner';
@@ -73,6 +75,8 @@ export interface BenchmarkContext {
   tags?: Record<string, string>;
   step?: RunMeta['step'];
   deployment?: { name: string; engine: string; simulated: boolean; commands: RunMeta['provenance']['commands'] };
+  /** drive the load from these cluster nodes instead of this machine's threads (client-nodes.ts) */
+  clients?: ClientNodesContext;
 }
 
 export interface BenchmarkOutcome {
@@ -163,9 +167,10 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     : undefined;
 
   let closed = false;
+  // --- client nodes (issue 14 part 5): the load runs on cluster nodes instead of local threads
+  let clientNodes: ClientNodeSession[] = [];
   try {
-    const run = new PooledRun(
-      {
+    const plan: LoadPlan = {
         client: clientOptions,
         api: config.api,
         definition: config.definition,
@@ -179,10 +184,13 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
         durationSec: config.durationSec,
         warmupRequests: config.warmupRequests,
         sampleSize: RECORD_SAMPLE_SIZE,
-      },
-      workers,
-      (lines) => writer?.appendLines(lines),
-    );
+    };
+    const onLines = (lines: string[]): void => void writer?.appendLines(lines);
+    let run: PooledRun | RemoteShardRun;
+    if (ctx.clients) {
+      clientNodes = await openClientNodes(ctx.clients, ctx.signal);
+      run = new RemoteShardRun({ ...plan, client: { ...plan.client, baseUrl: ctx.clients.url } }, { links: clientNodes.map((c) => c.link), workers: ctx.clients.workers }, onLines);
+    } else run = new PooledRun(plan, workers, onLines);
     ctx.onStart?.(run, writer?.dir);
     const result = await run.run(ctx.signal);
     if (writer) await writer.drainRequests();
@@ -234,6 +242,8 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     // the requests already appended stay on disk; meta.json says why the run stopped
     if (writer && !closed) await writer.close('failed', (err as Error).message).catch(() => undefined);
     throw err;
+  } finally {
+    await Promise.all(clientNodes.map((c) => c.dispose()));
   }
 }
 

@@ -34,6 +34,16 @@ export interface PooledResult {
   endEpoch: number;
 }
 
+/**
+ * A pool that is one part of a larger run (a client node's threads): its threads are slices
+ * `first .. first + threads - 1` of `of`, and the shared start comes from `startGate` (the run's
+ * owner, in this process's clock) once all of them are ready.
+ */
+export interface PoolPart {
+  share?: { first: number; of: number };
+  startGate?: () => Promise<number>;
+}
+
 /** lead time between "all threads ready" and the shared start, so each thread is waiting when it comes */
 const START_LEAD_MS = 50;
 
@@ -70,8 +80,10 @@ export class PooledRun {
     private readonly plan: LoadPlan,
     private readonly threads: number,
     private readonly onLines: (lines: string[]) => void,
+    // --- client nodes (remote-shards.ts, cli load-shard): this pool may be one part of a larger run
+    private readonly part: PoolPart = {},
   ) {
-    if (plan.maxConcurrency !== undefined && plan.maxConcurrency < threads) {
+    if (plan.maxConcurrency !== undefined && plan.maxConcurrency < (part.share?.of ?? threads)) {
       throw new MoeBenchError(`${threads} load threads need a max concurrency of at least ${threads} (got ${plan.maxConcurrency})`, { field: 'workers' }, 'Use fewer workers.');
     }
   }
@@ -116,8 +128,11 @@ export class PooledRun {
         new Promise<number>((resolve) => {
           waiters.push(resolve);
           if (++readyCount === n) {
-            startEpoch = performance.timeOrigin + performance.now() + START_LEAD_MS;
-            for (const w of waiters) w(startEpoch);
+            const gate = this.part.startGate ?? (async () => performance.timeOrigin + performance.now() + START_LEAD_MS);
+            void gate().then((epoch) => {
+              startEpoch = epoch;
+              for (const w of waiters) w(startEpoch);
+            });
           }
         });
       const shards = Array.from({ length: n }, (_, i) => this.shardConfig(i, n));
@@ -130,7 +145,9 @@ export class PooledRun {
   }
 
   private shardConfig(i: number, n: number): ShardConfig {
-    return { ...this.plan, index: i, count: n, maxConcurrency: concurrencyShare(this.plan.maxConcurrency, i, n), sampleSize: Math.ceil(this.plan.sampleSize / n) };
+    const index = (this.part.share?.first ?? 0) + i;
+    const count = this.part.share?.of ?? n;
+    return { ...this.plan, index, count, maxConcurrency: concurrencyShare(this.plan.maxConcurrency, index, count), sampleSize: Math.ceil(this.plan.sampleSize / count) };
   }
 
   private inProcess(cfg: ShardConfig, i: number, ready: () => Promise<number>): Promise<ShardDone> {
