@@ -158,3 +158,14 @@ test('an unknown field is refused before anything is printed, with exit status 2
   assert.equal(code, 2);
   assert.equal(out, 'Field "bogus.field" is not a valid field to query.\n\n');
 });
+
+test('nvlink -s prints the real H200 layout (18 links at 26.562 GB/s per GPU) and nothing for a lone GPU', async () => {
+  const { parseNvlinkStatus } = await import('../../../src/core/doctor/parse');
+  const real = parseNvlinkStatus(readFileSync(join(__dirname, '../../fixtures/nvidia-smi/h200x2/nvlink-s.txt'), 'utf8'));
+  const two = await smi(['nvlink', '-s'], { NODE_NAME: 'n1', MOEBENCH_SIM_GPUS: '2' });
+  assert.equal(two.code, 0);
+  assert.deepEqual(parseNvlinkStatus(two.out).map((g) => g.links), real.map((g) => g.links));
+  assert.match(two.out, /^GPU 0: NVIDIA H200 \(UUID: GPU-[0-9a-f-]+\)\n\t Link 0: 26\.562 GB\/s\n/);
+  const one = await smi(['nvlink', '--status'], { NODE_NAME: 'n1', MOEBENCH_SIM_GPUS: '1' });
+  assert.deepEqual(one, { code: 0, out: '' });
+});

@@ -1,6 +1,6 @@
 import { currentNodeGpus, type GpuSnapshot } from './gpus';
 import { appsCsv, checkFields, parseFormat, queryHeader, queryRows, SmiFieldError, type CsvFormat } from './query';
-import { renderList, renderTable, renderTopo } from './table';
+import { renderList, renderNvlinkStatus, renderTable, renderTopo } from './table';
 import { renderXml } from './xml';
 
 interface Sink {
@@ -17,12 +17,13 @@ interface SmiArgs {
   xml: boolean;
   list: boolean;
   topo: boolean;
+  nvlinkStatus: boolean;
 }
 
 const INVALID = "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n";
 
 function parse(argv: string[]): SmiArgs {
-  const a: SmiArgs = { queryGpu: null, queryApps: null, format: null, loopMs: null, ids: null, q: false, xml: false, list: false, topo: false };
+  const a: SmiArgs = { queryGpu: null, queryApps: null, format: null, loopMs: null, ids: null, q: false, xml: false, list: false, topo: false, nvlinkStatus: false };
   const value = (i: number, arg: string, name: string): [string, number] => {
     if (arg.startsWith(`${name}=`)) return [arg.slice(name.length + 1), i];
     const v = argv[i + 1];
@@ -32,6 +33,13 @@ function parse(argv: string[]): SmiArgs {
   if (argv[0] === 'topo') {
     if (!argv.includes('-m') && !argv.includes('--matrix')) throw new SmiFieldError(INVALID.trim());
     a.topo = true;
+    return a;
+  }
+  if (argv[0] === 'nvlink') {
+    if (!argv.includes('-s') && !argv.includes('--status')) throw new SmiFieldError(INVALID.trim());
+    a.nvlinkStatus = true;
+    const i = argv.findIndex((x) => x === '-i' || x === '--id');
+    if (i >= 0 && argv[i + 1] !== undefined) a.ids = argv[i + 1].split(',').map(Number);
     return a;
   }
   for (let i = 0; i < argv.length; i++) {
@@ -94,6 +102,7 @@ export async function nvidiaSmiCommand(argv: string[], stdout: Sink, stderr: Sin
     const { node, gpus: all } = currentNodeGpus(env, now.getTime());
     const gpus = select(all);
     if (args.topo) return renderTopo(all.length);
+    if (args.nvlinkStatus) return renderNvlinkStatus(gpus, all.length);
     if (args.list) return renderList(gpus);
     if (args.queryGpu && args.format) {
       const rows = queryRows(args.queryGpu, gpus, args.format, now);

@@ -52,6 +52,16 @@ export function renderList(gpus: GpuSnapshot[]): string {
   return gpus.map((g) => `GPU ${g.index}: ${H200_FACTS.name} (UUID: ${g.uuid})`).join('\n') + '\n';
 }
 
+/**
+ * `nvidia-smi nvlink -s`: 18 NVLink 4 links per H200 at 26.562 GB/s, as the real H200 captures
+ * print them (test/fixtures/nvidia-smi/h200x2/nvlink-s.txt); a lone GPU has no NVLink and the
+ * real driver prints nothing (test/fixtures/doctor/live-h200x1/nvlink.out).
+ */
+export function renderNvlinkStatus(gpus: GpuSnapshot[], totalGpus: number): string {
+  if (totalGpus <= 1) return '';
+  return gpus.map((g) => `GPU ${g.index}: ${H200_FACTS.name} (UUID: ${g.uuid})\n` + Array.from({ length: 18 }, (_, k) => `\t Link ${k}: 26.562 GB/s\n`).join('')).join('');
+}
+
 const LEGEND = `
 Legend:
 
