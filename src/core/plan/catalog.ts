@@ -178,7 +178,8 @@ export function isBeyondCatalog(engine: EngineKind, v: EngineVersion): boolean {
   if (engine === 'sglang') return v.latest || compareVersions(v, SGLANG_CATALOG_VERSION) > 0;
   return v.latest || compareVersions(v, NEWEST_KNOWN_VERSION.vllm) > 0;
 }
-/** vLLM: the list is not tied to one release; treat every listed flag as current */
+
+/** newest release per engine: SGLang's from the generated tags; vLLM's from the hand notes (its rows come from main) */
 export const NEWEST_KNOWN_VERSION: Record<EngineKind, string> = { sglang: SGLANG_CATALOG_VERSION, vllm: '0.12.0' };
 
 type ChangeState = 'yes' | 'no' | 'unknown';
@@ -457,8 +458,6 @@ export function describeFlag(info: FlagInfo, version?: string | EngineVersion): 
     const l = lookupFlag(info.engine, version, info.name);
     if (l.status !== 'ok' && l.message) lines.push(`**${typeof version === 'string' ? version : version.text}:** ${l.message}`);
   }
-  if (info.engine === 'sglang') lines.push(`_catalog: SGLang ${SGLANG_CATALOG_VERSION}, source ${SGLANG_CATALOG_COMMIT.slice(0, 10)}_`);
-  if (false) {
-  }
+  lines.push(info.engine === 'sglang' ? `_catalog: SGLang ${SGLANG_CATALOG_VERSION}, source ${SGLANG_CATALOG_COMMIT.slice(0, 10)}_` : `_catalog: vLLM main, source ${VLLM_CATALOG_COMMIT.slice(0, 10)}_`);
   return lines.join('\n\n');
 }
