@@ -8,15 +8,20 @@ import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../met
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';
 import { GATE_FILE, runGate, type RunGate } from '../metrics/run-gate';
 import { ttftDecompositionBlocks } from '../telemetry/charts/ttft-decomposition';
+import { reasoningSplit, type ReasoningSplit } from '../metrics/reasoning';
+import type { RunSummary } from '../metrics/summary';
 
 /** What the servers' own counters and histograms say about one sweep step. */
 export interface StepServerViews {
   label: string;
   runId: string;
   servers: number;
-  ttft?: TtftDecomposition;
+  decomposition?: TtftDecomposition;
   cache: CachePanel;
   gate: RunGate;
+  /** reasoning models: thinking apart from the answer, time to first answer token */
+  reasoning?: ReasoningSplit;
+  ttft: RunSummary['ttftMs'];
 }
 
 /**
@@ -48,7 +53,9 @@ export class BenchServerViews {
       label,
       runId: outcome.runId,
       servers: windows.length,
-      ttft: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows) : undefined,
+      decomposition: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows) : undefined,
+      reasoning: reasoningSplit(outcome.records),
+      ttft: outcome.summary.ttftMs,
       cache: cachePanel(outcome.records, windows),
       gate: runGate(outcome.summary, outcome.records, windows, { warmupRequests, cancelled: outcome.cancelled }),
     };
@@ -68,8 +75,9 @@ export class BenchServerViews {
     const gateBadges = this.invalid().flatMap((s) => s.gate.reasons.map((r) => ({ level: 'error' as const, text: `INVALID${multi ? ` (${s.label})` : ''}: ${r.text}`, detail: r.detail })));
     const blocks: Block[] = [];
     if (gateBadges.length) blocks.push({ type: 'badges', items: gateBadges });
-    const ttft = this.steps.filter((s) => s.ttft).map((s) => ({ label: s.label, d: s.ttft as TtftDecomposition }));
+    const ttft = this.steps.filter((s) => s.decomposition).map((s) => ({ label: s.label, d: s.decomposition as TtftDecomposition }));
     blocks.push(...ttftDecompositionBlocks(ttft));
+    if (this.steps.some((s) => s.reasoning)) blocks.push(reasoningTable(this.steps));
     blocks.push(cacheTable(this.steps));
     return { ...doc, blocks: [...blocks.slice(0, gateBadges.length ? 1 : 0), ...doc.blocks, ...blocks.slice(gateBadges.length ? 1 : 0)] };
   }
@@ -96,6 +104,33 @@ export function cacheTable(steps: readonly StepServerViews[]): TableBlock {
         `${c.client.reporting}/${c.client.requests}`,
         r3(c.spec.acceptLength),
         r3(c.spec.acceptRate),
+      ];
+    }),
+  };
+}
+
+export function reasoningTable(steps: readonly StepServerViews[]): TableBlock {
+  const r1 = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10) / 10);
+  return {
+    type: 'table',
+    title: 'Reasoning: thinking apart from the answer; time to first answer token next to TTFT',
+    columns: ['run', 'requests that thought', 'thinking share', 'thinking tokens', 'answer tokens', 'mean TTFT', 'mean TTFAT', 'P50 TTFT', 'P50 TTFAT', 'P99 TTFT', 'P99 TTFAT', 'no answer (cut)'],
+    units: [null, null, '%', null, null, 'ms', 'ms', 'ms', 'ms', 'ms', 'ms', null],
+    rows: steps.map((s) => {
+      const x = s.reasoning;
+      return [
+        s.label,
+        x ? `${x.reasoningRequests}/${x.requests}` : '0',
+        x ? r1(x.reasoningShare * 100) : null,
+        x?.reasoningTokens ?? null,
+        x?.answerTokens ?? null,
+        r1(s.ttft.mean),
+        r1(x?.ttfatMs.mean),
+        r1(s.ttft.median),
+        r1(x?.ttfatMs.p50),
+        r1(s.ttft.p['p99']),
+        r1(x?.ttfatMs.p99),
+        x?.noAnswer ?? null,
       ];
     }),
   };
