@@ -423,7 +423,12 @@ function checkVllmGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, 
     error('engine', [g.role], 'MoE Bench plans vLLM as unified servers only; PD disaggregation is planned for SGLang', 'Use a unified group for vLLM.');
     return;
   }
-  if (!VLLM_A2A.has(a2a)) error('engine', o('moe', 'a2a'), `"${a2a}" is an SGLang all-to-all backend; vLLM takes ${[...VLLM_A2A].join(', ')}`);
+  // --all2all-backend choices read from vLLM main (vllm/config/parallel.py All2AllBackend); "deepep"
+  // is spelled by mode (deepep_high_throughput / deepep_low_latency) when the command is built
+  const mainChoices = lookupFlag('vllm', 'latest', '--all2all-backend').info?.choices ?? [];
+  const vllmTakes = new Set(['none', 'deepep', ...mainChoices]);
+  if (!vllmTakes.has(a2a)) error('a2a', o('moe', 'a2a'), `"${a2a}" is not a vLLM all-to-all backend; vLLM takes ${[...vllmTakes].join(', ')}`);
+  else if (!VLLM_A2A.has(a2a) && !isBeyondCatalog('vllm', d.version)) warn('a2a', o('moe', 'a2a'), `--all2all-backend ${a2a} is read from vLLM main; ${d.version.text} may not accept it`);
   if (a2a === 'deepep' && (g.deepepMode ?? 'auto') === 'auto') warn('deepep-mode', o('moe', 'a2a'), 'vLLM picks DeepEP by mode: set moe.mode normal (deepep_high_throughput) or low_latency; low_latency is used now');
   const p = g.spec.parallel ?? {};
   // vLLM's EP size is always tp × dp (--enable-expert-parallel)

@@ -184,3 +184,15 @@ test('flags added after the catalog are warnings for newer releases (naming the 
   assert.deepEqual(exact.map((f) => f.severity), ['error', 'error']);
   assert.match(exact[0].message, /SGLang 0\.5\.17 does not accept --deepep-v2-mode/);
 });
+
+test('3b. vLLM all-to-all backends come from vLLM\'s own list (main), older releases get a warning', () => {
+  const v = (version: string, a2a: string) => y('name: v', 'cluster: lab', `engine: { kind: vllm, version: "${version}" }`, 'model: deepseek-ai/DeepSeek-V3', 'moe:', `  a2a: ${a2a}`, 'unified:', '  nodes: [gpu-01]', '  parallel: { tp: 1, dp: 8 }', '');
+  const sglangOnly = only(v('0.12.0', 'mooncake'), 'a2a');
+  assert.equal(sglangOnly.severity, 'error');
+  assert.equal(sglangOnly.line, 6);
+  assert.match(sglangOnly.message, /"mooncake" is not a vLLM all-to-all backend; vLLM takes none, deepep, naive, pplx, .*deepep_v2/);
+  assert.equal(issues(v('latest', 'deepep_v2'), 'a2a').length, 0);
+  const older = only(v('0.12.0', 'deepep_v2'), 'a2a');
+  assert.equal(older.severity, 'warning');
+  assert.match(older.message, /--all2all-backend deepep_v2 is read from vLLM main; 0\.12\.0 may not accept it/);
+});
