@@ -3,6 +3,7 @@ import { DATASET_NAMES } from '../load/datasets';
 import { runnerFields } from '../runners/spec';
 import { sweepFields } from '../sweep/spec';
 import { faultsFields } from '../faults/spec';
+import { NODE_BINARY_PATTERN } from '../load/client-nodes';
 
 /** RFC 9110 token, and the characters Node refuses in a header value (CR/LF would split the request) */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -84,6 +85,21 @@ export const benchSpecSchema = z
       .default({ requestRate: 'inf', arrival: 'poisson', burstiness: 1, rescaleSchedule: false }),
     warmup: z.number().int().min(0).default(1).describe('warmup requests (first prompt, at most 32 output tokens), excluded from the metrics'),
     workers: z.number().int().positive().max(256).optional().describe('load threads driving this cell (default: one per ~1,000 streams or req/s, up to cores - 1)'),
+    // --- client nodes (issue 14 part 5; src/core/cells/bench-clients.ts)
+    clients: z
+      .object({
+        nodes: z.array(z.string().min(1)).min(1).describe('cluster nodes that run the load (each gets the bundled CLI over SFTP)'),
+        workers: z.number().int().positive().max(256).default(1).describe('load threads on each client node; each is one slice of the schedule and of the concurrency'),
+        node: z
+          .string()
+          .regex(NODE_BINARY_PATTERN, 'a command name or an absolute path (letters, digits, . _ + @ -)')
+          .default('node')
+          .describe('Node.js 20+ on the client nodes: a command name on their PATH or an absolute path'),
+        cluster: z.string().optional().describe('the cluster of the nodes (default: the deployment\'s, or the only cluster)'),
+      })
+      .strict()
+      .optional()
+      .describe('drive the load from cluster nodes instead of this machine: the records stream back into one run with one set of metrics'),
     slo: z
       .object({ ttftMs: z.number().positive().optional(), tpotMs: z.number().positive().optional(), e2eMs: z.number().positive().optional() })
       .strict()

@@ -19,6 +19,7 @@ import { CancelledError, CellReferenceError, RunInvalidError, SpecValidationErro
 import { BenchServerViews, gateFailureMessage } from './bench-server-views';
 import { faultHooks, runRemoteRunnerCell, runSweep } from './bench-runner';
 import { failOnInvalidResults } from './bench-validity-gate';
+import { resolveClientNodes } from './bench-clients';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -145,6 +146,7 @@ export class BenchCellExecutor implements CellExecutor {
     const telemetry = await this.startTelemetry(spec, ctx);
     const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
     const serverViews = await BenchServerViews.forTarget(isDeploymentHandle(handle) ? handle : undefined);
+    const clients = resolveClientNodes(spec, ctx);
 
     try {
       for (const step of steps) {
@@ -185,6 +187,7 @@ export class BenchCellExecutor implements CellExecutor {
             tags: spec.tags,
             step: steps.length > 1 ? { index: step.index, of: steps.length, label: step.label, requestRate: Number.isFinite(step.requestRate) ? step.requestRate : 'inf', maxConcurrency: step.maxConcurrency ?? null } : undefined,
             deployment: target.deployment,
+            clients,
           });
           const { outcome } = await serverViews.around(step.label, config.warmupRequests, ctx.signal, () => this.maybeProfile(spec, step.index, ctx, runStep));
           results.push({ step, outcome });
