@@ -120,6 +120,9 @@ function renderDoc(id: string, doc: OutputDoc, element: HTMLElement): void {
         host.dataset.plotId = block.id;
         state.plots.set(block.id, host);
       }
+      // the title is HTML above the chart, not Plotly's: Plotly's title shares the top strip with
+      // the modebar and the step labels, and collided with both
+      if (block.title) frag.appendChild(el('div', 'moebench-plot-title', block.title));
       frag.appendChild(host);
       drawPlot(host, block);
     } else {
@@ -204,27 +207,140 @@ function formatCell(v: string | number | null): string {
   return v;
 }
 
-function themeLayout(block: PlotBlock): Record<string, unknown> {
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** true when the editor background is dark (the theme decides what "calm" looks like) */
+function darkTheme(): boolean {
+  const bg = getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim();
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(bg) ?? /^#([0-9a-f])([0-9a-f])([0-9a-f])$/i.exec(bg);
+  if (m) {
+    const [r, g, b] = m.slice(1, 4).map((h) => parseInt(h.length === 1 ? h + h : h, 16));
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128;
+  }
+  return document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
+}
+
+/** the phase labels (shaded steps) and other paper-anchored notes drawn above the plot area */
+function hasTopAnnotations(layout: Obj): boolean {
+  const a = layout.annotations;
+  // step labels (yref paper) and panel labels (yref "y2 domain"...) sitting on a plot's top edge
+  return Array.isArray(a) && a.some((x) => isObj(x) && typeof x.yref === 'string' && (x.yref === 'paper' || x.yref.endsWith(' domain')) && typeof x.y === 'number' && x.y >= 1);
+}
+
+/** legend entries Plotly will draw */
+function legendEntries(data: Obj[], layout: Obj): number {
+  if (layout.showlegend === false) return 0;
+  const shown = data.filter((t) => t.showlegend !== false && t.type !== 'heatmap' && typeof t.name === 'string');
+  // one trace alone gets no legend unless asked for
+  return shown.length <= 1 && layout.showlegend !== true ? 0 : shown.length;
+}
+
+/**
+ * Layout rules every chart follows, so no builder has to get them right alone:
+ * - every axis has automargin: tick labels and titles push the margins instead of being clipped
+ *   or printed over each other (right-hand axes, long rank names);
+ * - a chart of stacked panels sharing one x axis draws that axis (and "elapsed (s)") under the
+ *   bottom panel, not under the first one;
+ * - in a grid of panels only the bottom row keeps its x-axis title;
+ * - the horizontal legend sits at the bottom of the chart, below the x-axis title, and the chart
+ *   grows by its rows instead of squeezing the data;
+ * - the top strip is reserved: the modebar first, then the step labels below it.
+ */
+function themeLayout(block: PlotBlock, widthPx: number): Obj {
   const css = getComputedStyle(document.body);
   const fg = css.getPropertyValue('--vscode-editor-foreground').trim() || '#444';
   const grid = css.getPropertyValue('--vscode-editorWidget-border').trim() || 'rgba(128,128,128,0.25)';
   const font = css.getPropertyValue('--vscode-font-family').trim() || 'sans-serif';
-  const base = block.layout ?? {};
-  const axis = (a: unknown): Record<string, unknown> => ({ gridcolor: grid, zerolinecolor: grid, linecolor: grid, ...(a && typeof a === 'object' ? (a as Record<string, unknown>) : {}) });
-  const layout: Record<string, unknown> = {
+  const base: Obj = { ...(block.layout ?? {}) };
+  delete base.title;
+  // outside ticks and a standoff keep the first x label and the first y label apart at the corner
+  const axis = (a: unknown): Obj => ({ gridcolor: grid, zerolinecolor: grid, linecolor: grid, ticks: 'outside', ticklen: 3, tickcolor: grid, ticklabelstandoff: 3, ...(isObj(a) ? a : {}), automargin: true });
+  const entries = legendEntries(block.data, base);
+  const perRow = Math.max(1, Math.floor((widthPx - 40) / 210));
+  const legendRows = entries === 0 ? 0 : Math.ceil(entries / perRow);
+  const legendPx = legendRows * 19;
+  const baseMargin = isObj(base.margin) ? base.margin : {};
+  const topPx = 26 + (hasTopAnnotations(base) ? 16 : 0);
+  const layout: Obj = {
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { color: fg, family: font, size: 11 },
-    margin: { l: 56, r: 16, t: block.title ? 32 : 12, b: 40 },
-    legend: { orientation: 'h', y: -0.2 },
     ...base,
-    title: block.title ? { text: block.title, font: { size: 13 } } : base.title,
-    height: block.heightPx ?? (base.height as number | undefined) ?? 280,
+    margin: { l: 8, r: 12, ...baseMargin, t: topPx, b: 8 + legendPx, autoexpand: true },
+    height: (block.heightPx ?? (base.height as number | undefined) ?? 280) + legendPx,
   };
-  for (const k of Object.keys(layout)) if (/^[xy]axis\d*$/.test(k)) layout[k] = axis(layout[k]);
+  if (entries > 0) {
+    const legend = isObj(base.legend) ? base.legend : {};
+    // below everything: anchored to the bottom of the whole chart, in the margin kept for it
+    layout.legend = { ...legend, orientation: 'h', x: 0, xanchor: 'left', y: 0, yanchor: 'bottom', yref: 'container', font: { size: 10 } };
+  }
+  const keys = Object.keys(layout).filter((k) => /^[xy]axis\d*$/.test(k));
+  for (const k of keys) layout[k] = axis(layout[k]);
   if (!('xaxis' in layout)) layout.xaxis = axis(undefined);
   if (!('yaxis' in layout)) layout.yaxis = axis(undefined);
+  stackedPanels(layout);
+  gridTitles(layout);
   return layout;
+}
+
+/** y axes stacked by `domain` over one x axis: anchor x to the lowest panel */
+function stackedPanels(layout: Obj): void {
+  const x = layout.xaxis;
+  if (!isObj(x) || x.anchor !== undefined) return;
+  let lowest: { id: string; start: number } | undefined;
+  for (const [k, v] of Object.entries(layout)) {
+    const m = /^yaxis(\d*)$/.exec(k);
+    if (!m || !isObj(v) || !Array.isArray(v.domain)) continue;
+    if (v.overlaying !== undefined) continue;
+    if (k !== 'yaxis' && v.anchor !== 'x') continue;
+    const start = Number(v.domain[0]);
+    if (!lowest || start < lowest.start) lowest = { id: `y${m[1]}`, start };
+  }
+  if (lowest && lowest.id !== 'y') x.anchor = lowest.id;
+}
+
+/** a grid of independent panels: only the bottom row's x axes keep their titles */
+function gridTitles(layout: Obj): void {
+  const g = layout.grid;
+  if (!isObj(g) || typeof g.rows !== 'number' || typeof g.columns !== 'number' || g.rows < 2) return;
+  const columns = g.columns;
+  const rows = g.rows;
+  for (const [k, v] of Object.entries(layout)) {
+    const m = /^xaxis(\d*)$/.exec(k);
+    if (!m || !isObj(v)) continue;
+    const n = m[1] === '' ? 1 : Number(m[1]);
+    const row = Math.floor((n - 1) / columns);
+    if (row < rows - 1) delete v.title;
+  }
+  // panels sharing one y scale: tick labels on the first column only (an inner panel's labels
+  // sat on its left neighbour's last x label)
+  for (const [k, v] of Object.entries(layout)) {
+    const m = /^yaxis(\d*)$/.exec(k);
+    if (!m || !isObj(v) || v.matches === undefined) continue;
+    const n = m[1] === '' ? 1 : Number(m[1]);
+    if ((n - 1) % columns !== 0) v.showticklabels = false;
+  }
+}
+
+/**
+ * Heatmaps of amounts (utilisation, memory, queued requests, bandwidth, expert load) use one
+ * sequential scale where low is calm: pale to dark red on a light theme, dark to bright on a dark
+ * one. Plotly's named "YlOrRd" runs the other way (0 is its darkest red), which made zero queued
+ * requests and idle NICs look alarming. Diverging heatmaps (zmid set) keep their scale.
+ */
+function themeTraces(data: Obj[], dark: boolean): Obj[] {
+  return data.map((t) => {
+    if (t.type !== 'heatmap' || t.zmid !== undefined) return t;
+    const colorbar = isObj(t.colorbar) ? t.colorbar : {};
+    const title = isObj(colorbar.title) ? colorbar.title : {};
+    return {
+      ...t,
+      colorscale: dark ? 'Hot' : 'YlOrRd',
+      reversescale: !dark,
+      colorbar: { thickness: 12, outlinewidth: 0, ...colorbar, title: { ...title, side: 'right' } },
+    };
+  });
 }
 
 /**
@@ -245,7 +361,8 @@ function drawPlot(host: HTMLElement, block: PlotBlock): void {
   host.style.minHeight = `${block.heightPx ?? 280}px`;
   void loadPlotly().then(async (P) => {
     const t0 = performance.now();
-    await P.react(host, chooseRenderer(block.data), themeLayout(block), { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] });
+    const widthPx = host.clientWidth || host.parentElement?.clientWidth || 900;
+    await P.react(host, themeTraces(chooseRenderer(block.data), darkTheme()), themeLayout(block, widthPx), { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] });
     host.dataset.renderMs = (performance.now() - t0).toFixed(1);
     host.dataset.rendered = String(Number(host.dataset.rendered ?? '0') + 1);
   }).catch((err: unknown) => {

@@ -18,6 +18,7 @@ export const STYLE = `
 .moebench-badge.error { border-color: var(--vscode-editorError-foreground, #e51400); color: var(--vscode-editorError-foreground, #e51400); }
 .moebench-text { margin: 4px 0; white-space: pre-wrap; }
 .moebench-plot { width: 100%; }
+.moebench-plot-title { font-weight: 600; font-size: 13px; margin: 12px 0 0 4px; }
 .moebench-progress { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
 .moebench-progress .bar { width: 200px; height: 6px; background: rgba(128,128,128,.25); border-radius: 3px; overflow: hidden; }
 .moebench-progress .fill { height: 100%; background: var(--vscode-progressBar-background, #0e70c0); }

@@ -120,7 +120,7 @@ export function nodeSmallMultiplesPlot(store: GpuSeriesStore, id: string, o: { t
   const rows = Math.max(1, Math.ceil(nodes.length / columns));
   const maxPoints = o.maxPointsPerSeries ?? 300;
   const layout: Record<string, unknown> = {
-    grid: { rows, columns, pattern: 'independent', xgap: 0.05, ygap: 0.18 },
+    grid: { rows, columns, pattern: 'independent', xgap: 0.08, ygap: 0.22 },
     showlegend: false,
     margin: { t: 24, r: 8, l: 36, b: 24 },
   };
@@ -129,8 +129,11 @@ export function nodeSmallMultiplesPlot(store: GpuSeriesStore, id: string, o: { t
   const data: Record<string, unknown>[] = [];
   nodes.forEach((node, i) => {
     const axis = i === 0 ? '' : String(i + 1);
-    layout[`xaxis${axis}`] = { showticklabels: i >= nodes.length - columns, ...(i === 0 ? {} : { matches: 'x' }) };
-    layout[`yaxis${axis}`] = { range: [0, 105], ...(i === 0 ? {} : { matches: 'y' }) };
+    const bottomRow = i >= nodes.length - columns;
+    const firstColumn = i % columns === 0;
+    // ticks and titles on the outer edge only: the panels share their scales
+    layout[`xaxis${axis}`] = { showticklabels: bottomRow, ...(bottomRow ? { title: { text: 'elapsed (s)' } } : {}), ...(i === 0 ? {} : { matches: 'x' }) };
+    layout[`yaxis${axis}`] = { range: [0, 105], showticklabels: firstColumn, ...(firstColumn ? { title: { text: 'util %' } } : {}), ...(i === 0 ? {} : { matches: 'y' }) };
     annotations.push({ text: node, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1, xanchor: 'left', yanchor: 'bottom', showarrow: false, font: { size: 10 } });
     for (const s of series) {
       if (s.node !== node) continue;

@@ -29,11 +29,13 @@ const NODE_ORDER = new Intl.Collator('en', { numeric: true });
  */
 export class GpuSeriesStore {
   private readonly byKey = new Map<string, GpuSeries>();
+  private memTotalMiB = 0;
 
   constructor(private readonly maxPoints = 86_400) {}
 
   add(sample: GpuSample): void {
     for (const g of sample.gpus) {
+      if (g.memTotalMiB !== undefined && g.memTotalMiB > this.memTotalMiB) this.memTotalMiB = g.memTotalMiB;
       const key = `${sample.node}/${g.index}`;
       let s = this.byKey.get(key);
       if (!s) {
@@ -49,6 +51,11 @@ export class GpuSeriesStore {
         for (const m of METRIC_KEYS) s.values[m].splice(0, drop);
       }
     }
+  }
+
+  /** the largest GPU memory seen (GiB), for scales anchored to what a GPU holds; undefined before any */
+  memTotalGiB(): number | undefined {
+    return this.memTotalMiB > 0 ? this.memTotalMiB / 1024 : undefined;
   }
 
   /** GPUs ordered by node name (node2 before node10) then index */

@@ -13,7 +13,7 @@ export function nvlinkHeatmapPlot(state: DeepTelemetryState, id: string, o: Deep
   const t0 = o.t0Ms ?? range?.startMs ?? 0;
   const endMs = range?.endMs ?? t0;
   const { x, z } = heatRows(rows.map(([, c]) => ({ tMs: c.tMs, ys: sumColumns(c.values.nvlinkTxGBps, c.values.nvlinkRxGBps) })), t0, endMs, o.timeBuckets ?? 120);
-  const data = [{ type: 'heatmap', x, y: rows.map(([k]) => k), z, colorscale: 'Viridis', zmin: 0, colorbar: { title: { text: 'GB/s' } }, hovertemplate: '%{y} at %{x:.0f} s: %{z} GB/s<extra></extra>' }];
+  const data = [{ type: 'heatmap', x, y: rows.map(([k]) => k), z, colorscale: 'YlOrRd', reversescale: true, zmin: 0, colorbar: { title: { text: 'GB/s' } }, hovertemplate: '%{y} at %{x:.0f} s: %{z} GB/s<extra></extra>' }];
   const layout = { xaxis: { title: { text: 'elapsed (s)' } }, yaxis: { autorange: 'reversed', tickfont: { size: rows.length > 32 ? 7 : 10 } }, margin: { t: 24, r: 8 } };
   return { type: 'plot', id, title: `NVLink TX+RX per GPU (GB/s)${o.epSize ? ` — EP${o.epSize}` : ''}`, data, layout: withPhases(layout, o.phases, t0, endMs), heightPx: o.heightPx ?? Math.min(900, 140 + 12 * rows.length) };
 }
@@ -30,7 +30,7 @@ export function nicHeatmapPlot(state: DeepTelemetryState, id: string, o: DeepCha
     const gpus = state.nicGpus.get(k);
     return gpus && gpus.length > 0 ? `${k} (${gpus.join(',')})` : k;
   });
-  const data = [{ type: 'heatmap', x, y: labels, z, colorscale: 'YlOrRd', zmin: 0, colorbar: { title: { text: 'Gbit/s' } }, hovertemplate: '%{y} at %{x:.0f} s: %{z} Gbit/s<extra></extra>' }];
+  const data = [{ type: 'heatmap', x, y: labels, z, colorscale: 'YlOrRd', reversescale: true, zmin: 0, colorbar: { title: { text: 'Gbit/s' } }, hovertemplate: '%{y} at %{x:.0f} s: %{z} Gbit/s<extra></extra>' }];
   const layout = { xaxis: { title: { text: 'elapsed (s)' } }, yaxis: { autorange: 'reversed', tickfont: { size: rows.length > 32 ? 7 : 10 } }, margin: { t: 24, r: 8 } };
   return { type: 'plot', id, title: `NIC TX+RX (Gbit/s) — NIC × time${o.epSize ? ` — EP${o.epSize}` : ''}`, data, layout: withPhases(layout, o.phases, t0, endMs), heightPx: o.heightPx ?? Math.min(900, 140 + 12 * rows.length) };
 }

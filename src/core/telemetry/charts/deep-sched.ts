@@ -46,7 +46,7 @@ function smallMultiples(ranks: [string, Columns<SchedMetric>][], traces: { metri
 
 function rankHeatmap(ranks: [string, Columns<SchedMetric>][], metric: SchedMetric, id: string, title: string, unit: string, o: DeepChartOptions, t0: number, endMs: number, scale = 1): PlotBlock {
   const { x, z } = heatRows(ranks.map(([, c]) => ({ tMs: c.tMs, ys: c.values[metric].map((v) => v * scale) })), t0, endMs, o.timeBuckets ?? 120);
-  const data = [{ type: 'heatmap', x, y: ranks.map(([k]) => k), z, colorscale: 'YlOrRd', zmin: 0, colorbar: { title: { text: unit } }, hovertemplate: `%{y} at %{x:.0f} s: %{z} ${unit}<extra></extra>` }];
+  const data = [{ type: 'heatmap', x, y: ranks.map(([k]) => k), z, colorscale: 'YlOrRd', reversescale: true, zmin: 0, colorbar: { title: { text: unit } }, hovertemplate: `%{y} at %{x:.0f} s: %{z} ${unit}<extra></extra>` }];
   const layout = { xaxis: { title: { text: 'elapsed (s)' } }, yaxis: { autorange: 'reversed', tickfont: { size: ranks.length > 32 ? 7 : 10 } }, margin: { t: 24, r: 8 } };
   return { type: 'plot', id, title, data, layout: withPhases(layout, o.phases, t0, endMs), heightPx: o.heightPx ?? Math.min(900, 140 + 10 * ranks.length) };
 }

@@ -114,9 +114,13 @@ export function gpuHeatmapPlot(store: GpuSeriesStore, metric: GpuMetric, id: str
       x,
       y: series.map((s) => s.key),
       z,
-      colorscale: metric === 'util' ? 'Viridis' : 'YlOrRd',
-      zmin: metric === 'util' ? 0 : undefined,
-      zmax: metric === 'util' ? 100 : undefined,
+      // low is calm (Plotly's YlOrRd reversed: pale at 0); ranges mean something: utilisation
+      // 0–100 %, memory against what the GPU holds (a 114–115 GiB scale made 1 GiB of noise look
+      // like two states), the rest from zero
+      colorscale: 'YlOrRd',
+      reversescale: true,
+      zmin: 0,
+      zmax: metric === 'util' ? 100 : metric === 'memGiB' ? store.memTotalGiB() : undefined,
       colorbar: { title: { text: spec.unit } },
       hovertemplate: `%{y} at %{x:.0f} s: %{z} ${spec.unit}<extra></extra>`,
     },
