@@ -67,8 +67,10 @@ export const START_SCRIPT = [
   'i=0; while [ ! -s "$d/pid" ]; do i=$((i+1)); if [ $i -gt 400 ]; then echo "moebench: the process did not start" >&2; exit 1; fi; sleep 0.025; done',
   START_TIME,
   'g=$(cat "$d/pid"); start=$(start_time "$g")',
-  // the pid file is only believed when that process carries the token we just made up
-  'if [ -n "$start" ] && ! tr \'\\0\' \'\\n\' < "/proc/$g/environ" 2>/dev/null | grep -qxF "MOEBENCH_PROC_TOKEN=$tok"; then echo "moebench: $d/pid names a process this start did not create" >&2; exit 1; fi',
+  // the pid file is only believed when that process carries the token we just made up; a command
+  // that already exited (gone, or a zombie whose environment is empty) has nothing to prove
+  `running() { st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -n "$st" ] && [ "$st" != Z ]; }`,
+  'if [ -n "$start" ] && running "$g" && ! tr \'\\0\' \'\\n\' < "/proc/$g/environ" 2>/dev/null | grep -qxF "MOEBENCH_PROC_TOKEN=$tok" && running "$g"; then echo "moebench: $d/pid names a process this start did not create" >&2; exit 1; fi',
   'echo "$g $start"',
 ].join('\n');
 
