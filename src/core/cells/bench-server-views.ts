@@ -7,6 +7,7 @@ import { RunScrapes } from '../telemetry/server/run-scrapes';
 import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';
 import { GATE_FILE, runGate, type RunGate } from '../metrics/run-gate';
+import { writeServerViews } from '../report/server-views';
 import { ttftDecompositionBlocks } from '../telemetry/charts/ttft-decomposition';
 import { reasoningSplit, type ReasoningSplit } from '../metrics/reasoning';
 import type { RunSummary } from '../metrics/summary';
@@ -60,7 +61,16 @@ export class BenchServerViews {
       gate: runGate(outcome.summary, outcome.records, windows, { warmupRequests, cancelled: outcome.cancelled }),
     };
     this.steps.push(views);
-    if (outcome.runDir) await writeFile(path.join(outcome.runDir, GATE_FILE), JSON.stringify({ valid: views.gate.valid, reasons: views.gate.reasons, facts: views.gate.facts }, null, 2) + '\n');
+    if (outcome.runDir) {
+      await writeFile(path.join(outcome.runDir, GATE_FILE), JSON.stringify({ valid: views.gate.valid, reasons: views.gate.reasons, facts: views.gate.facts }, null, 2) + '\n');
+      await writeServerViews(outcome.runDir, {
+        ttfatMs: views.reasoning?.ttfatMs,
+        reasoningShare: views.reasoning?.reasoningShare,
+        prefixCacheHitRate: views.cache.server.hitRate,
+        ttftSegmentsMs: views.decomposition ? Object.fromEntries(views.decomposition.segments.map((s) => [s.id, s.ms])) : undefined,
+        kvMetricType: views.decomposition?.kv[0]?.type,
+      });
+    }
     return { outcome, views };
   }
 

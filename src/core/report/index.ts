@@ -10,6 +10,7 @@ import { reportDoc } from './doc';
 import { reportHtml } from './export-html';
 import { reportCsv, reportMarkdown } from './export-text';
 import { REPORT_METRICS } from './metrics';
+import { presentOptionalMetrics } from './server-views';
 import type { ComparedRun, ReportModel } from './types';
 
 export { compareRuns, groupRows, aggregate } from './compare';
@@ -27,7 +28,8 @@ export const EXPORT_FORMATS = ['md', 'csv', 'html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function buildReport(runs: readonly ComparedRun[], o: { title: string; baseline?: string; skipped?: { what: string; reason: string }[] }): ReportModel {
-  return compareRuns(runs, { title: o.title, baseline: o.baseline, metrics: REPORT_METRICS, skipped: o.skipped });
+  // TTFAT, thinking share, prefix-cache hit, KV transfer: only when some run has them
+  return compareRuns(runs, { title: o.title, baseline: o.baseline, metrics: [...REPORT_METRICS, ...presentOptionalMetrics(runs)], skipped: o.skipped });
 }
 
 /** One export as text. */

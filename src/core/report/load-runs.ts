@@ -1,4 +1,5 @@
 import { gateChecks } from '../metrics/run-gate';
+import { readServerViews } from './server-views';
 import { access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { importFile, isImportedMeta, type ImportedRun, type ImportSource } from '../results/importers';
@@ -119,6 +120,7 @@ export async function loadStoredRun(runDir: string, o: GpuOverride = {}): Promis
       energy,
       definitionNotes: imported?.definitionNotes ?? [],
       location: runDir,
+      serverViews: await readServerViews(runDir),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { RunSummary } from '../metrics/summary';
 import type { ValidityCheck } from '../metrics/validity';
 import type { ImportSource } from '../results/importers';
 import type { RunMeta } from '../results/types';
+import type { StoredServerViews } from './server-views';
 
 export type RunSource = 'moebench' | ImportSource;
 
@@ -26,6 +27,8 @@ export interface ComparedRun {
   definitionNotes: string[];
   /** where the raw data is: a run directory or an imported file */
   location: string;
+  /** TTFT decomposition, cache and reasoning figures the bench cell stored (server-views.json) */
+  serverViews?: StoredServerViews;
 }
 
 /** Runs sharing a series and a point: repeats of the same measurement. */

@@ -12,6 +12,7 @@ import type { CellEvent } from '../../../src/core/exec/events';
 import type { DeploymentHandle } from '../../../src/core/exec/handles';
 import type { OutputDoc, PlotBlock, TableBlock } from '../../../src/core/output/doc';
 import { RunInvalidError } from '../../../src/core/util/errors';
+import { buildReport, loadStoredRun } from '../../../src/core/report';
 
 async function pd(options: { brokenBootstrap?: boolean } = {}) {
   const prefill = await startSimServer({ role: 'prefill', seed: 4, timeScale: 0.05 });
@@ -67,6 +68,15 @@ test('a bench cell on a PD deployment draws the TTFT decomposition beside client
     assert.equal(gate.valid, true);
     // the server also counted the warmup request (1 x 8 tokens), which the client keeps apart
     assert.equal(gate.facts.serverOutputTokens - gate.facts.clientOutputTokens, 8);
+    // the compare report gets the stored figures as extra columns
+    const loaded = await loadStoredRun(path.join(session.runStoreDir, runId));
+    assert.ok('run' in loaded && loaded.run.serverViews);
+    assert.ok((loaded.run.serverViews.ttftSegmentsMs?.kvTransfer ?? 0) > 0);
+    assert.equal(loaded.run.serverViews.kvMetricType, 'histogram');
+    const model = buildReport([loaded.run], { title: 'pd' });
+    const ids = model.metrics.map((m) => m.id);
+    assert.ok(ids.includes('kvTransferMs') && ids.includes('prefixCacheHit') && ids.includes('ttftUnexplained'), ids.join(','));
+    assert.ok(!ids.includes('ttfatP50'), 'no reasoning model, no TTFAT column');
   } finally {
     await d.close();
     await rm(dir, { recursive: true, force: true });
@@ -87,6 +97,9 @@ test('KV transfers that fail make the run invalid: the badge says why, the cell 
     const gate = JSON.parse(await readFile(path.join(session.runStoreDir, runId, 'gate.json'), 'utf8')) as { valid: boolean; reasons: { id: string }[] };
     assert.equal(gate.valid, false);
     assert.ok(gate.reasons.some((r) => r.id === 'kv-transfer-failures'));
+    // and reports mark it
+    const loaded = await loadStoredRun(path.join(session.runStoreDir, runId));
+    assert.ok('run' in loaded && loaded.run.validity.some((v) => v.id === 'server-gate' && v.level === 'error' && /^INVALID: KV transfer failed/.test(v.text)));
   } finally {
     await d.close();
     await rm(dir, { recursive: true, force: true });
