@@ -141,7 +141,13 @@ export function timelinePlot(result: StepResult): PlotBlock {
   };
 }
 
-/** bench_serving's per-second buckets: output tokens/s and requests in flight over the run */
+/**
+ * bench_serving's per-second buckets: output tokens/s, and its "concurrent requests" series, which
+ * counts every request active at any moment of that second (from its start second to its end
+ * second inclusive). A request that finishes and the one that replaces it both count, so the
+ * series exceeds max concurrency (59 at a limit of 32) while the client never does: it is named
+ * for what it counts, not "in flight".
+ */
 export function throughputOverTimePlot(result: StepResult): PlotBlock {
   const { outputTokensPerSec, concurrentRequestsPerSec } = result.outcome.series;
   const bucket = Math.max(1, Math.ceil(outputTokensPerSec.length / SERIES_POINTS));
@@ -166,8 +172,8 @@ export function throughputOverTimePlot(result: StepResult): PlotBlock {
     title: `Output tokens/s over time${result.step.label ? ` — ${result.step.label}` : ''}`,
     data: [
       { type: 'scatter', mode: 'lines', name: 'output tok/s', x, y: tok },
-      { type: 'scatter', mode: 'lines', name: 'requests in flight', x, y: conc, yaxis: 'y2', line: { dash: 'dot' } },
+      { type: 'scatter', mode: 'lines', name: 'requests active during the second', x, y: conc, yaxis: 'y2', line: { dash: 'dot' }, hovertemplate: '%{y} requests active at some point in second %{x} (bench_serving\'s concurrent requests; not the in-flight limit)<extra></extra>' },
     ],
-    layout: { xaxis: { title: { text: 's since first request' } }, yaxis: { title: { text: 'tokens/s' } }, yaxis2: { title: { text: 'requests' }, overlaying: 'y', side: 'right' }, legend: { orientation: 'h' } },
+    layout: { xaxis: { title: { text: 's since first request' } }, yaxis: { title: { text: 'tokens/s' } }, yaxis2: { title: { text: 'requests active / s' }, overlaying: 'y', side: 'right', rangemode: 'tozero' }, legend: { orientation: 'h' } },
   };
 }

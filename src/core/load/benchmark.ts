@@ -13,7 +13,7 @@ import { defaultWorkers, PooledRun, type LoadPlan } from './pool';
 import { openClientNodes, type ClientNodeSession, type ClientNodesContext } from './client-nodes';
 import { RemoteShardRun } from './remote-shards';
 import type { PayloadOptions } from './payloads';
-import { acceptLengthOf, engineVersionOf, fetchModelId, fetchServerInfo } from './probe';
+import { acceptLengthOf, engineVersionOf, fetchModelId, fetchModelPath, fetchServerInfo } from './probe';
 import type { LoadProgress } from './runner';
 import { createRng } from './rng';
 import { loadTrace, traceRows } from './trace';
@@ -135,6 +135,9 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   const serverInfo = await fetchServerInfo(config.url, config.headers);
   const simulated = ctx.deployment?.simulated === true || serverInfo?.['simulated'] === true;
   const model = config.api === 'generate' ? config.model : (config.model ?? (await fetchModelId(config.url, config.headers)) ?? modelPathOf(serverInfo));
+  // /generate takes no model field, but the run still names the model the server reports
+  // (the run block showed "Model: null" for /generate targets)
+  const shownModel = model ?? modelPathOf(serverInfo) ?? (await fetchModelPath(config.url, config.headers));
   const engineVersion = engineVersionOf(serverInfo);
   const arrivals = await arrivalSpec(config);
   const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : config.dataset.numPrompts;
@@ -152,7 +155,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
         step: ctx.step,
         // header values are credentials as often as not: the run store keeps their names only
         spec: redactSpecHeaders(ctx.spec ?? config),
-        target: { url: config.url, api: config.api, deployment: ctx.deployment?.name, engine: ctx.deployment?.engine, model, simulated },
+        target: { url: config.url, api: config.api, deployment: ctx.deployment?.name, engine: ctx.deployment?.engine, model: shownModel, simulated },
         provenance: {
           toolVersion: ctx.toolVersion,
           client: clientHostInfo(),
@@ -235,7 +238,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       records: measured,
       measuredRequests: result.columns.tally.measured,
       derived: computed.derived,
-      model,
+      model: shownModel,
       engineVersion,
     };
   } catch (err) {

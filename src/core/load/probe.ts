@@ -35,6 +35,18 @@ export async function fetchModelId(baseUrl: string, headers?: Record<string, str
 }
 
 /**
+ * The model path the server reports: /get_model_info (/model_info on newer SGLang) answers
+ * {"model_path": ...}. For naming runs against the native /generate API, which takes no model field.
+ */
+export async function fetchModelPath(baseUrl: string, headers?: Record<string, string>): Promise<string | undefined> {
+  for (const p of ['/get_model_info', '/model_info']) {
+    const v = await getJson(baseUrl.replace(/\/+$/, '') + p, 5000, headers);
+    if (isObj(v) && typeof v['model_path'] === 'string') return v['model_path'];
+  }
+  return undefined;
+}
+
+/**
  * bench_serving's "Accept length": internal_states[0].avg_spec_accept_length of /server_info,
  * behind a PD router the decode server's (`decode[0]`).
  */

@@ -64,6 +64,10 @@ test('energy per output token: the bench cell and the report show the same numbe
       const marks = records.filter((r) => r.kind === 'phase' && r.phase === 'measured');
       assert.equal(marks.length, 2, `step ${i} has one measured window`);
       const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as { summary: { durationSec: number } };
+      // a /generate target still names its model (it showed "Model: null"): from /server_info or /get_model_info
+      const meta = JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8')) as { target: { api: string; model?: string | null } };
+      assert.equal(meta.target.api, 'generate');
+      assert.ok(typeof meta.target.model === 'string' && meta.target.model.length > 0, `the run names its model (${String(meta.target.model)})`);
       assert.ok(Math.abs((marks[1].tsMs - marks[0].tsMs) / 1000 - summary.summary.durationSec) < 0.01, 'the measured window lasts the run\'s duration');
     }
     assert.match(JSON.stringify(doc), /measured window/, 'the cell says which window the energy is over');
