@@ -9,7 +9,7 @@ export class BenchResultInvalidError extends MoeBenchError {}
  * A bench cell whose validity checks report an error fails, so `moebench run` exits 1 and a CI
  * gate can trust a green run; `moebench bench` already exits 1 on the same check. The result is
  * drawn before this throws. `bench.allowInvalid` (VS Code setting, `moebench run --allow-invalid`)
- * keeps going, for runs that expect failures (fault injection).
+ * keeps going. Cells with `faults:` are not gated (bench.ts): they fail requests on purpose.
  */
 export function failOnInvalidResults(name: string, steps: readonly { label: string; validity: readonly ValidityCheck[] }[], ctx: CellContext): void {
   if (ctx.host.setting('bench.allowInvalid', false)) return;

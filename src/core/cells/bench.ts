@@ -231,7 +231,8 @@ export class BenchCellExecutor implements CellExecutor {
     if (invalid.length && !cancelled && !ctx.host.setting('bench.allowInvalid', false)) {
       throw new RunInvalidError(gateFailureMessage(invalid, spec.name), { cell: spec.name }, 'The result is drawn above, marked INVALID; fix the deployment (see the badge) and run again, or allow invalid results (`moebench run --allow-invalid`).');
     }
-    if (!cancelled) failOnInvalidResults(spec.name, results.map((r) => ({ label: r.step.label, validity: r.outcome.validity })), ctx);
+    // a fault-injection cell fails requests on purpose: its result is the fault analysis, its badges still show
+    if (!cancelled && !spec.faults?.length) failOnInvalidResults(spec.name, results.map((r) => ({ label: r.step.label, validity: r.outcome.validity })), ctx);
     if (cancelled) throw new CancelledError(`Benchmark "${spec.name}" cancelled after ${results.length} of ${steps.length} step(s); finished requests are kept in the run store`);
   }
 }
