@@ -229,7 +229,8 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
     }
   }
   if (!info) {
-    const suggestion = closestFlag(engine, spelled);
+    // past the catalog a new flag is likelier than a typo: suggest only a one-letter slip
+    const suggestion = closestFlag(engine, spelled, isBeyondCatalog(engine, v) ? 1 : undefined);
     const didYouMean = suggestion ? `; did you mean ${suggestion}?` : '';
     if (engine === 'vllm') {
       return { status: 'uncertain', message: `${spelled} is not among vLLM's serve options read from main at ${VLLM_CATALOG_COMMIT.slice(0, 10)} (${VLLM_CATALOG_DATE})${didYouMean}`, replacement: suggestion };
@@ -378,13 +379,13 @@ export function allFlags(engine: EngineKind): readonly FlagInfo[] {
 }
 
 /** Nearest known spelling by edit distance, for "did you mean" (only when close). */
-export function closestFlag(engine: EngineKind, flag: string): string | undefined {
+export function closestFlag(engine: EngineKind, flag: string, maxDistance?: number): string | undefined {
   let best: { s: string; d: number } | undefined;
   for (const s of catalog(engine).bySpelling.keys()) {
     const d = editDistance(flag, s);
     if (!best || d < best.d) best = { s, d };
   }
-  return best && best.d <= Math.max(2, Math.floor(flag.length / 6)) ? best.s : undefined;
+  return best && best.d <= (maxDistance ?? Math.max(2, Math.floor(flag.length / 6))) ? best.s : undefined;
 }
 
 function editDistance(a: string, b: string): number {

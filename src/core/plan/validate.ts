@@ -663,7 +663,7 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
       if (a.node !== b.node || a.to < b.from || b.to < a.from) continue;
       if (a.owner === b.owner && (a.what === b.what || a.path.join('.') === b.path.join('.'))) continue;
       const overlap = Math.max(a.from, b.from);
-      error('ports', b.path, `port ${overlap} on ${b.node} is used twice: ${b.owner} ${b.what} and ${a.owner === b.owner ? 'its' : a.owner} ${a.what}`, 'Co-located servers need distinct ports (dist-init ports at least 7 apart under DP attention).');
+      error('ports', b.path, `port ${overlap} on ${b.node} is used twice: ${b.owner} ${b.what} and ${a.owner === b.owner ? 'its' : a.owner} ${a.what}`, 'Co-located servers need distinct ports (under DP attention a rank 0 also binds P..P+6 and P+13, P = its dist-init port, or --port+233 / --port+13 on one node).');
       break;
     }
   }

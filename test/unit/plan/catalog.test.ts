@@ -64,6 +64,9 @@ test('a flag newer than the catalog is a warning naming the catalog, for latest 
     assert.match(l.message ?? '', /not in the flag catalog, which holds SGLang up to 0\.5\.17 \(main at b26729f224, 2026-08-16\)/);
     assert.match(l.message ?? '', /npm run catalog:sglang/);
   }
+  // past the catalog a new flag is likelier than a typo: no "did you mean" unless one letter is off
+  assert.doesNotMatch(lookupFlag('sglang', 'latest', '--deepep-v3-mode').message ?? '', /did you mean/);
+  assert.equal(lookupFlag('sglang', 'latest', '--enable-dp-atention').replacement, '--enable-dp-attention');
   // --dwdp-size is on main and in 0.5.17, not in 0.5.15
   assert.equal(lookupFlag('sglang', 'latest', '--dwdp-size').status, 'ok');
   assert.equal(lookupFlag('sglang', '0.5.15', '--dwdp-size').status, 'not-yet');
