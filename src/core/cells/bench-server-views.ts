@@ -36,7 +36,9 @@ export class BenchServerViews {
 
   static async forTarget(handle: DeploymentHandle | undefined): Promise<BenchServerViews> {
     const servers = handle ? (await handle.servers()).filter((s) => s.role !== 'router') : [];
-    return new BenchServerViews(servers.map((s) => ({ name: `${s.role}@${s.node}`, url: s.url })));
+    // two servers of one role on one node (replicas with their own ports) keep apart by URL
+    const names = servers.map((s) => `${s.role}@${s.node}`);
+    return new BenchServerViews(servers.map((s, i) => ({ name: names.indexOf(names[i]) === names.lastIndexOf(names[i]) ? names[i] : `${names[i]}#${s.url}`, url: s.url })));
   }
 
   /** run one step between a start and an end scrape, then judge it */
