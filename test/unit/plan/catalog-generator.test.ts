@@ -60,6 +60,9 @@ test('L3 (arg_groups/fields/*.py): namespace structs, imported choices, cli_name
   // Arg(cli_name=...) renames the flag; the dest stays the field
   assert.equal(by.get('--elastic-ep-join-mode')?.dest, 'ep_join_mode');
   assert.equal(by.get('--rl-on-policy-target')?.choices?.join(), 'fsdp');
+  // a *_hook.py that rewrites a field after parsing is named in that flag's help
+  assert.deepEqual(by.get('--disaggregation-transfer-backend')?.rewrittenBy, ['pd_disaggregation_hook.py']);
+  assert.match(by.get('--disaggregation-transfer-backend')?.help ?? '', /may be rewritten at start by pd_disaggregation_hook\.py/);
   // the manual deprecated flag of server_args.py comes after the fields
   assert.equal(c.flags[c.flags.length - 1].flags[0], '--cuda-graph-bs');
 });

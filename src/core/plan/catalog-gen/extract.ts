@@ -27,6 +27,8 @@ export interface ExtractedFlag {
   replacement?: string;
   /** L3: the namespace struct the field lives in */
   namespace?: string;
+  /** arg_groups/*_hook.py modules that assign the field while SGLang resolves its arguments */
+  rewrittenBy?: string[];
   /** file and line the declaration came from */
   origin: string;
 }
@@ -541,8 +543,28 @@ export function extractSglangServerArgs(files: SourceFiles): ExtractedCatalog {
       else out.push(row);
     }
     if (out.length === 0) throw new CatalogSourceError(`${SGLANG_SERVER_ARGS_PATH}: found no flags (layout ${layout})`);
-    return { layout, flags: out, files: [SGLANG_SERVER_ARGS_PATH, ...modules.slice(1).map((m) => m.file)] };
+    const hooks = noteHooks(files, out);
+    return { layout, flags: out, files: [SGLANG_SERVER_ARGS_PATH, ...modules.slice(1).map((m) => m.file), ...hooks] };
   });
+}
+
+/**
+ * The *_hook.py modules validate and rewrite arguments after parsing (model- and mode-specific
+ * defaults); they declare no flags. A static catalog can only say which fields each one writes
+ * (`server_args.<field> = ...`), so the help of those flags names the hook.
+ */
+function noteHooks(files: SourceFiles, rows: ExtractedFlag[]): string[] {
+  const hookPaths = [...files.keys()].filter((p) => p.startsWith(`${SGLANG_ARG_GROUPS_DIR}/`) && p.endsWith('_hook.py')).sort();
+  for (const path of hookPaths) {
+    const src = files.get(path) ?? '';
+    const written = new Set([...src.matchAll(/\bserver_args\.(\w+)\s*=(?!=)/g)].map((m) => m[1]));
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    for (const row of rows) {
+      if (written.has(row.dest)) row.rewrittenBy = [...(row.rewrittenBy ?? []), name];
+    }
+  }
+  for (const row of rows) if (row.rewrittenBy) row.help = `${row.help} (may be rewritten at start by ${row.rewrittenBy.join(', ')})`;
+  return hookPaths;
 }
 
 function orderByFieldOrder(rows: ExtractedFlag[], files: SourceFiles, env: Env): ExtractedFlag[] {

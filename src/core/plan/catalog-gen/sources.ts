@@ -19,7 +19,7 @@ export interface SourceTree {
 }
 
 export function wanted(path: string): boolean {
-  return path === SGLANG_SERVER_ARGS_PATH || SGLANG_ROUTER_ARGS_PATHS.includes(path) || (path.startsWith(`${SGLANG_ARG_GROUPS_DIR}/`) && path.endsWith('.py') && (path.includes('/fields/') || path.endsWith('/choices.py') || path.endsWith('/field_order.py')));
+  return path === SGLANG_SERVER_ARGS_PATH || SGLANG_ROUTER_ARGS_PATHS.includes(path) || (path.startsWith(`${SGLANG_ARG_GROUPS_DIR}/`) && path.endsWith('.py') && (path.includes('/fields/') || path.endsWith('/choices.py') || path.endsWith('/field_order.py') || path.endsWith('_hook.py')));
 }
 
 export function openSource(path: string, want: (repoPath: string) => boolean = wanted): SourceTree {
