@@ -126,7 +126,8 @@ export async function openClientNode(host: ClientNodeHost, node: string, options
     stream = await host.execStream(node, [options.nodeBinary, `${dir}/cli.js`, 'load-shard'], {
       onStdout: (chunk) => lines.push(chunk),
       onStderr: (chunk) => options.onLog?.(node, chunk),
-      signal: options.signal,
+      // no signal: a cancel goes through the protocol (`abort`), so the shard returns what it has;
+      // RemoteShardRun kills it only if it does not answer
     });
   } catch (err) {
     await cleanup();

@@ -236,7 +236,8 @@ export class RemoteShardRun {
       const of = this.shards.length * w;
       this.shards.forEach((s, k) => s.link.send({ type: 'config', config: { plan: this.plan, workers: w, share: { first: k * w, of } } }));
       if (this.aborted) for (const s of this.shards) s.link.send({ type: 'abort' });
-      await guarded(Promise.all(this.shards.map((s) => s.ready)));
+      // a node cancelled during its warmup finishes without ever being ready
+      await guarded(Promise.race([Promise.all(this.shards.map((s) => s.ready)), Promise.allSettled(this.shards.map((s) => s.result))]));
       const maxRtt = Math.max(...this.shards.map((s) => s.offset?.rttMs ?? 0));
       const startEpoch = this.now() + Math.max(MIN_START_LEAD_MS, 4 * maxRtt);
       for (const s of this.shards) s.link.send({ type: 'start', epoch: startEpoch + (s.offset?.offsetMs ?? 0) });
