@@ -9,10 +9,13 @@ export interface QuickPreset {
   yaml: string;
 }
 
+// SGLang's bench_serving draws random lengths uniform in [max(1, L·r), L]: its default range
+// ratio 0 means [1, L] (1024 averaged ~512), not fixed lengths. The presets name exact lengths,
+// so they ask for them: rangeRatio 1.
 export const DATASET_PRESETS: readonly QuickPreset[] = [
-  { id: 'chat-1k', label: 'random 1k in / 1k out', detail: 'SGLang bench_serving random, range ratio 0 (fixed lengths)', yaml: 'workload: { dataset: random, inputLen: 1024, outputLen: 1024, numPrompts: 200, seed: 1 }' },
-  { id: 'decode-2k', label: 'random 2k in / 100 out', detail: "the SGLang team's decode benchmark shape (prefill-heavy)", yaml: 'workload: { dataset: random, inputLen: 2000, outputLen: 100, numPrompts: 400, seed: 1 }' },
-  { id: 'short', label: 'random 128 in / 128 out', detail: 'short requests: stresses scheduling and the client', yaml: 'workload: { dataset: random, inputLen: 128, outputLen: 128, numPrompts: 500, seed: 1 }' },
+  { id: 'chat-1k', label: 'random 1k in / 1k out', detail: 'SGLang bench_serving random, range ratio 1: every request exactly 1024 in / 1024 out', yaml: 'workload: { dataset: random, inputLen: 1024, outputLen: 1024, rangeRatio: 1, numPrompts: 200, seed: 1 }' },
+  { id: 'decode-2k', label: 'random 2k in / 100 out', detail: "the SGLang team's decode benchmark shape (prefill-heavy), exact lengths (range ratio 1)", yaml: 'workload: { dataset: random, inputLen: 2000, outputLen: 100, rangeRatio: 1, numPrompts: 400, seed: 1 }' },
+  { id: 'short', label: 'random 128 in / 128 out', detail: 'short requests, exact lengths (range ratio 1): stresses scheduling and the client', yaml: 'workload: { dataset: random, inputLen: 128, outputLen: 128, rangeRatio: 1, numPrompts: 500, seed: 1 }' },
 ];
 
 export const LOAD_PRESETS: readonly QuickPreset[] = [
