@@ -1,6 +1,37 @@
 import type { ApiKind, RequestRecord } from './types';
 import { ssePayload } from './sse';
 
+/**
+ * Where the next occurrence of a marker sits in a decoded read, remembered across the lines of
+ * that read: "is there a `"usage":{` in this line" costs one scan per read, not one per line
+ * (a search that runs past the line would otherwise rescan the rest of the read every time).
+ */
+class NextMarker {
+  private read = -1;
+  private at = -1;
+  private from = 0;
+
+  constructor(private readonly marker: string) {}
+
+  /**
+   * is the marker inside [from, to) of `text`; `read` numbers the texts (the splitter's count,
+   * or -1 = a text of its own): the lines of one text are asked in order
+   */
+  within(text: string, from: number, to: number, read: number): boolean {
+    if (read < 0 || read !== this.read || from < this.from || (this.at >= 0 && this.at < from)) {
+      this.read = read;
+      this.from = from;
+      this.at = text.indexOf(this.marker, from);
+    }
+    return this.at >= from && this.at < to;
+  }
+
+  /** where the last `within` found the marker */
+  get position(): number {
+    return this.at;
+  }
+}
+
 /** What one streamed response yielded; the runner adds the schedule fields to make a RequestRecord. */
 export type StreamResult = Pick<
   RequestRecord,
@@ -33,23 +64,104 @@ export class ResponseAccumulator {
   private textAt = -1;
   /** /generate: raw length of the cumulative text so far, and the last payload (parsed once at the end) */
   private generateLen = 0;
-  private lastGeneratePayload: string | undefined;
+  private lastGenerate: { text: string; from: number; to: number } | undefined;
+  private readonly usageMark = new NextMarker('"usage":');
+  private readonly usageBytes = new NextBytes('"usage":');
+  private readonly errorBytes = new NextBytes('"error"');
+  private lastGenerateBytes: { buf: Buffer; from: number; to: number } | undefined;
+  private readonly errorMark = new NextMarker('"error"');
 
   constructor(
     readonly api: ApiKind,
     readonly startAt: number,
   ) {}
 
+  /**
+   * One trimmed, non-empty SSE line as bytes, buf[from, to) (the raw client's path): a plain
+   * /v1/completions or /generate token is read from the bytes; anything else is decoded and
+   * takes the string path.
+   */
+  bytes(buf: Buffer, from: number, to: number, atMs: number): void {
+    if (to - from > 6 && buf[from] === 100 && buf[from + 1] === 97 && buf[from + 2] === 116 && buf[from + 3] === 97 && buf[from + 4] === 58) {
+      const p = buf[from + 5] === 32 ? from + 6 : from + 5;
+      const t = atMs - this.startAt;
+      if (this.api === 'completions' ? this.completionsBytes(buf, p, to, t) : this.api === 'generate' ? this.generateBytes(buf, p, to, t) : false) {
+        this.lastLineMs = t;
+        return;
+      }
+    }
+    this.line(buf.toString('utf8', from, to), atMs);
+  }
+
+  private completionsBytes(buf: Buffer, p: number, to: number, t: number): boolean {
+    let from = -1;
+    if (this.textAt > 0 && bytesAt(buf, p + this.choicesAt, B_CHOICES) && bytesAt(buf, p + this.textAt - 8, B_TEXT)) {
+      from = p + this.textAt;
+    } else {
+      const ci = buf.indexOf(B_CHOICES, p);
+      const ti = ci >= 0 && ci < to ? buf.indexOf(B_TEXT, ci + 12) : -1;
+      if (ti < 0 || ti >= to) return false;
+      from = ti + 8;
+      this.choicesAt = ci - p;
+      this.textAt = from - p;
+    }
+    const end = quoteEnd(buf, from, to);
+    if (end < 0 || !bytesAt(buf, end, B_PLAIN_TAIL)) return false;
+    // a usage object on the line (continuous usage) carries the token count: take the full parse
+    const u = this.usageBytes.find(buf, end + B_PLAIN_TAIL.length, to);
+    if (u >= 0 && buf[u + 8] !== 110 /* n(ull) */) return false;
+    const text = fieldText(buf, from, end);
+    if (text.length) this.textParts.push(text);
+    this.pushChunk(t, text.length, -1);
+    return true;
+  }
+
+  private generateBytes(buf: Buffer, p: number, to: number, t: number): boolean {
+    if (!bytesAt(buf, p, B_GEN_TEXT)) return false;
+    const end = quoteEnd(buf, p + 9, to);
+    if (end < 0) return false;
+    const ct = buf.indexOf(B_COMPLETION_TOKENS, end);
+    const fr = buf.indexOf(B_FINISH_NULL, end);
+    if (ct < 0 || ct >= to || fr < 0 || fr >= to || this.errorBytes.find(buf, end, to) >= 0) return false;
+    let i = ct + 20;
+    while (buf[i] === 32) i++;
+    let tokens = 0;
+    const first = i;
+    while (i < to && buf[i] >= 48 && buf[i] <= 57) tokens = tokens * 10 + (buf[i++] - 48);
+    if (i === first) return false;
+    // escaped byte length: exact for emptiness, close for size; the exact text is parsed once at the end
+    const len = end - p - 9;
+    this.pushChunk(t, Math.max(0, len - this.generateLen), tokens);
+    this.generateLen = len;
+    this.lastGenerateBytes = { buf, from: p, to };
+    this.lastGenerate = undefined;
+    this.outputTokens = tokens;
+    return true;
+  }
+
   /** one trimmed, non-empty SSE line that arrived at `atMs` (performance.now()) */
   line(line: string, atMs: number): void {
-    const payload = ssePayload(line);
-    if (payload === undefined) return;
+    this.range(line, 0, line.length, atMs, -1);
+  }
+
+  /**
+   * The same for the line text[from, to) (trimmed, non-empty): the hot path reads the fields it
+   * needs in place and makes a string only for the new text.
+   */
+  range(text: string, from: number, to: number, atMs: number, read = -1): void {
+    let p: number;
+    if (matchAt(text, from, 'data:')) p = text.charCodeAt(from + 5) === 32 ? from + 6 : from + 5;
+    else {
+      const payload = ssePayload(text.slice(from, to));
+      if (payload === undefined) return;
+      p = from;
+    }
     const t = atMs - this.startAt;
     this.lastLineMs = t;
-    if (payload === '[DONE]') return;
-    if (this.api === 'generate') this.generateLine(payload, t);
-    else if (this.api === 'completions') this.completionsLine(payload, t);
-    else this.chatLine(payload, t);
+    if (to - p === 6 && text.startsWith('[DONE]', p)) return;
+    if (this.api === 'generate') this.generateLine(text, p, to, t, read);
+    else if (this.api === 'completions') this.completionsLine(text, p, to, t, read);
+    else this.chatLine(text.slice(p, to), t);
   }
 
   get text(): string {
@@ -86,25 +198,27 @@ export class ResponseAccumulator {
 
   // ---- /generate: {"text": <cumulative>, "output_ids": [...], "meta_info": {...}}
 
-  private generateLine(s: string, t: number): void {
+  private generateLine(src: string, from: number, to: number, t: number, read: number): void {
     // fast path: text first, no finish yet, a plain completion_tokens count
-    if (s.startsWith('{"text":"')) {
-      const end = stringEnd(s, 9);
-      const ct = end > 0 ? s.indexOf('"completion_tokens":', end) : -1;
-      const fr = end > 0 ? s.indexOf('"finish_reason":null', end) : -1;
-      if (end > 0 && ct > 0 && fr > 0 && s.indexOf('"error"', end) < 0) {
-        const tokens = readInt(s, ct + 20);
+    if (matchAt(src, from, '{"text":"')) {
+      const end = stringEnd(src, from + 9);
+      const ct = end > 0 ? src.indexOf('"completion_tokens":', end) : -1;
+      const fr = end > 0 ? src.indexOf('"finish_reason":null', end) : -1;
+      if (end > 0 && ct > 0 && ct < to && fr > 0 && fr < to && !this.errorMark.within(src, end, to, read)) {
+        const tokens = readInt(src, ct + 20);
         if (tokens >= 0) {
           // escaped length: exact for emptiness, close for size; the exact text is parsed once at the end
-          const len = end - 9;
+          const len = end - from - 9;
           this.pushChunk(t, Math.max(0, len - this.generateLen), tokens);
           this.generateLen = len;
-          this.lastGeneratePayload = s;
+          this.lastGenerate = { text: src, from, to };
+          this.lastGenerateBytes = undefined;
           this.outputTokens = tokens;
           return;
         }
       }
     }
+    const s = src.slice(from, to);
     const data = parseJson(s);
     if (!isObj(data)) return this.fail(`unparseable chunk: ${s.slice(0, 200)}`);
     if (data['error'] !== undefined) return this.fail(errorText(data['error']));
@@ -115,7 +229,8 @@ export class ResponseAccumulator {
     const tokens = num(meta['completion_tokens']);
     this.pushChunk(t, Math.max(0, len - this.generateLen), tokens ?? -1);
     this.generateLen = len;
-    this.lastGeneratePayload = s;
+    this.lastGenerate = { text: s, from: 0, to: s.length };
+    this.lastGenerateBytes = undefined;
     if (tokens !== null) this.outputTokens = tokens;
     this.readMeta(meta);
   }
@@ -130,9 +245,11 @@ export class ResponseAccumulator {
   }
 
   private finalGenerateText(): string {
-    const s = this.lastGeneratePayload;
-    if (s === undefined) return '';
-    const data = parseJson(s);
+    const lb = this.lastGenerateBytes;
+    if (lb && !this.lastGenerate) this.lastGenerate = { text: lb.buf.toString('utf8', lb.from, lb.to), from: 0, to: lb.to - lb.from };
+    const last = this.lastGenerate;
+    if (last === undefined) return '';
+    const data = parseJson(last.from === 0 && last.to === last.text.length ? last.text : last.text.slice(last.from, last.to));
     if (!isObj(data)) return '';
     if (isObj(data['meta_info'])) this.readMeta(data['meta_info']);
     return typeof data['text'] === 'string' ? data['text'] : '';
@@ -140,31 +257,33 @@ export class ResponseAccumulator {
 
   // ---- /v1/completions: {"choices":[{"index":0,"text":"...","finish_reason":null}],"usage":null}
 
-  private completionsLine(s: string, t: number): void {
+  private completionsLine(src: string, p: number, to: number, t: number, read: number): void {
     // fast path: SGLang's and vLLM's key order {"index":0,"text":"...","logprobs":null,"finish_reason":null,...}.
     // Every chunk of one response repeats the same head (id, created, model) up to the text, so
-    // the offsets found in the first chunk are re-checked with two short compares afterwards.
+    // the offsets (from the payload's start) found in the first chunk are re-checked with two
+    // short compares afterwards.
     let from = -1;
-    if (this.textAt > 0 && s.startsWith('"choices":[{', this.choicesAt) && s.startsWith('"text":"', this.textAt - 8)) {
-      from = this.textAt;
+    if (this.textAt > 0 && matchAt(src, p + this.choicesAt, '"choices":[{') && matchAt(src, p + this.textAt - 8, '"text":"')) {
+      from = p + this.textAt;
     } else {
-      const ci = s.indexOf('"choices":[{');
-      const ti = ci >= 0 ? s.indexOf('"text":"', ci + 12) : -1;
-      if (ti > 0) {
+      const ci = src.indexOf('"choices":[{', p);
+      const ti = ci >= 0 && ci < to ? src.indexOf('"text":"', ci + 12) : -1;
+      if (ti > 0 && ti < to) {
         from = ti + 8;
-        this.choicesAt = ci;
-        this.textAt = from;
+        this.choicesAt = ci - p;
+        this.textAt = from - p;
       }
     }
     if (from > 0) {
-      const end = stringEnd(s, from);
-      if (end > 0 && s.startsWith(PLAIN_TEXT_TAIL, end) && s.indexOf('"usage":{', end + PLAIN_TEXT_TAIL.length) < 0) {
-        const text = stringBody(s, from, end);
+      const end = stringEnd(src, from);
+      if (end > 0 && end < to && matchAt(src, end, PLAIN_TEXT_TAIL) && !this.usageObjectIn(src, end + PLAIN_TEXT_TAIL.length, to, read)) {
+        const text = stringBody(src, from, end);
         if (text.length) this.textParts.push(text);
         this.pushChunk(t, text.length, -1);
         return;
       }
     }
+    const s = src.slice(p, to);
     const data = parseJson(s);
     if (!isObj(data)) return this.fail(`unparseable chunk: ${s.slice(0, 200)}`);
     if (data['error'] !== undefined || data['object'] === 'error') return this.fail(errorText(data['error'] ?? data['message']));
@@ -216,6 +335,11 @@ export class ResponseAccumulator {
     this.pushChunk(t, text.length, this.continuousTokens(data['usage']));
   }
 
+  /** does the line carry a usage object (not `"usage":null`)? SGLang's and vLLM's lines put the key right after the choices */
+  private usageObjectIn(src: string, from: number, to: number, read: number): boolean {
+    return this.usageMark.within(src, from, to, read) && src.charCodeAt(this.usageMark.position + 8) !== 110 /* n(ull) */;
+  }
+
   private continuousTokens(usage: unknown): number {
     return isObj(usage) ? (num(usage['completion_tokens']) ?? -1) : -1;
   }
@@ -236,6 +360,71 @@ export class ResponseAccumulator {
   private fail(message: string): void {
     if (this.error === undefined) this.error = message;
   }
+}
+
+const B_CHOICES = Buffer.from('"choices":[{');
+const B_TEXT = Buffer.from('"text":"');
+const B_GEN_TEXT = Buffer.from('{"text":"');
+const B_COMPLETION_TOKENS = Buffer.from('"completion_tokens":');
+const B_FINISH_NULL = Buffer.from('"finish_reason":null');
+
+/** NextMarker for byte lines: keyed by the Buffer object (one read, or one carried-over line) */
+class NextBytes {
+  private readonly marker: Buffer;
+  private buf: Buffer | undefined;
+  private at = -1;
+  private from = 0;
+
+  constructor(marker: string) {
+    this.marker = Buffer.from(marker);
+  }
+
+  /** position of the marker inside [from, to) of `buf`, or -1 */
+  find(buf: Buffer, from: number, to: number): number {
+    if (buf !== this.buf || from < this.from || (this.at >= 0 && this.at < from)) {
+      this.buf = buf;
+      this.from = from;
+      this.at = buf.indexOf(this.marker, from);
+    }
+    return this.at >= from && this.at < to ? this.at : -1;
+  }
+}
+
+function bytesAt(buf: Buffer, at: number, lit: Buffer): boolean {
+  if (at < 0 || at + lit.length > buf.length) return false;
+  for (let k = 0; k < lit.length; k++) if (buf[at + k] !== lit[k]) return false;
+  return true;
+}
+
+/** the closing quote of a JSON string whose body starts at `from`, before `to`, or -1 */
+function quoteEnd(buf: Buffer, from: number, to: number): number {
+  let j = from;
+  for (;;) {
+    const q = buf.indexOf(34, j);
+    if (q < 0 || q >= to) return -1;
+    let slashes = 0;
+    for (let k = q - 1; k >= from && buf[k] === 92; k--) slashes++;
+    if ((slashes & 1) === 0) return q;
+    j = q + 1;
+  }
+}
+
+/** a JSON string body buf[from, end) as text */
+function fieldText(buf: Buffer, from: number, end: number): string {
+  const i = buf.indexOf(92, from);
+  return i < 0 || i >= end ? buf.toString('utf8', from, end) : (JSON.parse(buf.toString('utf8', from - 1, end + 1)) as string);
+}
+
+const B_PLAIN_TAIL = Buffer.from('","logprobs":null,"finish_reason":null');
+
+/**
+ * s.startsWith(lit, at) by character codes: on a long decoded read V8's startsWith with a
+ * position costs ~3x this loop (scripts measure it: bench:loadgen's client throughput)
+ */
+function matchAt(s: string, at: number, lit: string): boolean {
+  if (at < 0 || at + lit.length > s.length) return false;
+  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
+  return true;
 }
 
 /** what follows a plain streamed completion text in SGLang's and vLLM's chunks */

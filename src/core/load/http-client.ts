@@ -116,14 +116,14 @@ export class StreamClient implements Disposable {
           return;
         }
         const observe = this.options.observeLines?.();
-        const splitter = new SseLineSplitter(
-          observe
-            ? (line, at) => {
-                observe(line, at);
-                acc.line(line, at);
+        const splitter = new SseLineSplitter({
+          onRange: observe
+            ? (text, a, b, at, read) => {
+                observe(text.slice(a, b), at);
+                acc.range(text, a, b, at, read);
               }
-            : (line, at) => acc.line(line, at),
-        );
+            : (text, a, b, at, read) => acc.range(text, a, b, at, read),
+        });
         res.on('data', (s: string) => splitter.push(s, performance.now()));
         res.on('end', () => {
           splitter.end(performance.now());

@@ -1,12 +1,11 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
 import type { Disposable } from '../util/disposable';
 import { ResponseAccumulator, type StreamResult } from './accumulator';
 import { checkHeaders, DEFAULT_IDLE_TIMEOUT_MS, parseBaseUrl, StreamClient, type StreamClientOptions } from './http-client';
 import { requestBody } from './payloads';
 import type { RequestSender } from './runner';
-import { SseLineSplitter } from './sse';
+import { SseByteSplitter } from './sse';
 import { API_PATHS, type ApiKind, type DatasetRow } from './types';
 
 /**
@@ -120,8 +119,7 @@ class Exchange {
   private remaining = 0;
   private lineBuf = '';
   private keepAlive = true;
-  private decoder: StringDecoder | undefined;
-  private splitter: SseLineSplitter | undefined;
+  private splitter: SseByteSplitter | undefined;
   private errBody = '';
   private readonly onAbort = (): void => this.cancel();
 
@@ -298,16 +296,15 @@ class Exchange {
     }
     this.acc.headersMs = at - this.acc.startAt;
     if (this.status === 200) {
-      this.decoder = new StringDecoder('utf8');
       const observe = this.client.options.observeLines?.();
       const acc = this.acc;
-      this.splitter = new SseLineSplitter(
+      this.splitter = new SseByteSplitter(
         observe
-          ? (line, t) => {
-              observe(line, t);
-              acc.line(line, t);
+          ? (buf, a, b, t) => {
+              observe(buf.toString('utf8', a, b), t);
+              acc.bytes(buf, a, b, t);
             }
-          : (line, t) => acc.line(line, t),
+          : (buf, a, b, t) => acc.bytes(buf, a, b, t),
       );
     }
     if (chunked) this.mode = 'chunk-size';
@@ -327,8 +324,8 @@ class Exchange {
 
   private body(buf: Buffer, from: number, to: number, at: number): void {
     if (from >= to) return;
-    if (this.splitter && this.decoder) {
-      this.splitter.push(this.decoder.write(buf.subarray(from, to)), at);
+    if (this.splitter) {
+      this.splitter.push(buf, from, to, at);
       return;
     }
     if (this.errBody.length < 2000) this.errBody += buf.toString('utf8', from, Math.min(to, from + 2000));
@@ -340,11 +337,7 @@ class Exchange {
     const now = performance.now();
     let result: StreamResult;
     if (this.status === 200) {
-      if (this.decoder && this.splitter) {
-        const tail = this.decoder.end();
-        if (tail) this.splitter.push(tail, now);
-        this.splitter.end(now);
-      }
+      this.splitter?.end(now);
       result = this.acc.result(true, { httpStatus: 200 });
     } else {
       result = this.acc.result(false, { httpStatus: this.status, error: `HTTP ${this.status} ${this.statusText}: ${this.errBody.slice(0, 500)}`.trim() });

@@ -142,7 +142,7 @@ function warmParser(api: ApiKind): void {
         : () => 'data: {"id":"w","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" t"},"logprobs":null,"finish_reason":null}],"usage":null}';
   for (let r = 0; r < 200; r++) {
     const acc = new ResponseAccumulator(api, 0);
-    const split = new SseLineSplitter((l, at) => acc.line(l, at));
+    const split = new SseLineSplitter({ onRange: (text, a, b, at, read) => acc.range(text, a, b, at, read) });
     let chunk = '';
     for (let i = 1; i <= 64; i++) chunk += line(i) + '\n\n';
     split.push(chunk, 1);
