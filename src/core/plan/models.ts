@@ -34,7 +34,10 @@ export interface ModelShape {
 // Counts from each model's config.json (n_routed_experts / num_experts / num_local_experts); shapes
 // from the same files (hidden_size, moe_intermediate_size, quantization_config.weight_block_size):
 // DeepSeek-V3/R1 7168 / 2048 / [128, 128]; Qwen3-235B-A22B 4096 / 1536 (FP8 release [128, 128]);
-// Qwen3-30B-A3B 2048 / 768.
+// Qwen3-30B-A3B 2048 / 768. The Qwen3 MoE numbers were re-read from public copies of the configs
+// (Qwen/Qwen3-235B-A22B: hidden_size 4096, moe_intermediate_size 1536, num_experts 128); the
+// DeepSeek ones are the published config.json values, not re-read for issue 18. A checkpoint not
+// listed here is described in the spec with `modelShape`.
 const BLOCK_128 = [128, 128] as const;
 export const KNOWN_MODELS: readonly ModelFacts[] = [
   { id: 'deepseek-v3', label: 'DeepSeek-V3 / V3.1 / V3.2', routedExperts: 256, pattern: /deepseek-v3/i, hiddenSize: 7168, moeIntermediateSize: 2048, fp8Block: BLOCK_128, fp8Pattern: /deepseek-v3(?!.*(bf16|awq|gptq|int4|fp4))/i },
