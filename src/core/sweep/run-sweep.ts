@@ -16,6 +16,7 @@ import { scrapeStates, windowBalancedness } from './balancedness';
 import { derivedName, expandMatrix, type MatrixCell } from './matrix';
 import { applyOverrides, SweepSpecError } from './overrides';
 import { sweepComparison } from './report';
+import { unmodelledNotes } from '../sim/unmodelled';
 import { loadSweepState, saveSweepState, sweepFingerprint, sweepStatePath, type SweepCellState, type SweepState } from './state';
 
 /** Runs a (derived) bench spec's load steps: the bench cell's own executor. */
@@ -208,5 +209,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
   const finished = rows.flatMap((r) => (r.state ? [r.state] : []));
   s.runs.set(spec.name, { runIds: finished.flatMap((c) => c.runIds), cell: spec.name }, spec.name);
   const { doc } = await sweepComparison(`${spec.name}: ${Object.keys(sweep.matrix).join(' × ')}`, s.runStoreDir, finished);
+  const unmodelled = simulated ? unmodelledNotes(Object.keys(sweep.matrix)) : [];
+  if (unmodelled.length) doc.blocks.unshift({ type: 'badges', items: unmodelled.map((text) => ({ level: 'warn' as const, text })) });
   ctx.emit({ kind: 'doc', id: `${spec.name}-sweep-report`, doc });
 }
