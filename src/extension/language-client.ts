@@ -15,6 +15,8 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
   const clientOptions: LanguageClientOptions = {
     documentSelector: CELL_LANGUAGES.filter((l) => l.startsWith('moebench-')).map((language) => ({ notebook: 'moebench', language })),
     diagnosticCollectionName: 'moebench',
+    // the user's allow list for environment names (machine setting), so diagnostics match what runs
+    initializationOptions: { envAllowNames: vscode.workspace.getConfiguration('moebench').get<string[]>('env.allowNames', []) },
   };
   const client = new LanguageClient('moebench', 'MoE Bench Language Server', serverOptions, clientOptions);
   await client.start();

@@ -33,7 +33,12 @@ const notebooks = new NotebookDocuments(cellDocs);
 let yaml: YamlSchemaServices | undefined;
 const lastDiagnostics = new Map<string, CellDiagnostic[]>();
 
-connection.onInitialize((): InitializeResult => {
+/** environment names the user allowed outside the notebook (client initializationOptions) */
+let envAllowNames: string[] = [];
+
+connection.onInitialize((params): InitializeResult => {
+  const opts = params.initializationOptions as { envAllowNames?: unknown } | undefined;
+  if (Array.isArray(opts?.envAllowNames)) envAllowNames = opts.envAllowNames.filter((n): n is string => typeof n === 'string');
   return {
     capabilities: {
       notebookDocumentSync: { notebookSelector: [{ notebook: { notebookType: 'moebench' }, cells: YAML_LANGUAGES.map((language) => ({ language })) }] },
@@ -96,7 +101,7 @@ function validateNotebookOf(cellUri: string): void {
     if (!doc) continue;
     let diags: CellDiagnostic[];
     try {
-      diags = diagnoseCell(cell, cells);
+      diags = diagnoseCell(cell, cells, { allowEnvNames: envAllowNames });
     } catch (err) {
       connection.console.error(`diagnostics failed for ${cell.id}: ${String(err)}`);
       diags = [];

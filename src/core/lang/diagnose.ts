@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { YamlSource, type SpecIssue } from '../cells/yaml-spec';
 import { clusterSpecSchema } from '../cells/cluster';
 import { planClusterFromSpec } from '../plan/cluster-from-spec';
-import { checkDeployCell, type PlanCluster } from '../plan';
+import { checkDeployCell, type PlanCluster, type PlanPolicy } from '../plan';
 import { crossCellIssues, type NotebookCellText } from './notebook-context';
 import { cellSchemas } from './schemas';
 
@@ -18,7 +18,7 @@ export interface CellDiagnostic extends SpecIssue {
  * parseSpec's positioning, the planner's validation for deploy cells, and cross-cell references.
  * Never throws: a broken cell yields diagnostics, not an exception.
  */
-export function diagnoseCell(cell: NotebookCellText, notebook: readonly NotebookCellText[]): CellDiagnostic[] {
+export function diagnoseCell(cell: NotebookCellText, notebook: readonly NotebookCellText[], policy: PlanPolicy = {}): CellDiagnostic[] {
   const schema = cellSchemas()[cell.language];
   if (!schema) return [];
   let source: YamlSource;
@@ -37,7 +37,7 @@ export function diagnoseCell(cell: NotebookCellText, notebook: readonly Notebook
     const cluster = clusterFor(source.value, notebook);
     if (cluster) {
       try {
-        for (const i of checkDeployCell(cell.text, cluster)) out.push({ ...i, path: [...i.path], rule: i.rule, hint: i.hint, fix: (i as { fix?: CellDiagnostic['fix'] }).fix });
+        for (const i of checkDeployCell(cell.text, cluster, policy)) out.push({ ...i, path: [...i.path], rule: i.rule, hint: i.hint, fix: (i as { fix?: CellDiagnostic['fix'] }).fix });
       } catch (err) {
         out.push({ message: err instanceof Error ? err.message : String(err), path: [], severity: 'error', range: { start: 0, end: 1 }, line: 1, column: 1 });
       }

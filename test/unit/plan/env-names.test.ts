@@ -113,3 +113,13 @@ test('moebench plan refuses BASH_ENV with the cell line instead of printing it; 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the language server reports a refused name, and not one the user allowed in settings', async () => {
+  const { diagnoseCell } = await import('../../../src/core/lang/diagnose');
+  const cluster = { id: 'c', language: 'moebench-cluster', text: 'name: here\nkind: local\ngpusPerNode: 16' };
+  const deploy = { id: 'd', language: 'moebench-deploy', text: unifiedCell('env: { LD_LIBRARY_PATH: /usr/local/cuda/lib64 }') };
+  const refused = diagnoseCell(deploy, [cluster, deploy]).filter((d) => d.rule === 'env-name');
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0].line, 5);
+  assert.deepEqual(diagnoseCell(deploy, [cluster, deploy], { allowEnvNames: ['LD_LIBRARY_PATH'] }).filter((d) => d.rule === 'env-name'), []);
+});
