@@ -5,6 +5,7 @@ import { Disposable } from './disposable';
 import { ExecutionQueue } from '../core/exec/queue';
 import { Session } from '../core/exec/session';
 import { runCell } from '../core/exec/run-cell';
+import { stopDeployment } from '../core/cells/deploy';
 import { CELL_LANGUAGES, type CellExecutor, type HostServices } from '../core/cells/types';
 import { errorMarkdown, errorText } from '../core/output/error-markdown';
 import { CellOutputWriter } from './cell-output';
@@ -70,11 +71,32 @@ export class MoeBenchController extends Disposable {
     for (const st of this.states.values()) st.queue.cancelAll();
   }
 
+  /**
+   * "Stop All" also stops what the notebooks started: every live deployment of every open
+   * notebook (cancelling the cells alone left the servers running). Returns what failed to stop.
+   */
+  async stopAllDeployments(): Promise<{ name: string; error: string }[]> {
+    const failed: { name: string; error: string }[] = [];
+    await Promise.all(
+      [...this.states.values()].flatMap((st) =>
+        st.session.deployments.names().map((name) =>
+          stopDeployment(st.session, name).then(
+            () => undefined,
+            (err: unknown) => void failed.push({ name, error: err instanceof Error ? err.message : String(err) }),
+          ),
+        ),
+      ),
+    );
+    return failed;
+  }
+
   private stateFor(notebook: vscode.NotebookDocument): NotebookState {
     const key = notebook.uri.toString();
     let st = this.states.get(key);
     if (!st) {
-      const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath;
+      // an untitled notebook (New Notebook, Quick Benchmark) belongs to no folder: its runs go to
+      // the first workspace folder's .moebench/runs, not a shared temp folder, when one is open
+      const folder = vscode.workspace.getWorkspaceFolder(notebook.uri)?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const nbPath = notebook.uri.scheme === 'file' ? notebook.uri.fsPath : path.join(folder ?? os.tmpdir(), path.basename(notebook.uri.path) || 'untitled.moebench');
       st = { session: new Session({ notebookPath: nbPath, toolVersion: this.toolVersion }), queue: new ExecutionQueue() };
       this.states.set(key, st);

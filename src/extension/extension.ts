@@ -71,6 +71,8 @@ export function activate(context: vscode.ExtensionContext): MoeBenchApi {
     vscode.commands.registerCommand('moebench.stopAll', async () => {
       controller.stopAll();
       await vscode.commands.executeCommand('notebook.cancelExecution');
+      const failed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MoE Bench: stopping deployments…' }, () => controller.stopAllDeployments());
+      if (failed.length) void vscode.window.showErrorMessage(`MoE Bench: could not stop ${failed.map((f) => `${f.name} (${f.error})`).join('; ')}`);
     }),
     vscode.commands.registerCommand('moebench.showLog', () => logChannel().show(true)),
     vscode.commands.registerCommand('moebench.quickBenchmark', quickBenchmarkCommand),
