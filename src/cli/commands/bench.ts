@@ -34,7 +34,7 @@ Workload:
   --sharegpt-output-len N, --sharegpt-context-len N
   --gsp-num-groups N --gsp-prompts-per-group N --gsp-system-prompt-len N --gsp-question-len N
   --gsp-output-len N --gsp-range-ratio R --gsp-ordered
-  --seed N                       default 42
+  --seed N                       default 1 (bench_serving's)
   --no-cache-bust                do not salt prompts per run (a repeated run may hit a warm cache)
   --disable-ignore-eos, --temperature T (0.0), --top-p P, --extra-request-body JSON
 Load (several --request-rate / --max-concurrency values: one run each, one table):
@@ -55,7 +55,15 @@ Metrics and output:
   --output-file FILE             write the table/JSON there instead of stdout
   --run-store DIR                default ./.moebench/runs; --no-store keeps nothing
   --tag K=V                      stored with the run (repeatable)
-  --quiet                        no progress lines on stderr`;
+  --quiet, --disable-tqdm         no progress lines on stderr
+bench_serving compatibility (a pasted \`python3 -m sglang.bench_serving ...\` line works; flags may be
+abbreviated as argparse allows, e.g. --random-input):
+  --flush-cache                  POST /flush_cache before each run
+  --return-logprob, --lora-name N   sent in the /generate request (return_logprob, lora_path; first name)
+  accepted, no effect (each says why on stderr): --tokenizer, --disable-stream, --output-details,
+  --pd-separated, --apply-chat-template, --tokenize-prompt, --profile
+  --dataset-name mooncake | mmmu: named, refused with the alternative (not generated here)
+  defaults that differ: --dataset-name random (bench_serving: sharegpt, which needs a download)`;
 
 class UsageError extends Error {}
 
@@ -152,7 +160,52 @@ const OPTIONS = {
   tag: { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // bench_serving's flags: implemented, or accepted with a notice saying why they change nothing
+  'disable-tqdm': { type: 'boolean' },
+  'flush-cache': { type: 'boolean' },
+  'return-logprob': { type: 'boolean' },
+  'lora-name': { type: 'string', multiple: true },
+  tokenizer: { type: 'string' },
+  'disable-stream': { type: 'boolean' },
+  'output-details': { type: 'boolean' },
+  'pd-separated': { type: 'boolean' },
+  'apply-chat-template': { type: 'boolean' },
+  'tokenize-prompt': { type: 'boolean' },
+  profile: { type: 'boolean' },
 } as const;
+
+/** bench_serving flags moebench accepts but that change nothing here, and why */
+const NO_EFFECT: Record<string, string> = {
+  tokenizer: 'token counts come from the server (usage, meta_info) and the random dataset\'s own token ids; no local tokenizer is loaded',
+  'disable-stream': 'moebench always streams: TTFT and ITL need the stream (bench_serving reports none without it)',
+  'output-details': 'every request is always stored in the run store (requests.jsonl)',
+  'pd-separated': 'a PD router is benchmarked like any endpoint; nothing differs on the client',
+  'apply-chat-template': 'prompts go as text; use --backend sglang-oai-chat to have the server apply its chat template',
+  'tokenize-prompt': 'random prompts are already built from token ids; other datasets are sent as text',
+  profile: 'use a bench cell\'s `profile:` for torch-profiler traces around a step',
+};
+
+/** bench_serving dataset names that moebench does not generate, with what to use instead */
+const UNSUPPORTED_DATASETS: Record<string, string> = {
+  mooncake: 'the Mooncake trace dataset is not generated here: replay its timestamps with --trace-file (JSONL) instead',
+  mmmu: 'MMMU is an image dataset and moebench sends text only',
+};
+
+/**
+ * argparse (bench_serving) accepts any unambiguous prefix of a long flag (--random-input for
+ * --random-input-len); node's parseArgs does not. Expand them so pasted command lines work.
+ */
+export function expandAbbreviations(argv: readonly string[]): string[] {
+  const names = Object.keys(OPTIONS);
+  return argv.map((a) => {
+    if (!a.startsWith('--') || a === '--') return a;
+    const eq = a.indexOf('=');
+    const name = (eq < 0 ? a.slice(2) : a.slice(2, eq)).replace(/_/g, '-');
+    if (names.includes(name)) return eq < 0 ? `--${name}` : `--${name}${a.slice(eq)}`;
+    const hits = names.filter((n) => n.startsWith(name));
+    return hits.length === 1 ? `--${hits[0]}${eq < 0 ? '' : a.slice(eq)}` : a;
+  });
+}
 
 interface Plan {
   configs: { config: BenchmarkConfig; label: string }[];
@@ -161,16 +214,24 @@ interface Plan {
   runStoreDir?: string;
   tags?: Record<string, string>;
   quiet: boolean;
+  /** POST /flush_cache before each run (bench_serving --flush-cache) */
+  flushCache: boolean;
+  /** what the accepted bench_serving flags did or did not do, printed on stderr */
+  notices: string[];
 }
 
 /** flags -> one config per (rate, concurrency) pair */
 export function planFromArgs(argv: string[]): Plan | 'help' {
-  const { values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  const { values: v } = parseArgs({ args: expandAbbreviations(argv), options: OPTIONS, allowPositionals: false, strict: true });
   if (v.help) return 'help';
+  const notices: string[] = [];
+  for (const [flag, why] of Object.entries(NO_EFFECT)) if (v[flag as keyof typeof v] !== undefined) notices.push(`--${flag} has no effect here: ${why}`);
   const url = (v['base-url'] ?? v.url ?? `http://${v.host ?? '127.0.0.1'}:${v.port ?? '30000'}`).replace(/\/+$/, '');
   const backend = v.backend ?? 'sglang';
   const api = BACKENDS[backend];
   if (!api) throw new UsageError(`--backend: unknown backend "${backend}" (${Object.keys(BACKENDS).join(', ')})`);
+  const unsupported = UNSUPPORTED_DATASETS[v['dataset-name'] ?? ''];
+  if (unsupported) throw new UsageError(`--dataset-name ${v['dataset-name'] ?? ''}: ${unsupported}`);
   const datasetName = (v['dataset-name'] ?? 'random') as DatasetName;
   if (!DATASET_NAMES.includes(datasetName)) throw new UsageError(`--dataset-name: unknown dataset "${datasetName}" (${DATASET_NAMES.join(', ')})`);
   const semantics = v['range-ratio-semantics'] ?? 'sglang';
@@ -185,6 +246,13 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
       extraBody = JSON.parse(v['extra-request-body']) as Record<string, unknown>;
     } catch {
       throw new UsageError('--extra-request-body must be a JSON object');
+    }
+  }
+  if (v['return-logprob'] || v['lora-name']?.length) {
+    if (api !== 'generate') notices.push('--return-logprob / --lora-name are sent on the native /generate API only (bench_serving does the same for --backend sglang)');
+    else {
+      extraBody = { ...(extraBody ?? {}), ...(v['return-logprob'] ? { return_logprob: true } : {}), ...(v['lora-name']?.length ? { lora_path: v['lora-name'][0] } : {}) };
+      if ((v['lora-name']?.length ?? 0) > 1) notices.push(`--lora-name: every request uses ${v['lora-name']?.[0] ?? ''} (bench_serving picks one of the names at random per request)`);
     }
   }
   const percentiles = (v['metric-percentiles'] ?? '90,95,99').split(',').map((p) => num(p.trim(), '--metric-percentiles') ?? 99);
@@ -207,7 +275,7 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
           dataset: {
             name: datasetName,
             numPrompts: int('num-prompts', 1000) ?? 1000,
-            seed: int('seed', 42) ?? 42,
+            seed: int('seed', 1) ?? 1,
             inputLen: int('random-input-len', 1024),
             outputLen: int('random-output-len', datasetName.startsWith('random') ? 1024 : undefined),
             rangeRatio: int('random-range-ratio', 0),
@@ -248,7 +316,9 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
     outputFile: v['output-file'],
     runStoreDir: v['no-store'] ? undefined : path.resolve(v['run-store'] ?? path.join('.moebench', 'runs')),
     tags: keyValues(v.tag, '--tag'),
-    quiet: v.quiet === true,
+    quiet: v.quiet === true || v['disable-tqdm'] === true,
+    flushCache: v['flush-cache'] === true,
+    notices,
   };
 }
 
@@ -265,6 +335,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  for (const n of plan.notices) process.stderr.write(`moebench bench: ${n}\n`);
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -277,6 +348,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const rows = await prepareRows(plan.configs[0].config);
     for (const { config, label } of plan.configs) {
       if (abort.signal.aborted) break;
+      if (plan.flushCache) {
+        const r = await fetch(`${config.url}/flush_cache`, { method: 'POST', headers: config.headers, signal: abort.signal }).catch((err: unknown) => err as Error);
+        if (r instanceof Error || !r.ok) process.stderr.write(`[${label}] --flush-cache: POST /flush_cache failed (${r instanceof Error ? r.message : `HTTP ${r.status}`}); running anyway\n`);
+      }
       let live: LiveRun | undefined;
       const timer = plan.quiet
         ? undefined
