@@ -13,7 +13,7 @@ export function resolveClientNodes(spec: BenchSpec, ctx: CellContext): ClientNod
   const clients = spec.clients;
   if (!clients) return undefined;
   if (spec.workers !== undefined) {
-    throw new SpecValidationError('`workers:` sets this machine\'s load threads, which do not run when `clients:` is set', { cell: spec.name, field: 'workers' }, 'Use clients.workers for the load threads on each client node.');
+    throw new SpecValidationError('`workers:` sets this machine\'s load threads, which do not run when `clients:` is set: use clients.workers (load threads per client node)', { cell: spec.name, field: 'workers' }, 'Remove `workers:` and set clients.workers.');
   }
   let url: string;
   let cluster;

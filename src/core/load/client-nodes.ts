@@ -4,8 +4,9 @@
  * kept open, and hand back a ShardLink (remote-shards.ts). Afterwards only the files we copied and
  * the folder we made are removed.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamExec, StreamExecOptions } from '../cluster/ssh-stream-exec';
 import type { ExecOptions, ExecResult } from '../cluster/types';
@@ -43,14 +44,42 @@ export class ClientNodeError extends MoeBenchError {}
 export const NODE_BINARY_PATTERN = /^(?:\/[A-Za-z0-9._+@-]+)+$|^[A-Za-z0-9_][A-Za-z0-9._+@-]*$/;
 
 /**
- * out/cli.js and out/load-worker.js: beside the running bundle (the extension and the CLI live in
- * out/), or the repository's out/ when running from TypeScript (tests, scripts: `npm run build`).
+ * out/cli.js and out/load-worker.js beside the running bundle (the extension and the CLI live in
+ * out/). Running from TypeScript (tests, scripts under tsx) they are built from this tree once per
+ * process, so a node never gets a stale out/ from an older build.
  */
-export function bundledCliDir(): string {
-  for (const dir of [__dirname, join(__dirname, '..', '..', '..', 'out')]) {
-    if (existsSync(join(dir, 'cli.js')) && existsSync(join(dir, 'load-worker.js'))) return dir;
+export function bundledCliDir(): Promise<string> {
+  if (existsSync(join(__dirname, 'cli.js')) && existsSync(join(__dirname, 'load-worker.js'))) return Promise.resolve(__dirname);
+  if (!__filename.endsWith('.ts')) {
+    return Promise.reject(new ClientNodeError('Client nodes need the bundled CLI (cli.js and load-worker.js beside the extension), and it was not found', {}, 'Reinstall the extension, or run `npm run build`.'));
   }
-  throw new ClientNodeError('Client nodes need the bundled CLI (out/cli.js and out/load-worker.js), and it was not found', {}, 'Run `npm run build` first.');
+  devBundle ??= buildDevBundle();
+  return devBundle;
+}
+
+let devBundle: Promise<string> | undefined;
+
+async function buildDevBundle(): Promise<string> {
+  const root = join(__dirname, '..', '..', '..');
+  // a computed name: the bundler must not pull esbuild into the shipped bundles
+  const esbuildModule = 'esbuild';
+  const esbuild = (await import(esbuildModule)) as typeof import('esbuild');
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+  const dir = await mkdtemp(join(tmpdir(), 'moebench-client-bundle-'));
+  await esbuild.build({
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['vscode', 'cpu-features', '*.node'],
+    mainFields: ['module', 'main'],
+    define: { __MOEBENCH_VERSION__: JSON.stringify(pkg.version) },
+    entryPoints: { cli: join(root, 'src/cli/main.ts'), 'load-worker': join(root, 'src/core/load/worker-entry.ts') },
+    outdir: dir,
+  });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** `node --version` on the node, or a clear error naming it */
@@ -94,7 +123,7 @@ export interface OpenClientNodeOptions {
 export async function openClientNode(host: ClientNodeHost, node: string, options: OpenClientNodeOptions): Promise<ClientNodeSession> {
   if (!NODE_BINARY_PATTERN.test(options.nodeBinary)) throw new ClientNodeError(`clients.node must be a command name or an absolute path (got ${JSON.stringify(options.nodeBinary)})`, { field: 'clients.node' });
   const nodeVersion = await checkNodeVersion(host, node, options.nodeBinary, options.signal);
-  const bundleDir = options.bundleDir ?? bundledCliDir();
+  const bundleDir = options.bundleDir ?? (await bundledCliDir());
   const made = await host.exec(node, ['mktemp', '-d', '-t', 'moebench-load.XXXXXXXX'], { signal: options.signal, captureLimitBytes: 4096 });
   const dir = made.stdout.trim();
   if (made.exitCode !== 0 || !dir.startsWith('/') || dir.includes('\n')) throw new ClientNodeError(`Client node ${node}: could not make a folder for the load shard (${made.stderr.trim() || `exit ${made.exitCode}`})`, { node });
@@ -182,7 +211,7 @@ export interface ClientNodesContext extends ClientNodesSpec {
 export async function openClientNodes(ctx: ClientNodesContext, signal?: AbortSignal): Promise<ClientNodeSession[]> {
   if (ctx.nodes.length === 0) throw new ClientNodeError('clients.nodes is empty', { field: 'clients.nodes' });
   if (new Set(ctx.nodes).size !== ctx.nodes.length) throw new ClientNodeError('clients.nodes lists a node twice', { field: 'clients.nodes' }, 'Use clients.workers for more load threads on one node.');
-  const bundleDir = ctx.bundleDir ?? bundledCliDir();
+  const bundleDir = ctx.bundleDir ?? (await bundledCliDir());
   const opened = await Promise.allSettled(ctx.nodes.map((n) => openClientNode(ctx.host, n, { nodeBinary: ctx.nodeBinary, bundleDir, signal, onLog: ctx.onLog })));
   const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');

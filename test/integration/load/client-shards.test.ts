@@ -16,6 +16,11 @@ import { readRequests } from '../../../src/core/results';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { startLab, type Lab } from '../../lab/lab';
 import { labCluster } from '../ssh/helpers';
+import { Session } from '../../../src/core/exec/session';
+import { runCell } from '../../../src/core/exec/run-cell';
+import { defaultExecutors } from '../../../src/core/cells';
+import { headlessHost } from '../../../src/core/cells/types';
+import type { CellEvent } from '../../../src/core/exec/events';
 
 const root = path.join(__dirname, '..', '..', '..');
 const N = 160;
@@ -132,6 +137,28 @@ describe('client shards on the sshd lab', () => {
     // only what we copied is gone again
     assert.equal(await leftovers('node1'), '');
     assert.equal(await leftovers('node2'), '');
+  });
+
+  test('a bench cell with clients: on an ssh cluster cell runs its load from the lab nodes', async () => {
+    const session = new Session({ notebookPath: path.join(store, 'nb.moebench'), toolVersion: 'test' });
+    const events: CellEvent[] = [];
+    const runOne = (language: string, source: string) =>
+      runCell({ index: 0, kind: 'code', language, source }, { session, host: headlessHost({ settings: { consents: ['ssh.sshConfig:*', 'ssh.knownHosts:*'] } }), executors: defaultExecutors(), emit: (e) => events.push(e), signal: new AbortController().signal });
+    try {
+      await runOne('moebench-cluster', `name: lab\nkind: ssh\ngpusPerNode: 0\nnodes: [node1, node2]\nsshConfig: ${lab.sshConfigPath}\nknownHosts: ${lab.knownHostsPath}\n`);
+      const bench = ['name: from-nodes', `target: ${sim.url}`, 'api: completions', 'model: default', 'workload: { dataset: random, numPrompts: 40, inputLen: 32, outputLen: 8, cacheBust: false }', 'load: { maxConcurrency: 8 }'];
+      // this machine's `workers:` does not apply when the load runs elsewhere: said, not ignored
+      await assert.rejects(runOne('moebench-bench', [...bench, 'workers: 2', 'clients: { nodes: [node1, node2] }'].join('\n')), /clients\.workers/);
+      await runOne('moebench-bench', [...bench, 'clients: { nodes: [node1, node2], workers: 1 }'].join('\n'));
+      const logs = events.filter((e): e is Extract<CellEvent, { kind: 'log' }> => e.kind === 'log').map((e) => e.text).join('');
+      assert.match(logs, /from-nodes \[.*\] run \S+: 40 completed, 0 failed/);
+      const result = events.filter((e) => e.kind === 'doc' && e.id === 'from-nodes-result').pop();
+      assert.ok(result && result.kind === 'doc');
+      // the client-saturated check ran over the nodes' health: its detail names the worst node
+      assert.match(JSON.stringify(result.doc), /worst: node[12]/);
+    } finally {
+      await session.dispose();
+    }
   });
 
   test('a node without Node.js at the configured path fails with an error naming it, before any load', async () => {
