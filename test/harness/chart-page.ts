@@ -60,11 +60,11 @@ function measure(): { plot: string; what: string }[] {
     return { x0: r.left, y0: r.top, x1: r.right, y1: r.bottom, label, group };
   };
   const overlap = (a: Box, b: Box, slack = 1): boolean => Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > slack && Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > slack;
-  for (const host of document.querySelectorAll<HTMLElement>('.moebench-plot')) {
+  for (const host of Array.from(document.querySelectorAll<HTMLElement>('.moebench-plot'))) {
     const name = host.dataset.plotId ?? host.id ?? '?';
     const texts: Box[] = [];
     const add = (sel: string, group: string): void => {
-      host.querySelectorAll(sel).forEach((e) => {
+      host.querySelectorAll(sel).forEach((e: Element) => {
         const t = (e.textContent ?? '').trim();
         if (!t) return;
         const b = boxOf(e, group, `${group} "${t.slice(0, 40)}"`);
@@ -72,8 +72,8 @@ function measure(): { plot: string; what: string }[] {
       });
     };
     // one group per axis for ticks: Plotly itself keeps an axis's own labels apart
-    host.querySelectorAll('.xaxislayer-above > g, .yaxislayer-above > g').forEach((g) => {
-      g.querySelectorAll(':scope > text').forEach((e) => {
+    host.querySelectorAll('.xaxislayer-above > g, .yaxislayer-above > g').forEach((g: Element) => {
+      g.querySelectorAll(':scope > text').forEach((e: Element) => {
         const t = (e.textContent ?? '').trim();
         const b = t ? boxOf(e, `tick:${g.getAttribute('class') ?? ''}`, `tick "${t}"`) : undefined;
         if (b) texts.push(b);
@@ -88,7 +88,7 @@ function measure(): { plot: string; what: string }[] {
     const mb = modebar ? boxOf(modebar, 'modebar', 'modebar') : undefined;
     // plot areas (one per subplot): legends, titles and colour bars must stay off them
     const areas: Box[] = [];
-    host.querySelectorAll('.draglayer .nsewdrag').forEach((e) => {
+    host.querySelectorAll('.draglayer .nsewdrag').forEach((e: Element) => {
       const b = boxOf(e, 'plot area', 'plot area');
       if (b) areas.push(b);
     });

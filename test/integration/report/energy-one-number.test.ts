@@ -55,7 +55,7 @@ test('energy per output token: the bench cell and the report show the same numbe
       assert.ok('run' in loaded, `run ${runId} loads for the report`);
       const report = loaded.run.energy?.joulesPerOutputToken;
       assert.ok(report !== undefined && report > 0, `the report has energy per token for step ${i}`);
-      const cellValue = Number(table.rows[i][col]);
+      const cellValue: number = Number(table.rows[i][col]);
       assert.ok(cellValue > 0, `the bench table has energy per token for step ${i}`);
       // the table shows 3 decimals: the same number, not just a close one
       assert.equal(cellValue, Number(report.toFixed(3)), `step ${i}: bench table ${cellValue} J vs report ${report} J`);
