@@ -1,24 +1,37 @@
 /**
- * Load-generator capacity and accuracy figures (issue 4, "Performance"). Prints figures; asserts
- * nothing. Run: node --import tsx scripts/bench-loadgen.ts [--quick] [--sims N] [--only a,b]
+ * Load-generator figures (issue 14). Prints figures; asserts nothing.
+ * Run: node --import tsx scripts/bench-loadgen.ts [--quick] [--only a,b] [--sims N] [--workers 1,2,4,8]
  *
- *   throughput  streamed tokens/s and requests/s one client process sustains against the
- *               emulator's zero-cost mode, and the same workload read by a minimal raw-socket
- *               reader (the ceiling: no HTTP parser, no SSE parsing, no records)
- *   poisson     Poisson rate fidelity at 1,000 and 5,000 req/s: achieved rate, dispatch lag
- *   accuracy    client TTFT/ITL against the emulator's emission timestamps at 1,000 streams
+ *   throughput  streamed tokens/s one load thread sustains against zero-cost emulators, with
+ *               Node's http client, with our raw HTTP/1.1 client, and with a minimal raw-socket
+ *               reader (the ceiling: hand-written request, a byte search per read, no records);
+ *               then the whole engine (records, columns) on 1..N load threads
+ *   poisson     Poisson rate fidelity: achieved rate, dispatch lag, client vs server failures
+ *   accuracy    TTFT/ITL error against a paced emulator whose truth is exact (first token 200 ms
+ *               after arrival, one every 20 ms) at 256 and 1,000 streams, closed loop over
+ *               several waves, next to the raw-socket reader on the same load; whether the run
+ *               was flagged client-saturated; and the same run with the client's loop stalled on
+ *               purpose (the flag must come up)
+ *   memory      a long run through the run store: peak RSS, and the summary recomputed from
+ *               requests.jsonl equal to the engine's
  *
  * The emulators run in child processes, so this process's CPU is the client's alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { runBenchmark, type BenchmarkConfig } from '../src/core/load/benchmark';
 import { StreamClient } from '../src/core/load/http-client';
 import { arrivalOffsets } from '../src/core/load/arrivals';
 import { createRng } from '../src/core/load/rng';
+import { RawStreamClient } from '../src/core/load/raw-http';
 import { LoadRun, type RequestSender } from '../src/core/load/runner';
 import type { ApiKind, DatasetRow } from '../src/core/load/types';
+import { readRequests } from '../src/core/results';
+import { computeMetrics } from '../src/core/metrics/summary';
 import { percentile } from '../src/core/metrics/stats';
 
 const args = process.argv.slice(2);
@@ -30,7 +43,7 @@ const opt = (name: string, fallback: string): string => {
 
 // ---------------------------------------------------------------- child: one emulator process
 if (args[0] === '--child-sim') {
-  const options = JSON.parse(args[1]) as { zeroCost: boolean; seed: number };
+  const options = JSON.parse(args[1]) as { zeroCost: boolean; seed: number; pace?: { ttftMs: number; itlMs: number } };
   void import('../src/core/sim').then(async ({ startSimServer }) => {
     const sim = await startSimServer({ ...options, port: 0 });
     process.stdout.write(JSON.stringify({ url: sim.url }) + '\n');
@@ -51,11 +64,11 @@ interface SimProc {
   child: ChildProcess;
 }
 
-async function startSims(n: number, zeroCost: boolean): Promise<SimProc[]> {
+async function startSims(n: number, options: { zeroCost: boolean; pace?: { ttftMs: number; itlMs: number } }): Promise<SimProc[]> {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
       new Promise<SimProc>((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child-sim', JSON.stringify({ zeroCost, seed: i + 1 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child-sim', JSON.stringify({ ...options, seed: i + 1 })], { stdio: ['ignore', 'pipe', 'inherit'] });
         let buf = '';
         child.stdout?.on('data', (d: Buffer) => {
           buf += d.toString();
@@ -69,60 +82,76 @@ async function startSims(n: number, zeroCost: boolean): Promise<SimProc[]> {
 }
 
 async function stopSims(sims: SimProc[]): Promise<void> {
-  await Promise.all(sims.map((s) => new Promise<void>((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.once('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    sims.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.child.removeAllListeners('exit');
+          s.child.once('exit', () => resolve());
+          s.child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 /** spreads requests over several emulator processes, as a router would over servers */
 class RoundRobin implements RequestSender {
   private i = 0;
-  constructor(readonly clients: StreamClient[]) {}
-  send(row: DatasetRow, maxTokens: number, signal?: AbortSignal): ReturnType<StreamClient['send']> {
-    const c = this.clients[this.i++ % this.clients.length];
-    return c.send(row, maxTokens, signal);
+  constructor(readonly clients: (StreamClient | RawStreamClient)[]) {}
+  send(row: DatasetRow, maxTokens: number, signal?: AbortSignal): Promise<Awaited<ReturnType<RequestSender['send']>>> {
+    return this.clients[this.i++ % this.clients.length].send(row, maxTokens, signal);
+  }
+  abortAll(): void {
+    for (const c of this.clients) c.abortAll();
   }
   dispose(): void {
     for (const c of this.clients) c.dispose();
   }
 }
 
-/** Math.max(...xs) overflows the stack on large arrays */
-const maxOf = (xs: readonly number[]): number => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
-const minOf = (xs: readonly number[]): number => xs.reduce((a, b) => (b < a ? b : a), Infinity);
+const maxOf = (xs: ArrayLike<number>): number => {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) if (xs[i] > m) m = xs[i];
+  return m;
+};
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const prompt = (len: number): DatasetRow => ({ prompt: Array.from({ length: len - 1 }, () => 'the').join(' '), promptLen: len, outputLen: 0 });
+const promptText = (len: number): string => Array.from({ length: len - 1 }, () => 'the').join(' ');
+const row = (len: number, outputLen: number): DatasetRow => ({ prompt: promptText(len), promptLen: len, outputLen });
+const PATHS: Record<ApiKind, string> = { generate: '/generate', completions: '/v1/completions', chat: '/v1/chat/completions' };
 
-// ---------------------------------------------------------------- throughput: our client
-async function clientThroughput(sims: SimProc[], api: ApiKind, concurrency: number, requests: number, outputLen: number): Promise<{ tokPerSec: number; reqPerSec: number; cpuPct: number; failed: number }> {
-  const rr = new RoundRobin(sims.map((s) => new StreamClient({ baseUrl: s.url, api, maxSockets: Math.ceil(concurrency / sims.length) + 1, payload: { temperature: 0, ignoreEos: true, model: 'default' } })));
-  const row = { ...prompt(16), outputLen };
-  const run = new LoadRun({ rows: [row], client: rr, arrivals: arrivalOffsets({ kind: 'all-at-once' }, createRng(1)), maxConcurrency: concurrency, count: requests, warmupRequests: 0 });
+function requestBodyOf(api: ApiKind, prompt: string, outputLen: number): string {
+  return api === 'generate'
+    ? JSON.stringify({ text: prompt, sampling_params: { max_new_tokens: outputLen, ignore_eos: true, temperature: 0 }, stream: true })
+    : api === 'completions'
+      ? JSON.stringify({ model: 'default', prompt, max_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } })
+      : JSON.stringify({ model: 'default', messages: [{ role: 'user', content: prompt }], max_completion_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } });
+}
+
+// ---------------------------------------------------------------- throughput: one thread, client only
+async function clientThroughput(sims: SimProc[], api: ApiKind, kind: 'node' | 'raw', concurrency: number, requests: number, outputLen: number): Promise<{ tokPerSec: number; cpuPct: number; failed: number }> {
+  const make = (url: string): StreamClient | RawStreamClient => {
+    const o = { baseUrl: url, api, payload: { temperature: 0, ignoreEos: true, model: 'default' } };
+    return kind === 'raw' ? new RawStreamClient(o) : new StreamClient(o);
+  };
+  const rr = new RoundRobin(sims.map((s) => make(s.url)));
+  let tokens = 0;
+  let failed = 0;
+  const run = new LoadRun({ rows: [row(16, outputLen)], client: rr, arrivals: arrivalOffsets({ kind: 'all-at-once' }, createRng(1)), maxConcurrency: concurrency, count: requests, warmupRequests: 0, retainRecords: false, onRecord: (r) => ((tokens += r.outputTokens ?? 0), (failed += r.ok ? 0 : 1)) });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const res = await run.run();
+  await run.run();
   const wallSec = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   rr.dispose();
-  const tokens = res.records.reduce((a, r) => a + (r.outputTokens ?? 0), 0);
-  return { tokPerSec: tokens / wallSec, reqPerSec: res.records.length / wallSec, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallSec) * 100, failed: res.records.filter((r) => !r.ok).length };
+  return { tokPerSec: tokens / wallSec, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallSec) * 100, failed };
 }
 
-// ---------------------------------------------------------------- throughput: raw-socket ceiling
 /**
  * The least a client can do: keep-alive sockets, a hand-written request, and per read only a byte
  * search for the token marker and the end of the chunked body. No HTTP parser, no SSE, no records.
  */
-async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number, requests: number, outputLen: number): Promise<{ tokPerSec: number; reqPerSec: number; cpuPct: number }> {
-  const path = api === 'generate' ? '/generate' : api === 'completions' ? '/v1/completions' : '/v1/chat/completions';
-  const body =
-    api === 'generate'
-      ? JSON.stringify({ text: prompt(16).prompt, sampling_params: { max_new_tokens: outputLen, ignore_eos: true, temperature: 0 }, stream: true })
-      : api === 'completions'
-        ? JSON.stringify({ model: 'default', prompt: prompt(16).prompt, max_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } })
-        : JSON.stringify({ model: 'default', messages: [{ role: 'user', content: prompt(16).prompt }], max_completion_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } });
+async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number, requests: number, outputLen: number): Promise<{ tokPerSec: number; cpuPct: number }> {
+  const body = requestBodyOf(api, promptText(16), outputLen);
   const marker = Buffer.from(api === 'generate' ? '"completion_tokens"' : api === 'completions' ? '"text":"' : '"content":"');
   const end = Buffer.from('\r\n0\r\n\r\n');
   let started = 0;
@@ -133,7 +162,7 @@ async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number,
   await Promise.all(
     Array.from({ length: concurrency }, (_, i) => {
       const u = new URL(sims[i % sims.length].url);
-      const request = Buffer.from(`POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
+      const request = Buffer.from(`POST ${PATHS[api]} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
       return new Promise<void>((resolve, reject) => {
         const sock = net.connect(Number(u.port), u.hostname);
         sock.setNoDelay(true);
@@ -150,7 +179,6 @@ async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number,
         sock.on('connect', next);
         sock.on('error', reject);
         sock.on('data', (buf: Buffer) => {
-          // count markers, carrying a few bytes across reads so none is split and missed
           const scan = tail.length ? Buffer.concat([tail, buf]) : buf;
           let at = scan.indexOf(marker, tail.length > marker.length ? tail.length - marker.length + 1 : 0);
           while (at >= 0) {
@@ -158,7 +186,7 @@ async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number,
             at = scan.indexOf(marker, at + marker.length);
           }
           const finished = scan.indexOf(end, Math.max(0, tail.length - end.length)) >= 0;
-          tail = scan.subarray(Math.max(0, scan.length - 16));
+          tail = scan.subarray(Math.max(0, scan.length - 32));
           if (finished) {
             done++;
             tail = Buffer.alloc(0);
@@ -170,195 +198,221 @@ async function rawThroughput(sims: SimProc[], api: ApiKind, concurrency: number,
   );
   const wallSec = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  // chat counts the role chunk's "content":"" too: one extra per request
-  const tokenCount = api === 'chat' ? tokens - done : tokens;
-  return { tokPerSec: tokenCount / wallSec, reqPerSec: done / wallSec, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallSec) * 100 };
+  const tokenCount = api === 'chat' ? tokens - done : tokens; // the role chunk's "content":""
+  return { tokPerSec: tokenCount / wallSec, cpuPct: ((cpu.user + cpu.system) / 1e6 / wallSec) * 100 };
 }
 
-// ---------------------------------------------------------------- Poisson fidelity
-async function poissonFidelity(sims: SimProc[], ratePerSec: number, seconds: number): Promise<void> {
-  const rr = new RoundRobin(sims.map((s) => new StreamClient({ baseUrl: s.url, api: 'completions', payload: { temperature: 0, ignoreEos: true, model: 'default' } })));
-  const count = Math.round(ratePerSec * seconds);
-  const run = new LoadRun({ rows: [{ ...prompt(16), outputLen: 4 }], client: rr, arrivals: arrivalOffsets({ kind: 'poisson', ratePerSec }, createRng(7)), count, warmupRequests: 0 });
-  const res = await run.run();
-  rr.dispose();
-  const recs = res.records;
-  const lags = recs.map((r) => r.dispatchedMs - r.scheduledMs);
-  const first = recs[0];
-  const last = recs[recs.length - 1];
-  const achieved = (recs.length - 1) / ((last.dispatchedMs - first.dispatchedMs) / 1000);
-  const planned = (recs.length - 1) / ((last.scheduledMs - first.scheduledMs) / 1000);
-  const starts = recs.map((r) => r.startMs);
-  const sent = (recs.length - 1) / ((maxOf(starts) - minOf(starts)) / 1000);
+function benchConfig(url: string, over: Partial<BenchmarkConfig>): BenchmarkConfig {
+  return {
+    name: 'bench-loadgen',
+    url,
+    api: 'completions',
+    model: 'default',
+    dataset: { name: 'random', numPrompts: 1000, seed: 1, inputLen: 16, outputLen: 64, rangeRatio: 1 },
+    cacheBust: false,
+    requestRate: Infinity,
+    burstiness: 1,
+    warmupRequests: 1,
+    definition: 'sglang',
+    percentiles: [50, 99],
+    payload: { temperature: 0, ignoreEos: true },
+    ...over,
+  };
+}
+
+// ---------------------------------------------------------------- Poisson fidelity (the whole engine)
+async function poissonFidelity(url: string, ratePerSec: number, seconds: number, workers: number): Promise<void> {
+  const out = await runBenchmark(benchConfig(url, { requestRate: ratePerSec, durationSec: seconds, workers, dataset: { name: 'random', numPrompts: 1000, seed: 7, inputLen: 16, outputLen: 8, rangeRatio: 1 } }), { toolVersion: 'bench' });
+  const s = out.summary;
+  const rate = out.validity.find((c) => c.id === 'rate');
+  const sat = out.validity.find((c) => c.id === 'client-saturated');
   console.log(
-    `  ${fmt(ratePerSec)} req/s x ${seconds} s (${fmt(count)} requests, ${recs.filter((r) => !r.ok).length} failed): ` +
-      `dispatched ${fmt(achieved, 1)} req/s = ${fmt((achieved / ratePerSec) * 100, 2)}% of target ` +
-      `(${fmt((achieved / planned) * 100, 3)}% of the sampled schedule, which itself averaged ${fmt(planned, 1)}); requests written at ${fmt(sent, 1)} req/s\n` +
-      `    dispatch lag ms: p50 ${percentile(lags, 50).toFixed(3)}  p99 ${percentile(lags, 99).toFixed(3)}  p99.9 ${percentile(lags, 99.9).toFixed(3)}  max ${maxOf(lags).toFixed(3)}; ` +
-      `event-loop delay p99 ${res.client.eventLoopDelayP99Ms.toFixed(2)} ms; client CPU ${fmt(res.client.cpuPct)}%`,
+    `  ${fmt(ratePerSec)} req/s x ${seconds} s, ${workers} thread(s): ${fmt(s.completed)} ok, ${fmt(s.failed)} failed (${fmt(s.clientErrors ?? 0)} by the client); ${rate?.text ?? '?'} (${rate?.detail ?? ''})\n` +
+      `    dispatch lag ms: p50 ${(s.dispatchLagMs.median ?? 0).toFixed(3)}  p99 ${(s.dispatchLagMs.p['p99'] ?? 0).toFixed(3)}  max ${(s.dispatchLagMs.max ?? 0).toFixed(1)}; TTFT p99 ${(s.ttftMs.p['p99'] ?? 0).toFixed(2)} ms; ` +
+      `client: ${sat?.level} "${sat?.text}" (${out.client.workers} thread(s), loop p99 ${out.client.eventLoopDelayP99Ms.toFixed(2)} ms, max ${out.client.eventLoopDelayMaxMs.toFixed(1)} ms, busiest ${fmt((out.client.loopUtilization ?? 0) * 100)}%)`,
   );
 }
 
-// ---------------------------------------------------------------- timestamp accuracy
-/** per chunk: client arrival (epoch ms) minus the emulator's emission stamp of that event */
-async function timestampAccuracy(sims: SimProc[], streams: number, outputLen: number): Promise<void> {
-  const perRequest: { sim: number; seen: { atEpoch: number; emit: number }[] }[] = [];
-  const origin = performance.timeOrigin;
-  const clients = sims.map(
-    (s, simIndex) =>
-      new StreamClient({
-        baseUrl: s.url,
-        api: 'completions',
-        payload: { temperature: 0, ignoreEos: true, model: 'default' },
-        observeLines: () => {
-          const seen: { atEpoch: number; emit: number }[] = [];
-          perRequest.push({ sim: simIndex, seen });
-          return (line, atMs) => {
-            if (line.indexOf('"text":"') < 0) return;
-            const k = line.indexOf('"moebench_emit_ms":');
-            if (k >= 0) seen.push({ atEpoch: origin + atMs, emit: parseFloat(line.slice(k + 19)) });
-          };
-        },
-      }),
-  );
-  const rr = new RoundRobin(clients);
-  const run = new LoadRun({ rows: [{ ...prompt(64), outputLen }], client: rr, arrivals: arrivalOffsets({ kind: 'all-at-once' }, createRng(1)), maxConcurrency: streams, count: streams, warmupRequests: 0 });
-  const res = await run.run();
-  rr.dispose();
-  // Each process maps its monotonic clock to epoch time once, at start (performance.timeOrigin),
-  // so two processes' stamps differ by a constant. Estimate it per emulator process as the
-  // smallest arrival-minus-emission delay seen from it, and remove it.
-  const offset = sims.map(() => Infinity);
-  for (const { sim, seen } of perRequest) for (const e of seen) offset[sim] = Math.min(offset[sim], e.atEpoch - e.emit);
-  const firstDelay: number[] = [];
-  const itlError: number[] = [];
-  for (const { sim, seen } of perRequest) {
-    if (seen.length === 0) continue;
-    firstDelay.push(seen[0].atEpoch - seen[0].emit - offset[sim]);
-    for (let k = 1; k < seen.length; k++) {
-      // client gap minus server gap (the offset cancels); events written together share a read
-      itlError.push(seen[k].atEpoch - seen[k - 1].atEpoch - (seen[k].emit - seen[k - 1].emit));
-    }
-  }
-  const abs = itlError.map(Math.abs);
-  const gaps = res.records.flatMap((r) => r.chunkMs.slice(1).map((t, i) => t - r.chunkMs[i]));
-  const spread = maxOf(offset) - minOf(offset);
+// ---------------------------------------------------------------- timing error against exact truth
+const TRUTH = { ttftMs: 200, itlMs: 20, tokens: 64 };
+
+async function engineAccuracy(url: string, streams: number, requests: number, workers: number, stallEveryMs = 0): Promise<void> {
+  // a deliberate stall of the load thread (in-process only): 60 ms of busy work every stallEveryMs
+  const stall = stallEveryMs
+    ? setInterval(() => {
+        const until = performance.now() + 60;
+        while (performance.now() < until);
+      }, stallEveryMs)
+    : undefined;
+  const out = await runBenchmark(benchConfig(url, { maxConcurrency: streams, workers, dataset: { name: 'random', numPrompts: requests, seed: 3, inputLen: 64, outputLen: TRUTH.tokens, rangeRatio: 1 } }), { toolVersion: 'bench' });
+  if (stall) clearInterval(stall);
+  const s = out.summary;
+  const sat = out.validity.find((c) => c.id === 'client-saturated');
+  const ttftErr = (k: string): number => (k === 'p50' ? (s.ttftMs.median ?? 0) : (s.ttftMs.p[k] ?? 0)) - TRUTH.ttftMs;
   console.log(
-    `  ${fmt(streams)} concurrent streams x ${outputLen} tokens (${res.records.filter((r) => r.ok).length} ok), server ITL median ${percentile(gaps, 50).toFixed(2)} ms; clock offsets across emulator processes spread ${spread.toFixed(3)} ms (removed):\n` +
-      `    TTFT error (first chunk arrival - emission, offset removed) ms: p50 ${percentile(firstDelay, 50).toFixed(3)}  p99 ${percentile(firstDelay, 99).toFixed(3)}  max ${maxOf(firstDelay).toFixed(3)}\n` +
-      `    ITL error |client gap - emitted gap| ms over ${fmt(abs.length)} gaps: p50 ${percentile(abs, 50).toFixed(3)}  p99 ${percentile(abs, 99).toFixed(3)}  max ${maxOf(abs).toFixed(3)}\n` +
-      `    client event-loop delay p99 ${res.client.eventLoopDelayP99Ms.toFixed(2)} ms, client CPU ${fmt(res.client.cpuPct)}%`,
+    `  ours, ${fmt(streams)} streams, ${fmt(s.completed)} requests, ${out.client.workers} thread(s)${stallEveryMs ? `, loop stalled 60 ms every ${stallEveryMs} ms on purpose` : ''}: ` +
+      `TTFT error p50 ${ttftErr('p50').toFixed(2)}  p99 ${ttftErr('p99').toFixed(2)}  max ${((s.ttftMs.max ?? 0) - TRUTH.ttftMs).toFixed(1)} ms; ` +
+      `ITL p50 ${(s.itlMs.median ?? 0).toFixed(2)}  p99 ${(s.itlMs.p['p99'] ?? 0).toFixed(2)} ms (truth ${TRUTH.itlMs}); E2E p99 error ${((s.e2eMs.p['p99'] ?? 0) - TRUTH.ttftMs - (TRUTH.tokens - 1) * TRUTH.itlMs).toFixed(2)} ms\n` +
+      `    flag: ${sat?.level} "${sat?.text}" — ${sat?.detail}`,
   );
 }
 
-/**
- * The same measurement with the minimal raw-socket reader: what arrival-minus-emission looks like
- * when the client does almost nothing. The emulator stamps an event when it formats it, but Node
- * corks the socket and sends at the end of the tick, so part of the "error" is the emulator's; the
- * raw reader shows that part, and the client's own share is the difference.
- */
-async function rawAccuracy(sims: SimProc[], streams: number, outputLen: number): Promise<void> {
-  const body = JSON.stringify({ model: 'default', prompt: prompt(64).prompt, max_tokens: outputLen, ignore_eos: true, temperature: 0, stream: true, stream_options: { include_usage: true } });
-  const marker = '"moebench_emit_ms":';
-  const perRequest: { sim: number; seen: { atEpoch: number; emit: number }[] }[] = [];
-  const origin = performance.timeOrigin;
+/** the raw-socket reader on the same closed loop: TTFT = first token byte - request write */
+async function rawAccuracy(url: string, streams: number, requests: number): Promise<void> {
+  const body = requestBodyOf('completions', promptText(64), TRUTH.tokens);
+  const u = new URL(url);
+  const request = Buffer.from(`POST /v1/completions HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const marker = Buffer.from('"text":"');
+  const end = Buffer.from('\r\n0\r\n\r\n');
+  const ttft: number[] = [];
+  const itl: number[] = [];
+  let started = 0;
   await Promise.all(
-    Array.from({ length: streams }, (_, i) => {
-      const simIndex = i % sims.length;
-      const u = new URL(sims[simIndex].url);
-      const seen: { atEpoch: number; emit: number }[] = [];
-      perRequest.push({ sim: simIndex, seen });
-      return new Promise<void>((resolve, reject) => {
-        const sock = net.connect(Number(u.port), u.hostname, () => sock.write(`POST /v1/completions HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`));
-        sock.setNoDelay(true);
-        let pending = '';
-        sock.on('data', (buf: Buffer) => {
-          const atEpoch = origin + performance.now();
-          const text = pending + buf.toString('latin1');
-          let from = 0;
-          for (;;) {
-            const t = text.indexOf('"text":"', from);
-            if (t < 0) break;
-            const k = text.indexOf(marker, t);
-            const close = k >= 0 ? text.indexOf('}', k) : -1;
-            if (close < 0) break;
-            seen.push({ atEpoch, emit: parseFloat(text.slice(k + marker.length, close)) });
-            from = close;
-          }
-          pending = text.slice(from);
-        });
-        sock.on('end', () => resolve());
-        sock.on('error', reject);
+    Array.from({ length: streams }, () => new Promise<void>((resolve, reject) => {
+      const sock = net.connect(Number(u.port), u.hostname);
+      sock.setNoDelay(true);
+      let sentAt = 0;
+      let last = 0;
+      let first = true;
+      let tail: Buffer = Buffer.alloc(0);
+      const next = (): void => {
+        if (started >= requests) {
+          sock.end();
+          resolve();
+          return;
+        }
+        started++;
+        first = true;
+        sentAt = performance.now();
+        sock.write(request);
+      };
+      sock.on('connect', next);
+      sock.on('error', reject);
+      sock.on('data', (buf: Buffer) => {
+        const at = performance.now();
+        const scan = tail.length ? Buffer.concat([tail, buf]) : buf;
+        let k = scan.indexOf(marker, tail.length > marker.length ? tail.length - marker.length + 1 : 0);
+        while (k >= 0) {
+          // the usage chunk has no text; the sim's first event carries the first token
+          if (first) ttft.push(at - sentAt);
+          else itl.push(at - last);
+          first = false;
+          last = at;
+          k = scan.indexOf(marker, k + marker.length);
+        }
+        const finished = scan.indexOf(end, Math.max(0, tail.length - end.length)) >= 0;
+        tail = scan.subarray(Math.max(0, scan.length - 32));
+        if (finished) {
+          tail = Buffer.alloc(0);
+          next();
+        }
       });
-    }),
+    })),
   );
-  const offset = sims.map(() => Infinity);
-  for (const { sim, seen } of perRequest) for (const e of seen) offset[sim] = Math.min(offset[sim], e.atEpoch - e.emit);
-  const firstDelay: number[] = [];
-  const itlError: number[] = [];
-  for (const { sim, seen } of perRequest) {
-    if (seen.length === 0) continue;
-    firstDelay.push(seen[0].atEpoch - seen[0].emit - offset[sim]);
-    for (let k = 1; k < seen.length; k++) itlError.push(Math.abs(seen[k].atEpoch - seen[k - 1].atEpoch - (seen[k].emit - seen[k - 1].emit)));
-  }
   console.log(
-    `    raw-socket reader, same load: TTFT delay p50 ${percentile(firstDelay, 50).toFixed(3)}  p99 ${percentile(firstDelay, 99).toFixed(3)} ms; ` +
-      `ITL error p50 ${percentile(itlError, 50).toFixed(3)}  p99 ${percentile(itlError, 99).toFixed(3)} ms`,
+    `  raw-socket reader, same load (${fmt(ttft.length)} requests): TTFT error p50 ${(percentile(ttft, 50) - TRUTH.ttftMs).toFixed(2)}  p99 ${(percentile(ttft, 99) - TRUTH.ttftMs).toFixed(2)}  max ${(maxOf(ttft) - TRUTH.ttftMs).toFixed(1)} ms; ` +
+      `ITL p50 ${percentile(itl, 50).toFixed(2)}  p99 ${percentile(itl, 99).toFixed(2)} ms`,
   );
+}
+
+// ---------------------------------------------------------------- memory over a long run
+async function memoryRun(url: string, requests: number, workers: number): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'moebench-bench-mem-'));
+  let peak = 0;
+  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+  const t0 = performance.now();
+  const out = await runBenchmark(benchConfig(url, { maxConcurrency: 256, workers, requestCount: requests, dataset: { name: 'random', numPrompts: Math.min(requests, 10000), seed: 2, inputLen: 16, outputLen: 4, rangeRatio: 1 } }), { runStoreDir: dir, toolVersion: 'bench' });
+  clearInterval(sample);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const wall = (performance.now() - t0) / 1000;
+  console.log(`  ${fmt(out.summary.completed)} requests (${fmt(out.summary.completed / wall)} req/s, ${workers} thread(s)): peak RSS ${fmt(peak / 2 ** 20)} MiB; ${fmt(out.records.length)} whole records kept for plots`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** the engine's summary against computeMetrics over the stored records (the old in-memory path) */
+async function equalityCheck(url: string, workers: number): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'moebench-bench-eq-'));
+  const out = await runBenchmark(benchConfig(url, { maxConcurrency: 32, workers, dataset: { name: 'random', numPrompts: 2000, seed: 4, inputLen: 16, outputLen: 16, rangeRatio: 0.5 } }), { runStoreDir: dir, toolVersion: 'bench' });
+  const stored = await readRequests(out.runDir ?? '');
+  const again = computeMetrics(stored, { api: 'completions', definition: 'sglang', durationSec: out.summary.durationSec, percentiles: [50, 99] }).summary;
+  const same = JSON.stringify({ ...again, clientErrors: again.clientErrors ?? 0 }) === JSON.stringify({ ...out.summary, clientErrors: out.summary.clientErrors ?? 0 });
+  console.log(`  ${fmt(stored.length - 1)} requests on ${workers} thread(s): summary from columns ${same ? 'equals' : 'DIFFERS FROM'} computeMetrics over requests.jsonl`);
+  await rm(dir, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
   const quick = flag('quick');
-  const only = new Set(opt('only', 'throughput,poisson,accuracy').split(','));
-  const cpus = os.cpus().length;
+  const only = new Set(opt('only', 'throughput,poisson,accuracy,memory').split(','));
+  const cpus = os.availableParallelism?.() ?? os.cpus().length;
   const nSims = Number(opt('sims', String(Math.max(1, Math.min(8, cpus - 2)))));
+  const workerCounts = opt('workers', '1,2,4,8').split(',').map(Number);
   console.log(`bench-loadgen: node ${process.version}, ${cpus} CPUs (${os.cpus()[0]?.model ?? '?'}), ${nSims} emulator process(es), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   if (only.has('throughput')) {
-    const sims = await startSims(nSims, true);
+    const sims = await startSims(nSims, { zeroCost: true });
     try {
       const concurrency = Number(opt('concurrency', '256'));
       const long = Number(opt('output-len', quick ? '500' : '2000'));
       const reqs = quick ? 400 : Number(opt('requests', '2000'));
-      console.log(`\nthroughput (zero-cost emulator, closed loop, concurrency ${concurrency}):`);
+      console.log(`\nthroughput, one load thread (zero-cost emulator, closed loop, concurrency ${concurrency}):`);
       for (const api of ['completions', 'chat', 'generate'] as ApiKind[]) {
         // /generate resends the whole text in every event (O(n^2) bytes): shorter outputs
         const outLen = api === 'generate' ? Math.min(long, 256) : long;
         const n = api === 'generate' ? reqs * 2 : reqs;
-        await clientThroughput(sims, api, concurrency, Math.min(50, n), outLen); // warm the JIT
-        const ours = await clientThroughput(sims, api, concurrency, n, outLen);
+        await clientThroughput(sims, api, 'raw', concurrency, Math.min(50, n), outLen); // warm the JIT
+        await clientThroughput(sims, api, 'node', concurrency, Math.min(50, n), outLen);
         const raw = await rawThroughput(sims, api, concurrency, n, outLen);
+        const ours = await clientThroughput(sims, api, 'raw', concurrency, n, outLen);
+        const node = await clientThroughput(sims, api, 'node', concurrency, n, outLen);
         console.log(
-          `  ${api.padEnd(11)} ${outLen} tok/request: client ${fmt(ours.tokPerSec)} tok/s, ${fmt(ours.reqPerSec)} req/s (CPU ${fmt(ours.cpuPct)}%, ${ours.failed} failed) | ` +
-            `raw socket ${fmt(raw.tokPerSec)} tok/s (CPU ${fmt(raw.cpuPct)}%) | ratio ${(ours.tokPerSec / raw.tokPerSec).toFixed(2)}`,
+          `  ${api.padEnd(11)} ${outLen} tok/request: raw HTTP client ${fmt(ours.tokPerSec)} tok/s (CPU ${fmt(ours.cpuPct)}%, ${ours.failed} failed) = ${((ours.tokPerSec / raw.tokPerSec) * 100).toFixed(0)}% of the ceiling | ` +
+            `node:http client ${fmt(node.tokPerSec)} tok/s (CPU ${fmt(node.cpuPct)}%) = ${((node.tokPerSec / raw.tokPerSec) * 100).toFixed(0)}% | raw-socket reader ${fmt(raw.tokPerSec)} tok/s (CPU ${fmt(raw.cpuPct)}%)`,
         );
       }
-      const small = await clientThroughput(sims, 'completions', concurrency, quick ? 2000 : 10000, 4);
-      const smallRaw = await rawThroughput(sims, 'completions', concurrency, quick ? 2000 : 10000, 4);
-      console.log(`  completions 4 tok/request (request rate): client ${fmt(small.reqPerSec)} req/s (CPU ${fmt(small.cpuPct)}%) | raw socket ${fmt(smallRaw.reqPerSec)} req/s | ratio ${(small.reqPerSec / smallRaw.reqPerSec).toFixed(2)}`);
+      console.log(`\nthroughput, whole engine on N load threads (records, columns, /v1/completions, ${long} tok/request, concurrency ${concurrency}):`);
+      for (const w of workerCounts) {
+        const t0 = performance.now();
+        const out = await runBenchmark(benchConfig(sims[0].url, { maxConcurrency: concurrency, workers: w, dataset: { name: 'random', numPrompts: reqs, seed: 1, inputLen: 16, outputLen: long, rangeRatio: 1 } }), { toolVersion: 'bench' });
+        const wall = (performance.now() - t0) / 1000;
+        console.log(`  ${w} thread(s): ${fmt(out.summary.totalOutputTokens / wall)} tok/s incl. start-up (${fmt(out.summary.outputThroughput)} over the benchmark duration), ${out.summary.failed} failed, busiest thread ${fmt((out.client.loopUtilization ?? 0) * 100)}%`);
+      }
     } finally {
       await stopSims(sims);
     }
   }
 
   if (only.has('poisson')) {
-    const sims = await startSims(nSims, true);
+    const sims = await startSims(1, { zeroCost: true });
     try {
-      console.log('\nPoisson fidelity (zero-cost emulator, 4 output tokens per request):');
-      for (const rate of [1000, 5000]) await poissonFidelity(sims, rate, quick ? 2 : 10);
+      console.log('\nPoisson fidelity (zero-cost emulator, 8 output tokens per request):');
+      for (const rate of quick ? [1000, 2500] : [1000, 2500, 5000]) for (const w of [1, Math.min(2, Math.max(1, cpus - 1))].filter((x, i, a) => a.indexOf(x) === i)) await poissonFidelity(sims[0].url, rate, quick ? 3 : 10, w);
     } finally {
       await stopSims(sims);
     }
   }
 
   if (only.has('accuracy')) {
-    // the performance-model emulator paces tokens like a decode server
-    const sims = await startSims(nSims, false);
+    const sims = await startSims(1, { zeroCost: false, pace: { ttftMs: TRUTH.ttftMs, itlMs: TRUTH.itlMs } });
     try {
-      console.log('\ntimestamp accuracy against the emulator\'s emission stamps (performance-model emulator):');
-      const streams = Number(opt('streams', '1000'));
-      await timestampAccuracy(sims, streams, quick ? 32 : 128);
-      await rawAccuracy(sims, streams, quick ? 32 : 128);
+      console.log(`\ntiming error against the paced emulator (first token ${TRUTH.ttftMs} ms after arrival, then one per ${TRUTH.itlMs} ms, ${TRUTH.tokens} tokens; closed loop):`);
+      for (const streams of (opt('streams', quick ? '256' : '256,1000')).split(',').map(Number)) {
+        const requests = streams * (quick ? 3 : 4);
+        await rawAccuracy(sims[0].url, streams, requests);
+        for (const w of [1, Math.min(2, Math.max(1, cpus - 1))].filter((x, i, a) => a.indexOf(x) === i)) await engineAccuracy(sims[0].url, streams, requests, w);
+      }
+      await engineAccuracy(sims[0].url, 256, 768, 1, 500);
+    } finally {
+      await stopSims(sims);
+    }
+  }
+
+  if (only.has('memory')) {
+    const sims = await startSims(1, { zeroCost: true });
+    try {
+      const n = Number(opt('memory-requests', quick ? '50000' : '200000'));
+      console.log('\nmemory and exactness (zero-cost emulator, run store on, 4 output tokens per request):');
+      await memoryRun(sims[0].url, n, Number(opt('memory-workers', '1')));
+      for (const w of [1, 3]) await equalityCheck(sims[0].url, w);
     } finally {
       await stopSims(sims);
     }

@@ -51,6 +51,8 @@ export interface BenchmarkConfig {
   idleTimeoutMs?: number;
   /** load threads (default: enough for the load, up to cores - 1; see pool.ts) */
   workers?: number;
+  /** requests to send when it is not the dataset's size (the rows repeat); default numPrompts */
+  requestCount?: number;
 }
 
 /** whole records kept with an outcome for plots and fault analysis (a uniform sample past this) */
@@ -140,7 +142,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   const shownModel = model ?? modelPathOf(serverInfo) ?? (await fetchModelPath(config.url, config.headers));
   const engineVersion = engineVersionOf(serverInfo);
   const arrivals = await arrivalSpec(config);
-  const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : config.dataset.numPrompts;
+  const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : (config.requestCount ?? config.dataset.numPrompts);
   const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
 
   // a bad URL or header fails here, before a run directory exists that would stay "running"
