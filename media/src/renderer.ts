@@ -144,20 +144,33 @@ function renderBlock(block: Exclude<Block, PlotBlock>): HTMLElement {
       const wrap = el('div', 'moebench-block');
       if (block.title) wrap.appendChild(el('div', 'moebench-subtitle', block.title));
       const table = el('table', 'moebench-table');
+      // key columns first; the rest (bench_serving's full 38-column result) behind a toggle
+      const key = block.keyColumns !== undefined && block.keyColumns < block.columns.length ? block.keyColumns : block.columns.length;
+      const extra = (i: number): string | undefined => (i >= key ? 'extra' : undefined);
       const head = el('tr');
-      block.columns.forEach((c, i) => head.appendChild(el('th', undefined, block.units?.[i] ? `${c} (${block.units[i]})` : c)));
+      block.columns.forEach((c, i) => head.appendChild(el('th', extra(i), block.units?.[i] ? `${c} (${block.units[i]})` : c)));
       table.appendChild(el('thead')).appendChild(head);
       const body = el('tbody');
       for (const row of block.rows) {
         const tr = el('tr');
-        for (const cell of row) {
-          const td = el('td', typeof cell === 'number' ? 'num' : undefined, formatCell(cell));
-          tr.appendChild(td);
-        }
+        row.forEach((cell, i) => {
+          const cls = [typeof cell === 'number' ? 'num' : '', extra(i) ?? ''].filter(Boolean).join(' ');
+          tr.appendChild(el('td', cls || undefined, formatCell(cell)));
+        });
         body.appendChild(tr);
       }
       table.appendChild(body);
       wrap.appendChild(table);
+      if (key < block.columns.length) {
+        table.classList.add('collapsed');
+        const hidden = block.columns.length - key;
+        const toggle = el('button', 'moebench-toggle', `Show all columns (${hidden} more)`);
+        toggle.addEventListener('click', () => {
+          const collapsed = table.classList.toggle('collapsed');
+          toggle.textContent = collapsed ? `Show all columns (${hidden} more)` : 'Show key columns only';
+        });
+        wrap.appendChild(toggle);
+      }
       return wrap;
     }
     case 'kv': {

@@ -18,6 +18,8 @@ export const STYLE = `
 .moebench-badge.error { border-color: var(--vscode-editorError-foreground, #e51400); color: var(--vscode-editorError-foreground, #e51400); }
 .moebench-text { margin: 4px 0; white-space: pre-wrap; }
 .moebench-plot { width: 100%; }
+.moebench-table.collapsed .extra { display: none; }
+.moebench-toggle { margin: 4px 0; font: inherit; font-size: 11px; color: var(--vscode-textLink-foreground, #3794ff); background: none; border: none; padding: 0; cursor: pointer; }
 .moebench-plot-title { font-weight: 600; font-size: 13px; margin: 12px 0 0 4px; }
 .moebench-progress { display: flex; align-items: center; gap: 8px; margin: 4px 0; }
 .moebench-progress .bar { width: 200px; height: 6px; background: rgba(128,128,128,.25); border-radius: 3px; overflow: hidden; }

@@ -28,12 +28,23 @@ export function validityBadges(results: readonly StepResult[]): Badge[] {
   return badges.sort((a, b) => RANK[b.level] - RANK[a.level]);
 }
 
+/** what a reader looks for first in bench_serving's 38 columns (the rest stay one click away) */
+const KEY_COLUMNS = ['Step', 'Request throughput (req/s)', 'Output token throughput (tok/s)', 'Mean TTFT (ms)', 'P99 TTFT (ms)', 'Mean TPOT (ms)', 'P99 TPOT (ms)', 'Median ITL (ms)', 'Failed requests', 'Request goodput (req/s)'];
+
+/** the named columns first (those present, in that order), then the others in their order */
+export function keyColumnsFirst(columns: readonly string[], rows: readonly (string | number | null)[][], keys: readonly string[]): { columns: string[]; rows: (string | number | null)[][]; key: number } {
+  const first = keys.map((k) => columns.indexOf(k)).filter((i) => i >= 0);
+  const order = [...first, ...columns.map((_, i) => i).filter((i) => !first.includes(i))];
+  return { columns: order.map((i) => columns[i]), rows: rows.map((r) => order.map((i) => r[i] ?? null)), key: first.length };
+}
+
 export function resultDoc(name: string, results: readonly StepResult[], cancelled: boolean): OutputDoc {
   const blocks: Block[] = [];
   blocks.push({ type: 'badges', items: validityBadges(results) });
   if (cancelled) blocks.push({ type: 'text', text: '**Cancelled**: the numbers below cover only the requests that finished before the stop.' });
   const table = summaryTable(results.map((r) => ({ label: r.step.label, requestRate: r.step.requestRate, maxConcurrency: r.step.maxConcurrency, summary: r.outcome.summary })));
-  blocks.push({ type: 'table', title: 'Serving benchmark result', columns: table.columns, rows: table.rows });
+  const ordered = keyColumnsFirst(table.columns, table.rows, KEY_COLUMNS);
+  blocks.push({ type: 'table', title: 'Serving benchmark result', columns: ordered.columns, rows: ordered.rows, keyColumns: ordered.key });
   const first = results[0]?.outcome;
   if (first) {
     blocks.push({

@@ -22,6 +22,8 @@ export interface TableBlock {
   rows: (string | number | null)[][];
   /** optional per-column unit, shown in the header */
   units?: (string | null)[];
+  /** the first N columns are the ones a reader needs; the renderer shows the rest behind a toggle */
+  keyColumns?: number;
 }
 
 export interface KeyValueBlock {
