@@ -275,8 +275,9 @@ export class RemoteShardRun {
       columns.merge(r.columns);
       const h = r.done.health;
       healths.push(h);
-      if (h.shards?.length) for (const t of h.shards) shardsHealth.push({ ...t, name: `${node} ${t.name}` });
-      else shardsHealth.push({ name: node, eventLoopDelayP99Ms: h.eventLoopDelayP99Ms, eventLoopDelayMaxMs: h.eventLoopDelayMaxMs, loopUtilization: h.loopUtilization ?? 0, requests: r.columns.tally.measured });
+      const clock = { clockOffsetMs: offset, clockRttMs: this.shards[k].offset?.rttMs };
+      if (h.shards?.length) for (const t of h.shards) shardsHealth.push({ ...t, name: `${node} ${t.name}`, ...clock });
+      else shardsHealth.push({ name: node, eventLoopDelayP99Ms: h.eventLoopDelayP99Ms, eventLoopDelayMaxMs: h.eventLoopDelayMaxMs, loopUtilization: h.loopUtilization ?? 0, requests: r.columns.tally.measured, ...clock });
       // the node's clock, back into the owner's
       if (r.done.lastFinishEpoch) endEpoch = Math.max(endEpoch, r.done.lastFinishEpoch - offset);
       cancelled ||= r.done.cancelled;

@@ -30,7 +30,16 @@ export interface ClientHealth {
   /** requests that waited for a socket because the client's own socket cap was reached */
   socketCapWaits?: number;
   /** per worker or client shard, for the saturation detail */
-  shards?: { name: string; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; loopUtilization: number; requests: number }[];
+  shards?: {
+    name: string;
+    eventLoopDelayP99Ms: number;
+    eventLoopDelayMaxMs: number;
+    loopUtilization: number;
+    requests: number;
+    /** client nodes: the node's clock minus the owner's, and the round trip it was measured over (exact to half of it) */
+    clockOffsetMs?: number;
+    clockRttMs?: number;
+  }[];
 }
 
 /** event-loop delay at which TTFT/ITL stamps are late enough to matter (p99 / worst stall), ms */

@@ -241,6 +241,10 @@ describe('remote shards on skewed clocks', () => {
     assert.deepEqual(result.health.shards?.map((s) => s.name), ['node1', 'node2']);
     assert.deepEqual(result.health.shards?.map((s) => s.requests), [TOTAL / 2, TOTAL / 2]);
     assert.equal(result.health.workers, 4);
+    // the offsets applied are on record with the shard health (summary.json)
+    const offsets = result.health.shards?.map((s) => s.clockOffsetMs ?? Number.NaN) ?? [];
+    closeTo(offsets[0], 7_000, 0.01, 'node1 offset');
+    closeTo(offsets[1], -3_000, 0.01, 'node2 offset');
   });
 
   it('a dropped link fails the run naming the node, after its lines were handed over', async () => {
