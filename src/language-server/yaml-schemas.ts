@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getLanguageService, type LanguageService } from 'yaml-language-server';
-import { cellSchemas } from '../core/lang/schemas';
+import { cellSchemas, withDefaultsInHovers } from '../core/lang/schemas';
 
 /**
  * One yaml-language-server instance per cell language, each configured with the JSON Schema
@@ -18,7 +18,7 @@ export class YamlSchemaServices {
         workspaceContext: { resolveRelativePath: (relativePath: string) => relativePath },
       });
       // io: 'input' describes what users write (defaults are optional); transforms are not representable
-      const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+      const json = withDefaultsInHovers(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' })) as Record<string, unknown>;
       service.configure({
         validate: false,
         completion: true,
