@@ -83,7 +83,14 @@ export interface ProgressState {
   reqPerSec: number;
   tokPerSec: number;
   simulated: boolean;
+  /**
+   * Seconds since the last token or finished request while streams are open, and the idle
+   * timeout that will fail them: a hung server shows as stalled live, not as a frozen bar.
+   */
+  stall?: { sec: number; timeoutSec: number };
 }
+
+export const STALL_SHOWN_AFTER_SEC = 5;
 
 export function progressDoc(s: ProgressState): OutputDoc {
   const p = s.progress;
@@ -97,6 +104,8 @@ export function progressDoc(s: ProgressState): OutputDoc {
   ];
   if (p.queued > 0) parts.push(`${p.queued} queued`);
   if (p.failed > 0) parts.push(`${p.failed} failed`);
+  // a few seconds of silence with streams open is a stall worth showing (they fail at the idle timeout)
+  if (s.stall && p.inFlight > 0 && s.stall.sec >= STALL_SHOWN_AFTER_SEC) parts.push(`STALLED: no data for ${Math.floor(s.stall.sec)} s from ${p.inFlight} stream${p.inFlight === 1 ? '' : 's'} (they fail at ${Math.round(s.stall.timeoutSec)} s)`);
   parts.push(`${(p.elapsedMs / 1000).toFixed(1)} s`);
   return {
     title: s.steps > 1 ? `${s.name} — step ${s.stepIndex + 1}/${s.steps}: ${s.stepLabel}` : s.name,

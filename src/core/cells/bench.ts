@@ -157,6 +157,8 @@ export class BenchCellExecutor implements CellExecutor {
         const config = benchConfig(spec, target, step, baseDir);
         let live: LiveRun | undefined;
         let last = { atMs: Date.now(), done: 0, tokens: 0 };
+        // when tokens or finished requests last moved: silence with streams open is shown as a stall
+        let activityAtMs = Date.now();
         const tick = (): void => {
           if (!live) return;
           const p = live.progress();
@@ -165,8 +167,10 @@ export class BenchCellExecutor implements CellExecutor {
           const done = p.completed + p.failed;
           const reqPerSec = (done - last.done) / dt;
           const tokPerSec = (p.outputTokens - last.tokens) / dt;
+          if (done !== last.done || p.outputTokens !== last.tokens || p.inFlight === 0) activityAtMs = now;
           last = { atMs: now, done, tokens: p.outputTokens };
-          const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false });
+          const stall = { sec: (now - activityAtMs) / 1000, timeoutSec: (config.idleTimeoutMs ?? 0) / 1000 };
+          const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false, stall });
           ctx.emit({ kind: 'doc', id: progressId, doc, persist: false });
           ctx.emit({ kind: 'status', text: `${spec.name}: ${doc.blocks[0].type === 'progress' ? doc.blocks[0].detail ?? '' : ''}` });
         };

@@ -62,3 +62,37 @@ test('a server that accepts and then never sends: the cell ends within seconds, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('while streams are silent the live progress says STALLED, with how long and when they will fail', async () => {
+  const open: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.url !== '/generate') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    open.push(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'moebench-idle-live-'));
+  const session = new Session({ notebookPath: join(dir, 'nb.moebench'), toolVersion: 'test' });
+  const details: string[] = [];
+  const ctx: CellContext = {
+    session,
+    cell: { index: 0, name: 'hang', language: 'moebench-bench' },
+    emit: (e) => {
+      if (e.kind === 'doc' && e.id === 'hang-progress') for (const b of e.doc.blocks) if (b.type === 'progress' && b.detail) details.push(b.detail);
+    },
+    signal: new AbortController().signal,
+    host: headlessHost({ settings: { 'bench.allowInvalid': true } }),
+  };
+  try {
+    const cell = ['name: hang', `target: http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'api: generate', 'workload: { dataset: random, numPrompts: 2, inputLen: 4, outputLen: 2, cacheBust: false }', 'warmup: 0', 'idleTimeoutSec: 7'].join('\n');
+    await new BenchCellExecutor().execute(cell, ctx).catch(() => undefined);
+    assert.ok(details.some((d) => /STALLED: no data for [5-7] s from 2 streams \(they fail at 7 s\)/.test(d)), details.slice(-3).join('\n'));
+  } finally {
+    for (const r of open) r.destroy();
+    server.close();
+    await session.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
