@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { YamlSource, type SpecIssue } from '../cells/yaml-spec';
 import { clusterSpecSchema } from '../cells/cluster';
 import { planClusterFromSpec } from '../plan/cluster-from-spec';
@@ -10,7 +10,75 @@ export interface CellDiagnostic extends SpecIssue {
   /** the planner rule that produced it (deploy cells), for quick fixes */
   rule?: string;
   hint?: string;
-  fix?: { title: string; path: (string | number)[]; value: string | number | boolean };
+  /** set `path` to `value`; with renameKey, rename the key at `path` to `value` instead */
+  fix?: { title: string; path: (string | number)[]; value: string | number | boolean; renameKey?: boolean };
+}
+
+const jsonSchemas = new Map<string, unknown>();
+function jsonSchemaOf(language: string, schema: z.ZodType): unknown {
+  let j = jsonSchemas.get(language);
+  if (j === undefined) {
+    j = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
+    jsonSchemas.set(language, j);
+  }
+  return j;
+}
+
+/** the keys an object at `path` may have, from the JSON Schema (through unions and arrays) */
+function knownKeysAt(schema: unknown, path: readonly (string | number)[]): string[] {
+  let nodes: unknown[] = [schema];
+  const expand = (n: unknown): unknown[] => {
+    if (!n || typeof n !== 'object') return [];
+    const o = n as Record<string, unknown>;
+    const alts = [...((o.anyOf as unknown[]) ?? []), ...((o.oneOf as unknown[]) ?? []), ...((o.allOf as unknown[]) ?? [])];
+    return [o, ...alts.flatMap(expand)];
+  };
+  for (const step of path) {
+    const next: unknown[] = [];
+    for (const n of nodes.flatMap(expand)) {
+      const o = n as Record<string, unknown>;
+      if (typeof step === 'number') {
+        if (o.items) next.push(o.items);
+      } else {
+        const props = o.properties as Record<string, unknown> | undefined;
+        if (props?.[step]) next.push(props[step]);
+        else if (o.additionalProperties && typeof o.additionalProperties === 'object') next.push(o.additionalProperties);
+      }
+    }
+    nodes = next;
+  }
+  const keys = new Set<string>();
+  for (const n of nodes.flatMap(expand)) for (const k of Object.keys(((n as Record<string, unknown>).properties as object | undefined) ?? {})) keys.add(k);
+  return [...keys];
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** An unknown key close to a known one gets "did you mean" and a quick fix that renames it. */
+function withSuggestions(language: string, schema: z.ZodType, issues: CellDiagnostic[]): CellDiagnostic[] {
+  return issues.map((d) => {
+    const key = d.path[d.path.length - 1];
+    if (typeof key !== 'string' || !/Unrecognized key/i.test(d.message)) return d;
+    let best: { k: string; dist: number } | undefined;
+    for (const k of knownKeysAt(jsonSchemaOf(language, schema), d.path.slice(0, -1))) {
+      const dist = editDistance(key, k);
+      if (!best || dist < best.dist) best = { k, dist };
+    }
+    if (!best || best.dist > Math.max(2, Math.floor(key.length / 4))) return d;
+    return { ...d, message: `${d.message}; did you mean "${best.k}" for "${key}"?`, fix: { title: `Rename to "${best.k}"`, path: d.path, value: best.k, renameKey: true } };
+  });
 }
 
 /**
@@ -31,7 +99,7 @@ export function diagnoseCell(cell: NotebookCellText, notebook: readonly Notebook
   if (syntax.some((s) => s.severity === 'error')) return syntax;
   if (cell.text.trim() === '') return [];
   const parsed = (schema as z.ZodType).safeParse(source.value);
-  if (!parsed.success) return [...syntax, ...source.zodIssues(parsed.error)];
+  if (!parsed.success) return [...syntax, ...withSuggestions(cell.language, schema, source.zodIssues(parsed.error))];
   const out: CellDiagnostic[] = [...syntax, ...crossCellIssues(cell, notebook)];
   if (cell.language === 'moebench-deploy') {
     const cluster = clusterFor(source.value, notebook);

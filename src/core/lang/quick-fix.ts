@@ -19,6 +19,15 @@ export function quickFixesFor(text: string, diagnostics: readonly CellDiagnostic
   for (const d of diagnostics) {
     if (!d.fix) continue;
     const source = new YamlSource(text);
+    if (d.fix.renameKey) {
+      // the key itself: the pair in the parent map whose key is the path's last element
+      const parent: unknown = d.fix.path.length > 1 ? source.doc.getIn(d.fix.path.slice(0, -1), true) : source.doc.contents;
+      const items = parent && typeof parent === 'object' && 'items' in parent ? (parent as { items: { key?: unknown }[] }).items : [];
+      const pair = items.find((p) => isScalar(p.key) && String((p.key as { value: unknown }).value) === String(d.fix?.path[d.fix.path.length - 1]));
+      const r = pair && isScalar(pair.key) ? (pair.key as YamlNode).range : undefined;
+      if (r) out.push({ title: d.fix.title, diagnostic: d, edit: { start: r[0], end: r[1], newText: String(d.fix.value) } });
+      continue;
+    }
     const node: unknown = source.doc.getIn(d.fix.path, true);
     const newValue = typeof d.fix.value === 'string' ? quoteIfNeeded(d.fix.value) : String(d.fix.value);
     if (isScalar(node) && (node as YamlNode).range) {
