@@ -44,6 +44,7 @@ export async function sshStreamExec(conn: SshConnection, spec: RemoteExecSpec, o
   let pgid: number | undefined;
   let channel: ClientChannel | undefined;
   let killing: Promise<void> | undefined;
+  let closed = false;
   let settle: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void } | undefined;
   const done = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
   const filter = new PgidMarkerFilter(
@@ -76,7 +77,10 @@ export async function sshStreamExec(conn: SshConnection, spec: RemoteExecSpec, o
               exitCode = typeof code === 'number' ? code : null;
               exitSignal = signal ?? null;
             });
+            // a write racing the remote end's exit must not become an uncaught 'error' event; `close` settles `done`
+            ch.on('error', (e: Error) => stderrTail.push(`\n(channel error: ${e.message})\n`));
             ch.on('close', () => {
+              closed = true;
               release();
               filter.flush();
               if (!sawExit && !killing) {
@@ -96,8 +100,12 @@ export async function sshStreamExec(conn: SshConnection, spec: RemoteExecSpec, o
   );
   options.signal?.addEventListener('abort', () => void kill(), { once: true });
   return {
-    write: (text) => void channel?.write(text),
-    end: () => void channel?.end(),
+    write: (text) => {
+      if (!closed) channel?.write(text);
+    },
+    end: () => {
+      if (!closed) channel?.end();
+    },
     kill,
     done,
   };

@@ -115,6 +115,8 @@ export interface ClientNodeSession {
 export interface OpenClientNodeOptions {
   nodeBinary: string;
   bundleDir?: string;
+  /** where the per-run folder is made on the node (default: its $TMPDIR or /tmp) */
+  parentDir?: string;
   signal?: AbortSignal;
   /** the shard's stderr (logs) */
   onLog?: (node: string, text: string) => void;
@@ -124,7 +126,8 @@ export async function openClientNode(host: ClientNodeHost, node: string, options
   if (!NODE_BINARY_PATTERN.test(options.nodeBinary)) throw new ClientNodeError(`clients.node must be a command name or an absolute path (got ${JSON.stringify(options.nodeBinary)})`, { field: 'clients.node' });
   const nodeVersion = await checkNodeVersion(host, node, options.nodeBinary, options.signal);
   const bundleDir = options.bundleDir ?? (await bundledCliDir());
-  const made = await host.exec(node, ['mktemp', '-d', '-t', 'moebench-load.XXXXXXXX'], { signal: options.signal, captureLimitBytes: 4096 });
+  const where = options.parentDir ? ['-p', options.parentDir, 'moebench-load.XXXXXXXX'] : ['-t', 'moebench-load.XXXXXXXX'];
+  const made = await host.exec(node, ['mktemp', '-d', ...where], { signal: options.signal, captureLimitBytes: 4096 });
   const dir = made.stdout.trim();
   if (made.exitCode !== 0 || !dir.startsWith('/') || dir.includes('\n')) throw new ClientNodeError(`Client node ${node}: could not make a folder for the load shard (${made.stderr.trim() || `exit ${made.exitCode}`})`, { node });
   const copied: string[] = [];
@@ -204,6 +207,8 @@ export interface ClientNodesContext extends ClientNodesSpec {
   url: string;
   /** where cli.js and load-worker.js are (default: bundledCliDir()) */
   bundleDir?: string;
+  /** where the per-run folders are made on the nodes (default: their $TMPDIR or /tmp) */
+  parentDir?: string;
   onLog?: (node: string, text: string) => void;
 }
 
@@ -212,7 +217,7 @@ export async function openClientNodes(ctx: ClientNodesContext, signal?: AbortSig
   if (ctx.nodes.length === 0) throw new ClientNodeError('clients.nodes is empty', { field: 'clients.nodes' });
   if (new Set(ctx.nodes).size !== ctx.nodes.length) throw new ClientNodeError('clients.nodes lists a node twice', { field: 'clients.nodes' }, 'Use clients.workers for more load threads on one node.');
   const bundleDir = ctx.bundleDir ?? (await bundledCliDir());
-  const opened = await Promise.allSettled(ctx.nodes.map((n) => openClientNode(ctx.host, n, { nodeBinary: ctx.nodeBinary, bundleDir, signal, onLog: ctx.onLog })));
+  const opened = await Promise.allSettled(ctx.nodes.map((n) => openClientNode(ctx.host, n, { nodeBinary: ctx.nodeBinary, bundleDir, parentDir: ctx.parentDir, signal, onLog: ctx.onLog })));
   const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

@@ -240,7 +240,8 @@ export class RemoteShardRun {
       await guarded(Promise.race([Promise.all(this.shards.map((s) => s.ready)), Promise.allSettled(this.shards.map((s) => s.result))]));
       const maxRtt = Math.max(...this.shards.map((s) => s.offset?.rttMs ?? 0));
       const startEpoch = this.now() + Math.max(MIN_START_LEAD_MS, 4 * maxRtt);
-      for (const s of this.shards) s.link.send({ type: 'start', epoch: startEpoch + (s.offset?.offsetMs ?? 0) });
+      // a cancelled node starts itself at once (shard-node.ts) and returns what it has
+      if (!this.aborted) for (const s of this.shards) s.link.send({ type: 'start', epoch: startEpoch + (s.offset?.offsetMs ?? 0) });
       const results = await Promise.all(
         this.shards.map((s) =>
           s.result.catch((err: unknown) => {
@@ -253,6 +254,8 @@ export class RemoteShardRun {
       if (this.firstFailure) throw this.firstFailure;
       return this.merge(results, startEpoch);
     } catch (err) {
+      // cancelled before the start: a node that stopped at once is no failure, and nothing was measured
+      if (this.aborted && !this.firstFailure) return this.merge([], this.now());
       throw this.firstFailure ?? err;
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -46,7 +46,10 @@ before(async () => {
   cluster = await labCluster(lab, ['node1', 'node2']);
   // paced: first token 30 ms after arrival, then one every 4 ms, at any load; the lab's nodes
   // share this host's network, so they reach it on 127.0.0.1
-  for (const n of ['node1', 'node2']) before_[n] = new Set(await loadFolders(n));
+  parentDir = path.join(store, 'on-nodes');
+  await mkdir(parentDir, { mode: 0o777 });
+  await chmod(parentDir, 0o777);
+  await chmod(store, 0o755);
   sim = await startSimServer({ pace: { ttftMs: 30, itlMs: 4 }, seed: 1, port: 0, host: '127.0.0.1' });
 });
 
@@ -84,20 +87,20 @@ function shardProcesses(): string[] {
     .filter((l) => /moebench-load\.[A-Za-z0-9]+\/cli\.js load-shard/.test(l));
 }
 
-/** per-run folders on the node that were not there before these tests (the lab's nodes may share /tmp) */
-const before_: Record<string, Set<string>> = {};
-async function loadFolders(node: string): Promise<string[]> {
-  const r = await cluster.exec(node, ['sh', '-c', 'ls -d "${TMPDIR:-/tmp}"/moebench-load.* 2>/dev/null || true']);
-  return r.stdout.split('\n').filter(Boolean);
-}
+/**
+ * Per-run folders left on the node. The lab's nodes share this host's /tmp and other test runs may
+ * use it at the same time, so these tests put their per-run folders under a parent of their own.
+ */
+let parentDir: string;
 async function leftovers(node: string): Promise<string> {
-  return (await loadFolders(node)).filter((d) => !before_[node]?.has(d)).join('\n');
+  const r = await cluster.exec(node, ['sh', '-c', 'ls -d "$1"/moebench-load.* 2>/dev/null || true', 'sh', parentDir]);
+  return r.stdout.trim();
 }
 
 describe('client shards on the sshd lab', () => {
   test('two client nodes make one run: every request once, the sum of their shares, metrics like a single client', async () => {
     const logs: string[] = [];
-    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 2, nodeBinary: 'node', url: sim.url, bundleDir, onLog: (node: string, text: string) => void logs.push(`${node}: ${text}`) };
+    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 2, nodeBinary: 'node', url: sim.url, bundleDir, parentDir, onLog: (node: string, text: string) => void logs.push(`${node}: ${text}`) };
     const multi = await runBenchmark(config(), { runStoreDir: store, toolVersion: 'test', clients });
     const single = await runBenchmark(config(), { runStoreDir: store, toolVersion: 'test' });
 
@@ -162,13 +165,13 @@ describe('client shards on the sshd lab', () => {
   });
 
   test('a node without Node.js at the configured path fails with an error naming it, before any load', async () => {
-    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: '/nonexistent/bin/node', url: sim.url, bundleDir };
+    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: '/nonexistent/bin/node', url: sim.url, bundleDir, parentDir };
     await assert.rejects(runBenchmark(config(), { runStoreDir: store, toolVersion: 'test', clients }), (err: Error) => /Client node node[12] has no usable Node\.js at "\/nonexistent\/bin\/node"/.test(err.message));
     assert.equal(await leftovers('node1'), '');
   });
 
   test('an SSH drop ends that shard with an error naming the node; the records it sent are kept', async () => {
-    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: sim.url, bundleDir };
+    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: sim.url, bundleDir, parentDir };
     let runDir: string | undefined;
     let dropped = false;
     const run = runBenchmark(config({ requestRate: 4, dataset: { name: 'random', numPrompts: 80, seed: 7, inputLen: 32, outputLen: 12, rangeRatio: 0.5 } }), {
@@ -225,7 +228,7 @@ describe('client shards on the sshd lab', () => {
 
   test('cancelling stops the remote shards and keeps what they finished', async () => {
     const ac = new AbortController();
-    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: sim.url, bundleDir };
+    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: sim.url, bundleDir, parentDir };
     // a slow schedule (2 req/s over 80 requests), cancelled once a few requests have finished
     const run = runBenchmark(config({ requestRate: 2, dataset: { name: 'random', numPrompts: 80, seed: 7, inputLen: 32, outputLen: 12, rangeRatio: 0.5 } }), {
       runStoreDir: store,

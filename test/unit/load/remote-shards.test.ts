@@ -110,6 +110,9 @@ class SyntheticNode implements ShardLink {
     } else if (m.type === 'config') {
       this.config = m.config;
       this.reply({ type: 'ready' });
+    } else if (m.type === 'abort') {
+      // like load-shard cancelled before its config: it exits without a result
+      setTimeout(() => this.onEnd(), this.delayMs);
     } else if (m.type === 'start') {
       this.startInNodeClock = m.epoch;
       this.finish();
@@ -245,6 +248,16 @@ describe('remote shards on skewed clocks', () => {
     const offsets = result.health.shards?.map((s) => s.clockOffsetMs ?? Number.NaN) ?? [];
     closeTo(offsets[0], 7_000, 0.01, 'node1 offset');
     closeTo(offsets[1], -3_000, 0.01, 'node2 offset');
+  });
+
+  it('cancelled before the start: the nodes are told to stop and the run ends cancelled with nothing measured', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const nodes = [new SyntheticNode('node1', 100, 1), new SyntheticNode('node2', -100, 1)];
+    const result = await new RemoteShardRun(plan, { links: nodes, workers: 1, pings: 3, now: clock }, () => assert.fail('no lines')).run(ac.signal);
+    assert.equal(result.cancelled, true);
+    assert.equal(result.columns.tally.measured, 0);
+    assert.deepEqual(nodes.map((n) => n.startInNodeClock), [undefined, undefined]);
   });
 
   it('a dropped link fails the run naming the node, after its lines were handed over', async () => {
