@@ -77,7 +77,7 @@ function withSuggestions(language: string, schema: z.ZodType, issues: CellDiagno
       if (!best || dist < best.dist) best = { k, dist };
     }
     if (!best || best.dist > Math.max(2, Math.floor(key.length / 4))) return d;
-    return { ...d, message: `${d.message}; did you mean "${best.k}" for "${key}"?`, fix: { title: `Rename to "${best.k}"`, path: d.path, value: best.k, renameKey: true } };
+    return { ...d, message: `${d.message}; did you mean "${best.k}" for "${key}"?`, fix: { title: `Rename to "${best.k}"`, path: [...d.path], value: best.k, renameKey: true } };
   });
 }
 
