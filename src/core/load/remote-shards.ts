@@ -138,7 +138,8 @@ class NodeShard {
         this.resolveResult({ columns: this.assembler.finish(m, this.template), done: m });
         break;
       case 'error':
-        this.rejectAll(this.error(`failed: ${m.message}`, m.warmup));
+        // the warmup is the first request a node sends: an address only this machine reaches fails there
+        this.rejectAll(this.error(m.warmup ? `failed its warmup (the server must be reachable from ${this.link.node}): ${m.message}` : `failed: ${m.message}`, m.warmup));
         break;
     }
   }

@@ -226,6 +226,14 @@ describe('client shards on the sshd lab', () => {
     assert.equal(await leftovers('node2'), '');
   });
 
+  test('a server the nodes cannot reach fails the warmup naming the node', async () => {
+    // this machine reaches the emulator; the nodes are pointed at a closed port
+    const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: 'http://127.0.0.1:9', bundleDir, parentDir };
+    await assert.rejects(runBenchmark(config(), { runStoreDir: store, toolVersion: 'test', clients }), (err: Error) => /client shard on node1 failed its warmup \(the server must be reachable from node1\)/.test(err.message));
+    assert.equal(await leftovers('node1'), '');
+    assert.equal(await leftovers('node2'), '');
+  });
+
   test('cancelling stops the remote shards and keeps what they finished', async () => {
     const ac = new AbortController();
     const clients = { host: cluster, nodes: ['node1', 'node2'], workers: 1, nodeBinary: 'node', url: sim.url, bundleDir, parentDir };
