@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { LoadPlan } from '../../../src/core/load/pool';
 import { RemoteShardRun, type ShardLink } from '../../../src/core/load/remote-shards';
 import {
+  ColumnsAssembler,
   columnLengths,
   columnMessages,
   decodeMessage,
@@ -207,6 +208,29 @@ describe('shard protocol', () => {
     assert.equal(back.tally.minStart, Infinity);
     assert.equal(back.tally.maxStart, -Infinity);
     assert.ok(Number.isNaN(back.health.eventLoopDelayP99Ms));
+  });
+});
+
+describe('columns over the wire', () => {
+  it('a column of several 64 Ki chunks comes back value for value, and a short one is refused', () => {
+    const cols = new RunColumns('generate', 'sglang', true);
+    for (let i = 0; i < 150_000; i++) cols.itl.push(i * 0.001 + 1 / 3);
+    cols.lag.push(Number.NaN);
+    const snap = cols.snapshot();
+    const messages = [...columnMessages(snap)].map((m) => decodeMessage<NodeMessage>(encodeMessage(m)));
+    assert.equal(messages.filter((m) => m.type === 'column' && m.name === 'itl').length, 3);
+    const done = { warmups: 0, tally: snap.tally, lengths: columnLengths(snap), health: { eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, cpuPct: 0 }, sample: [], cancelled: false, startEpoch: 0, lastFinishEpoch: 0 };
+    const assembler = new ColumnsAssembler();
+    for (const m of messages) if (m.type === 'column') assembler.add(m.name, m.data);
+    const back = assembler.finish(done, cols);
+    const merged = new RunColumns('generate', 'sglang', true);
+    merged.merge(back);
+    assert.equal(merged.itl.length, 150_000);
+    assert.deepEqual(Array.from(merged.itl.toArray()), Array.from(cols.itl.toArray()));
+    assert.ok(Number.isNaN(merged.lag.get(0)));
+    const short = new ColumnsAssembler();
+    for (const m of messages.slice(1)) if (m.type === 'column') short.add(m.name, m.data);
+    assert.throws(() => short.finish(done, cols), /column itl: 84464 values received, 150000 sent/);
   });
 });
 
