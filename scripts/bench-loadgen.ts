@@ -250,7 +250,7 @@ async function engineAccuracy(url: string, streams: number, requests: number, wo
   const sat = out.validity.find((c) => c.id === 'client-saturated');
   const ttftErr = (k: string): number => (k === 'p50' ? (s.ttftMs.median ?? 0) : (s.ttftMs.p[k] ?? 0)) - TRUTH.ttftMs;
   console.log(
-    `  ours, ${fmt(streams)} streams, ${fmt(s.completed)} requests, ${out.client.workers} thread(s)${stallEveryMs ? `, loop stalled 60 ms every ${stallEveryMs} ms on purpose` : ''}: ` +
+    `  ours, ${fmt(streams)} streams, ${fmt(s.completed)} requests, ${workers === 0 ? 'in-process' : `${out.client.workers} thread(s)`}${stallEveryMs ? `, loop stalled 60 ms every ${stallEveryMs} ms on purpose` : ''}: ` +
       `TTFT error p50 ${ttftErr('p50').toFixed(2)}  p99 ${ttftErr('p99').toFixed(2)}  max ${((s.ttftMs.max ?? 0) - TRUTH.ttftMs).toFixed(1)} ms; ` +
       `ITL p50 ${(s.itlMs.median ?? 0).toFixed(2)}  p99 ${(s.itlMs.p['p99'] ?? 0).toFixed(2)} ms (truth ${TRUTH.itlMs}); E2E p99 error ${((s.e2eMs.p['p99'] ?? 0) - TRUTH.ttftMs - (TRUTH.tokens - 1) * TRUTH.itlMs).toFixed(2)} ms\n` +
       `    flag: ${sat?.level} "${sat?.text}" — ${sat?.detail}`,
@@ -400,7 +400,7 @@ async function main(): Promise<void> {
         await rawAccuracy(sims[0].url, streams, requests);
         for (const w of [1, Math.min(2, Math.max(1, cpus - 1))].filter((x, i, a) => a.indexOf(x) === i)) await engineAccuracy(sims[0].url, streams, requests, w);
       }
-      await engineAccuracy(sims[0].url, 256, 768, 1, 500);
+      await engineAccuracy(sims[0].url, 256, 768, 0, 500); // 0 = in this thread, where the stall is
     } finally {
       await stopSims(sims);
     }

@@ -50,7 +50,8 @@ const START_LEAD_MS = 50;
 /**
  * How many load threads a run gets when the cell does not say: one per ~1,000 concurrent streams
  * or ~1,000 req/s (what one thread stamps with sub-millisecond error), up to cores - 1 so the
- * owner thread and the OS keep a core.
+ * owner thread and the OS keep a core; at least one, off the owner's thread. (0, given
+ * explicitly, runs the load in the owner's thread.)
  */
 export function defaultWorkers(maxConcurrency: number | undefined, requestRate: number): number {
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -75,6 +76,8 @@ export class PooledRun {
   private readonly workers: Worker[] = [];
   private readonly abortLocal = new AbortController();
   private aborted = false;
+  /** the shared start (epoch ms), once every shard is ready */
+  private startEpoch = 0;
 
   constructor(
     private readonly plan: LoadPlan,
@@ -101,10 +104,11 @@ export class PooledRun {
       p.inFlight += l.inFlight;
       p.queued += l.queued;
       p.outputTokens += l.outputTokens;
-      p.elapsedMs = Math.max(p.elapsedMs, l.elapsedMs);
+      // after the start, "now - t0" on the shared clock (a shard's last report can be old)
+      p.elapsedMs = this.startEpoch ? performance.timeOrigin + performance.now() - this.startEpoch : Math.max(p.elapsedMs, l.elapsedMs);
       phase = Math.min(phase, order.indexOf(l.phase));
     }
-    p.phase = this.latest.length === this.threads ? order[phase] : 'warmup';
+    p.phase = this.latest.filter(Boolean).length === Math.max(1, this.threads) ? order[phase] : 'warmup';
     return p;
   }
 
@@ -120,7 +124,9 @@ export class PooledRun {
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) this.abort();
     try {
-      const n = this.threads;
+      // 0 = one shard in this thread (tests, debugging); otherwise every shard is a worker thread,
+      // so no UI, telemetry or run-store work on this thread can delay a timestamp
+      const n = Math.max(1, this.threads);
       let readyCount = 0;
       let startEpoch = 0;
       const waiters: ((epoch: number) => void)[] = [];
@@ -131,12 +137,13 @@ export class PooledRun {
             const gate = this.part.startGate ?? (async () => performance.timeOrigin + performance.now() + START_LEAD_MS);
             void gate().then((epoch) => {
               startEpoch = epoch;
+              this.startEpoch = epoch;
               for (const w of waiters) w(startEpoch);
             });
           }
         });
       const shards = Array.from({ length: n }, (_, i) => this.shardConfig(i, n));
-      const results = await Promise.all(shards.map((cfg, i) => (n === 1 ? this.inProcess(cfg, i, ready) : this.inWorker(cfg, i, ready))));
+      const results = await Promise.all(shards.map((cfg, i) => (this.threads === 0 ? this.inProcess(cfg, i, ready) : this.inWorker(cfg, i, ready))));
       return this.merge(results, startEpoch);
     } finally {
       signal?.removeEventListener('abort', onAbort);
