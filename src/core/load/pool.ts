@@ -60,6 +60,35 @@ export function defaultWorkers(maxConcurrency: number | undefined, requestRate: 
   return Math.max(1, Math.min(Math.max(1, cores - 1), Math.max(byStreams, byRate)));
 }
 
+/**
+ * One run's progress from its shards' latest reports: counts add up; the phase is the least
+ * advanced shard's once all `expected` have reported; elapsed is now - t0 on the shared clock once
+ * the start (`startEpoch`, epoch ms; 0 = not known here) is set.
+ */
+export function sumProgress(parts: readonly (LoadProgress | undefined)[], expected: number, startEpoch: number): LoadProgress {
+  const p: LoadProgress = { phase: 'warmup', dispatched: 0, started: 0, completed: 0, failed: 0, inFlight: 0, queued: 0, outputTokens: 0, elapsedMs: 0 };
+  const order: LoadProgress['phase'][] = ['warmup', 'running', 'draining', 'done'];
+  let phase = 3;
+  let seen = 0;
+  for (const l of parts) {
+    if (!l) continue;
+    seen++;
+    p.dispatched += l.dispatched;
+    p.started += l.started;
+    p.completed += l.completed;
+    p.failed += l.failed;
+    p.inFlight += l.inFlight;
+    p.queued += l.queued;
+    p.outputTokens += l.outputTokens;
+    p.elapsedMs = Math.max(p.elapsedMs, l.elapsedMs);
+    phase = Math.min(phase, order.indexOf(l.phase));
+  }
+  // a shard's last report can be old: after the start, elapsed is read off the shared clock
+  if (startEpoch) p.elapsedMs = performance.timeOrigin + performance.now() - startEpoch;
+  p.phase = seen === expected && seen > 0 ? order[phase] : 'warmup';
+  return p;
+}
+
 /** concurrency share of shard i of n (the shares add up to the whole cap) */
 export function concurrencyShare(total: number | undefined, i: number, n: number): number | undefined {
   if (total === undefined) return undefined;
@@ -92,24 +121,7 @@ export class PooledRun {
   }
 
   progress(): LoadProgress {
-    const p: LoadProgress = { phase: 'warmup', dispatched: 0, started: 0, completed: 0, failed: 0, inFlight: 0, queued: 0, outputTokens: 0, elapsedMs: 0 };
-    const order: LoadProgress['phase'][] = ['warmup', 'running', 'draining', 'done'];
-    let phase = 3;
-    for (const l of this.latest) {
-      if (!l) continue;
-      p.dispatched += l.dispatched;
-      p.started += l.started;
-      p.completed += l.completed;
-      p.failed += l.failed;
-      p.inFlight += l.inFlight;
-      p.queued += l.queued;
-      p.outputTokens += l.outputTokens;
-      // after the start, "now - t0" on the shared clock (a shard's last report can be old)
-      p.elapsedMs = this.startEpoch ? performance.timeOrigin + performance.now() - this.startEpoch : Math.max(p.elapsedMs, l.elapsedMs);
-      phase = Math.min(phase, order.indexOf(l.phase));
-    }
-    p.phase = this.latest.filter(Boolean).length === Math.max(1, this.threads) ? order[phase] : 'warmup';
-    return p;
+    return sumProgress(this.latest, Math.max(1, this.threads), this.startEpoch);
   }
 
   abort(): void {

@@ -205,15 +205,9 @@ class Exchange {
     while (pos < buf.length && !this.settled) {
       switch (this.mode) {
         case 'chunk-size': {
-          const nl = buf.indexOf(10, pos);
-          if (nl < 0) {
-            this.lineBuf += buf.toString('latin1', pos, buf.length);
-            pos = buf.length;
-            break;
-          }
-          const line = (this.lineBuf + buf.toString('latin1', pos, nl)).trim();
-          this.lineBuf = '';
-          pos = nl + 1;
+          const line = this.framingLine(buf, pos);
+          pos = this.framingEnd;
+          if (line === undefined) break;
           const size = parseInt(line.split(';', 1)[0], 16);
           if (!Number.isFinite(size) || size < 0) return this.protocolError(`bad chunk size ${JSON.stringify(line.slice(0, 20))}`);
           if (size === 0) this.mode = 'trailer';
@@ -243,15 +237,9 @@ class Exchange {
         }
         case 'trailer': {
           // trailer fields, then an empty line ends the message
-          const nl = buf.indexOf(10, pos);
-          if (nl < 0) {
-            this.lineBuf += buf.toString('latin1', pos, buf.length);
-            pos = buf.length;
-            break;
-          }
-          const line = (this.lineBuf + buf.toString('latin1', pos, nl)).trim();
-          this.lineBuf = '';
-          pos = nl + 1;
+          const line = this.framingLine(buf, pos);
+          pos = this.framingEnd;
+          if (line === undefined) break;
           if (line === '') return this.complete(pos < buf.length);
           break;
         }
@@ -271,6 +259,23 @@ class Exchange {
           return;
       }
     }
+  }
+
+  /** where framingLine stopped reading */
+  private framingEnd = 0;
+
+  /** a chunk-size or trailer line from `pos` (carried over across reads), or undefined if it is not complete yet */
+  private framingLine(buf: Buffer, pos: number): string | undefined {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) {
+      this.lineBuf += buf.toString('latin1', pos, buf.length);
+      this.framingEnd = buf.length;
+      return undefined;
+    }
+    const line = (this.lineBuf + buf.toString('latin1', pos, nl)).trim();
+    this.lineBuf = '';
+    this.framingEnd = nl + 1;
+    return line;
   }
 
   private parseHead(head: string, at: number): boolean {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { RunColumns, type ColumnsSnapshot } from '../metrics/columns';
 import type { ClientHealth } from '../metrics/validity';
 import { MoeBenchError } from '../util/errors';
-import type { LoadPlan, PooledResult } from './pool';
+import { sumProgress, type LoadPlan, type PooledResult } from './pool';
 import { WarmupFailedError, type LoadProgress } from './runner';
 import { ColumnsAssembler, estimateClockOffset, SHARD_PROTOCOL_VERSION, type ClockOffset, type ClockSample, type NodeDone, type NodeMessage, type OwnerMessage } from './shard-protocol';
 
@@ -184,26 +184,8 @@ export class RemoteShardRun {
   }
 
   progress(): LoadProgress {
-    const p: LoadProgress = { phase: 'warmup', dispatched: 0, started: 0, completed: 0, failed: 0, inFlight: 0, queued: 0, outputTokens: 0, elapsedMs: 0 };
-    const order: LoadProgress['phase'][] = ['warmup', 'running', 'draining', 'done'];
-    let phase = 3;
-    let seen = 0;
-    for (const s of this.shards) {
-      const l = s.progress;
-      if (!l) continue;
-      seen++;
-      p.dispatched += l.dispatched;
-      p.started += l.started;
-      p.completed += l.completed;
-      p.failed += l.failed;
-      p.inFlight += l.inFlight;
-      p.queued += l.queued;
-      p.outputTokens += l.outputTokens;
-      p.elapsedMs = Math.max(p.elapsedMs, l.elapsedMs);
-      phase = Math.min(phase, order.indexOf(l.phase));
-    }
-    p.phase = seen === this.options.links.length && seen > 0 ? order[phase] : 'warmup';
-    return p;
+    // elapsed as the nodes report it: their clocks are theirs, the offsets only known per node
+    return sumProgress(this.shards.map((s) => s.progress), this.options.links.length, 0);
   }
 
   /** every node stops sending, returns what it has; a node that does not answer is killed */
