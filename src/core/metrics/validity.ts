@@ -123,7 +123,7 @@ function clientSaturation(input: Tallied): ValidityCheck {
     raise('warn');
   }
   if (loop?.socketCapWaits) {
-    problems.push(`${loop.socketCapWaits} request(s) waited for the client's socket cap (counted as client queue time)`);
+    problems.push(`${loop.socketCapWaits} request(s) waited for the client's socket cap, set below the open-file limit (counted as client queue time; Node raises its soft limit to the hard one at start, so raise the hard limit, ulimit -Hn, or add client nodes)`);
     raise('warn');
   }
   const worst = loop?.shards?.length ? [...loop.shards].sort((a, b) => b.eventLoopDelayMaxMs - a.eventLoopDelayMaxMs)[0] : undefined;
