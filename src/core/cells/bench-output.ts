@@ -102,7 +102,7 @@ export function progressDoc(s: ProgressState): OutputDoc {
     `${Math.round(s.tokPerSec).toLocaleString('en-US')} tok/s`,
     `${p.inFlight} in flight`,
   ];
-  if (p.queued > 0) parts.push(`${p.queued} queued`);
+  if (p.queued > 0) parts.push(`${p.queued} waiting for a slot`);
   if (p.failed > 0) parts.push(`${p.failed} failed`);
   // a few seconds of silence with streams open is a stall worth showing (they fail at the idle timeout)
   if (s.stall && p.inFlight > 0 && s.stall.sec >= STALL_SHOWN_AFTER_SEC) parts.push(`STALLED: no data for ${Math.floor(s.stall.sec)} s from ${p.inFlight} stream${p.inFlight === 1 ? '' : 's'} (they fail at ${Math.round(s.stall.timeoutSec)} s)`);

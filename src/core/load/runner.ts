@@ -181,10 +181,22 @@ export class LoadRun {
       completed: this.completed,
       failed: this.failed,
       inFlight: this.inFlight,
-      queued: this.blockedSince !== undefined ? 1 : 0,
+      queued: this.waiting(),
       outputTokens: this.outputTokens,
       elapsedMs: this.t0 ? performance.now() - this.t0 : 0,
     };
+  }
+
+  /**
+   * arrivals due but held by the gate: all the rest of this runner's share when everything is due
+   * at once (rate inf with a count), else at least the one the dispatcher holds
+   */
+  private waiting(): number {
+    if (this.blockedSince === undefined || this.nextOffset === undefined) return 0;
+    const count = this.o.count;
+    if (count === undefined || this.nextOffset !== 0) return 1;
+    const of = this.o.slice?.count ?? 1;
+    return Math.max(1, Math.ceil((count - this.nextSeq) / of));
   }
 
   async run(): Promise<LoadResult> {
