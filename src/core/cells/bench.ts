@@ -195,13 +195,9 @@ export class BenchCellExecutor implements CellExecutor {
           });
           const { outcome } = await serverViews.around(step.label, config.warmupRequests, ctx.signal, () => this.maybeProfile(spec, step.index, ctx, runStep));
           results.push({ step, outcome });
-          if (telemetry && live) {
-            // the measured window in wall-clock ms (telemetry's clock): the run's t0 is the first
-            // planned dispatch after warm-up; its length is the summary's duration, which every
-            // throughput divides by. progress().elapsedMs is "now − t0" read at this instant.
-            const startMs = Date.now() - live.progress().elapsedMs;
-            telemetry.stepMeasured(step.index, { startMs, endMs: startMs + outcome.summary.durationSec * 1000 });
-          }
+          // the measured window (t0 to t0 + the summary's duration, which every throughput divides
+          // by), on the telemetry samples' clock: energy per token is integrated over exactly it
+          if (outcome.window) telemetry?.stepMeasured(step.index, outcome.window);
           await faults?.finish(outcome);
           cancelled = outcome.cancelled;
           const s = outcome.summary;

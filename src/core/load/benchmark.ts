@@ -100,6 +100,11 @@ export interface BenchmarkOutcome {
   derived: DerivedRequest[];
   model?: string;
   engineVersion?: string;
+  /**
+   * The measured window on the wall clock (Date.now(), the clock telemetry samples carry): the
+   * shared start t0 to t0 + summary.durationSec. Energy per token is integrated over it.
+   */
+  window?: { startMs: number; endMs: number };
 }
 
 export type { LoadProgress };
@@ -209,6 +214,10 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       endMs = performance.now() - t0;
     }
     const durationSec = Math.max(endMs, 0) / 1000;
+    // t0 is on the monotonic clock (timeOrigin + performance.now()), which drifts from Date.now()
+    // by tens of ms in a long process: convert it at one instant
+    const startWallMs = result.startEpoch + (Date.now() - (performance.timeOrigin + performance.now()));
+    const window = { startMs: startWallMs, endMs: startWallMs + durationSec * 1000 };
     const measured = result.sample;
     const derived = measured.map((r) => deriveRequest(r, config.api, config.definition));
     const computed = { ...summarizeColumns(result.columns, { api: config.api, definition: config.definition, durationSec, percentiles: config.percentiles, slo: config.slo, acceptLength }), derived };
@@ -230,6 +239,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     closed = true;
     return {
       runId,
+      window,
       runDir: writer?.dir,
       simulated,
       summary: computed.summary,

@@ -70,6 +70,18 @@ test('energy per output token: the bench cell and the report show the same numbe
       assert.ok(typeof meta.target.model === 'string' && meta.target.model.length > 0, `the run names its model (${String(meta.target.model)})`);
       assert.ok(Math.abs((marks[1].tsMs - marks[0].tsMs) / 1000 - summary.summary.durationSec) < 0.01, 'the measured window lasts the run\'s duration');
     }
+    // each measured window lies inside its step (on the samples' clock): the load engine's t0 is
+    // on the monotonic clock, and a window mixed across clocks ran past its step's end
+    const phases = runIds.flatMap((id) => parseTelemetryJsonl(readFileSync(path.join(session.runStoreDir, id, 'telemetry.jsonl'), 'utf8')).records).filter((r) => r.kind === 'phase');
+    for (let i = 0; i < runIds.length; i++) {
+      const at = (phase: string, edge: string): number => {
+        const m = phases.find((r) => r.kind === 'phase' && r.phase === phase && r.edge === edge && r.step === i);
+        assert.ok(m, `${phase} ${edge} of step ${i}`);
+        return m.tsMs;
+      };
+      assert.ok(at('step', 'start') <= at('measured', 'start'), `step ${i}: the window starts inside the step`);
+      assert.ok(at('measured', 'end') <= at('step', 'end'), `step ${i}: the window ends inside the step (${at('measured', 'end')} vs ${at('step', 'end')})`);
+    }
     assert.match(JSON.stringify(doc), /measured window/, 'the cell says which window the energy is over');
   } finally {
     await stopDeployment(session, 'pd-small').catch(() => undefined);
