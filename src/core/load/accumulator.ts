@@ -411,8 +411,9 @@ function quoteEnd(buf: Buffer, from: number, to: number): number {
 
 /** a JSON string body buf[from, end) as text */
 function fieldText(buf: Buffer, from: number, end: number): string {
-  const i = buf.indexOf(92, from);
-  return i < 0 || i >= end ? buf.toString('utf8', from, end) : (JSON.parse(buf.toString('utf8', from - 1, end + 1)) as string);
+  // a loop over the field, not buf.indexOf: that would search to the end of the read every token
+  for (let i = from; i < end; i++) if (buf[i] === 92) return JSON.parse(buf.toString('utf8', from - 1, end + 1)) as string;
+  return buf.toString('utf8', from, end);
 }
 
 const B_PLAIN_TAIL = Buffer.from('","logprobs":null,"finish_reason":null');

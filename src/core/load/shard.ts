@@ -6,7 +6,7 @@ import { roundRecordTimes } from '../results/run-store';
 import { arrivalOffsets, type ArrivalSpec } from './arrivals';
 import { ResponseAccumulator } from './accumulator';
 import type { StreamClientOptions } from './http-client';
-import { createStreamClient } from './raw-http';
+import { createStreamClient, RawStreamClient } from './raw-http';
 import { SseLineSplitter } from './sse';
 import { createRng } from './rng';
 import { defaultSocketCap, LoadRun, type LoadProgress, WarmupFailedError } from './runner';
@@ -91,6 +91,8 @@ export async function runShard(cfg: ShardConfig, events: ShardEvents, signal?: A
     retainRecords: false,
     beforeStart: async () => {
       warmParser(cfg.api);
+      // a closed loop's connections are opened before t0, as a running client would hold them
+      if (cfg.maxConcurrency !== undefined && client instanceof RawStreamClient) await client.preconnect(cfg.maxConcurrency);
       flush();
       const epoch = await events.ready();
       return epoch - performance.timeOrigin;

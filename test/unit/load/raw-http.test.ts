@@ -158,3 +158,17 @@ test('abortAll cancels every request in flight and keeps what each received', as
     assert.equal(r.text, 'A');
   }
 });
+
+test('preconnect opens that many connections before any request, and requests then use them', async () => {
+  const srv = await server((s) => chunked(s, sse, 100000));
+  const c = new RawStreamClient({ baseUrl: srv.url, api: 'completions', payload: { temperature: 0, ignoreEos: true, model: 'm' } });
+  await c.preconnect(150, 64);
+  // the server accepts on its own loop turns: let it catch up (no request has been sent)
+  for (let i = 0; i < 2000 && srv.conns() < 150; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(srv.conns(), 150);
+  const rs = await Promise.all(Array.from({ length: 150 }, () => c.send(row, 3)));
+  c.dispose();
+  await srv.close();
+  assert.ok(rs.every((r) => r.ok));
+  assert.equal(srv.conns(), 150);
+});
