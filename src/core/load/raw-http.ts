@@ -46,7 +46,9 @@ export class RawStreamClient implements RequestSender, Disposable {
 
   send(row: DatasetRow, maxTokens: number, signal?: AbortSignal): Promise<StreamResult> {
     const body = JSON.stringify(requestBody(this.api, row, maxTokens, this.options.payload));
-    const bytes = Buffer.from(`${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // header values go out as latin1, as node:http sends them (checkHeaders admits only chars < 256);
+    // the body is UTF-8
+    const bytes = Buffer.concat([Buffer.from(`${this.head}${Buffer.byteLength(body)}\r\n\r\n`, 'latin1'), Buffer.from(body, 'utf8')]);
     return new Promise<StreamResult>((resolve) => new Exchange(this, bytes, resolve, signal).begin(true));
   }
 

@@ -172,3 +172,23 @@ test('preconnect opens that many connections before any request, and requests th
   assert.ok(rs.every((r) => r.ok));
   assert.equal(srv.conns(), 150);
 });
+
+test('header values go out byte for byte as node:http sends them (latin1), the body as UTF-8', async () => {
+  let seen: Buffer | undefined;
+  const srv = await server((s) => chunked(s, sse, 100000));
+  const tap = net.createServer((sock) => {
+    const up = net.connect(Number(new URL(srv.url).port), '127.0.0.1');
+    sock.once('data', (d) => (seen = Buffer.from(d)));
+    sock.pipe(up).pipe(sock);
+  });
+  await new Promise<void>((r) => tap.listen(0, '127.0.0.1', r));
+  const c = new RawStreamClient({ baseUrl: `http://127.0.0.1:${(tap.address() as net.AddressInfo).port}`, api: 'completions', headers: { 'X-Value': 'caf\u00e9;\u00a0x' }, payload: { temperature: 0, ignoreEos: true, model: 'm' } });
+  const r = await c.send({ prompt: 'wörld', promptLen: 1, outputLen: 3 }, 3);
+  c.dispose();
+  await new Promise<void>((res) => tap.close(() => res()));
+  await srv.close();
+  assert.equal(r.ok, true);
+  const wire = seen ?? Buffer.alloc(0);
+  assert.ok(wire.includes(Buffer.from('X-Value: caf\u00e9;\u00a0x\r\n', 'latin1')), wire.toString('latin1'));
+  assert.ok(wire.includes(Buffer.from('wörld', 'utf8')));
+});
