@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseNotebookBytes } from '../../core/notebook/format';
+import { readNotebookFile } from '../../core/notebook/read-file';
 import { Session } from '../../core/exec/session';
 import { runNotebook } from '../../core/exec/notebook-runner';
 import { defaultExecutors } from '../../core/cells';
@@ -53,7 +53,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const file = path.resolve(args.positionals[0]);
   let nb;
   try {
-    nb = parseNotebookBytes(fs.readFileSync(file), file);
+    nb = parseNotebookBytes(readNotebookFile(file), file);
   } catch (err) {
     process.stderr.write(`moebench doctor: ${errorText(err)}\n`);
     return 2;
