@@ -5,7 +5,7 @@
  * Prints cold (connect + auth + exec) and warm (exec on an open connection) medians, direct and
  * through a ProxyJump bastion, and the 8-node / 1-node ratios.
  */
-import { headlessHost } from '../src/core/cells/types';
+import { headlessHost } from '../src/core/host';
 import { createSshCluster, type SshCluster } from '../src/core/cluster/ssh-cluster';
 import { startLab, type Lab } from '../test/lab/lab';
 

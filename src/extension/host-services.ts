@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HostServices } from '../core/cells/types';
+import type { HostServices } from '../core/host';
 
 /** HostServices backed by VS Code: modal questions, SecretStorage, settings, per-workspace consents. */
 export function vscodeHost(secrets: vscode.SecretStorage, workspaceState?: vscode.Memento): HostServices {

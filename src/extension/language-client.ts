@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { CELL_LANGUAGES } from '../core/cells/types';
+import { YAML_CELL_LANGUAGES } from '../core/spec/cell-kinds';
 
 /**
  * Starts the cell-language server. The selector names the notebook type AND the language: cells
@@ -13,7 +13,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: CELL_LANGUAGES.filter((l) => l.startsWith('moebench-')).map((language) => ({ notebook: 'moebench', language })),
+    documentSelector: YAML_CELL_LANGUAGES.map((language) => ({ notebook: 'moebench', language })),
     diagnosticCollectionName: 'moebench',
     // the user's allow list for environment names (machine setting), so diagnostics match what runs
     initializationOptions: { envAllowNames: vscode.workspace.getConfiguration('moebench').get<string[]>('env.allowNames', []) },

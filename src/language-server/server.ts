@@ -23,10 +23,10 @@ import { diagnoseCell, type CellDiagnostic } from '../core/lang/diagnose';
 import { flagCompletions, flagHover } from '../core/lang/flag-assist';
 import { quickFixesFor } from '../core/lang/quick-fix';
 import type { NotebookCellText } from '../core/lang/notebook-context';
-import { CELL_LANGUAGES } from '../core/cells/types';
+import { YAML_CELL_LANGUAGES } from '../core/spec/cell-kinds';
 import { YamlSchemaServices } from './yaml-schemas';
 
-const YAML_LANGUAGES = CELL_LANGUAGES.filter((l) => l.startsWith('moebench-'));
+const YAML_LANGUAGES = YAML_CELL_LANGUAGES;
 const connection = createConnection(ProposedFeatures.all);
 const cellDocs = new TextDocuments(TextDocument);
 const notebooks = new NotebookDocuments(cellDocs);

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterCellExecutor } from '../../src/core/cells/cluster';
-import { headlessHost } from '../../src/core/cells/types';
+import { headlessHost } from '../../src/core/host';
 import { SshConnectionLostError } from '../../src/core/cluster/ssh-errors';
 import type { SshCluster } from '../../src/core/cluster/ssh-cluster';
 import type { CellEvent } from '../../src/core/exec/events';

@@ -5,7 +5,7 @@ import { readNotebookFile } from '../../core/notebook/read-file';
 import { Session } from '../../core/exec/session';
 import { runNotebook } from '../../core/exec/notebook-runner';
 import { defaultExecutors } from '../../core/cells';
-import { headlessHost } from '../../core/cells/types';
+import { headlessHost } from '../../core/host';
 import { cellName } from '../../core/exec/run-cell';
 import { errorText } from '../../core/output/error-markdown';
 import type { OutputDoc } from '../../core/output/doc';

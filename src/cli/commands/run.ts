@@ -5,7 +5,7 @@ import { parseNotebookBytes, serializeNotebook } from '../../core/notebook/forma
 import { Session } from '../../core/exec/session';
 import { runNotebook, type CellOutcome } from '../../core/exec/notebook-runner';
 import { defaultExecutors } from '../../core/cells';
-import { headlessHost } from '../../core/cells/types';
+import { headlessHost } from '../../core/host';
 import { secretDestination } from '../../core/cells/bench-secrets';
 import { errorText } from '../../core/output/error-markdown';
 import { cellName } from '../../core/exec/run-cell';

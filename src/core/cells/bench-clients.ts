@@ -6,8 +6,8 @@
 import { Deployment } from '../deploy';
 import { isClientNodeHost, type ClientNodesContext } from '../load/client-nodes';
 import { CellReferenceError, SpecValidationError } from '../util/errors';
-import type { BenchSpec } from './bench-spec';
-import type { CellContext } from './types';
+import type { BenchSpec } from '../spec/bench-spec';
+import type { CellContext } from '../exec/cell';
 
 export function resolveClientNodes(spec: BenchSpec, ctx: CellContext): ClientNodesContext | undefined {
   const clients = spec.clients;

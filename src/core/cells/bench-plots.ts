@@ -1,7 +1,7 @@
 import type { PlotBlock } from '../output/doc';
 import type { BenchmarkOutcome } from '../load/benchmark';
 import { percentileSorted, sortedCopy } from '../metrics/stats';
-import type { SweepStep } from './bench-spec';
+import type { SweepStep } from '../spec/bench-spec';
 
 /** Every chart is capped so the notebook stays small: raw records stay in the run store. */
 const CDF_POINTS = 101;

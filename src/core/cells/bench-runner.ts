@@ -4,8 +4,8 @@
  * (`faults:`). bench.ts only dispatches here.
  */
 import type { Badge, Block, OutputDoc } from '../output/doc';
-import type { CellContext } from './types';
-import { sweepSteps, type BenchSpec } from './bench-spec';
+import type { CellContext } from '../exec/cell';
+import { sweepSteps, type BenchSpec } from '../spec/bench-spec';
 import { Deployment } from '../deploy';
 import { analyzeFault, defaultStallMs, type FaultOutcome } from '../faults/analyze';
 import { faultBlocks } from '../faults/doc';

@@ -1,4 +1,4 @@
-import type { CellContext } from './types';
+import type { CellContext } from '../exec/cell';
 import { SpecValidationError } from '../util/errors';
 import { registerSecretValue } from '../util/redact';
 

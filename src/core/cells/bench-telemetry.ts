@@ -1,4 +1,4 @@
-import type { CellContext } from './types';
+import type { CellContext } from '../exec/cell';
 import type { DeploymentHandle } from '../exec/handles';
 import type { Block } from '../output/doc';
 import type { TelemetryRecord } from '../telemetry/schema';

@@ -1,6 +1,6 @@
 import type { ValidityCheck } from '../metrics/validity';
 import { MoeBenchError } from '../util/errors';
-import type { CellContext } from './types';
+import type { CellContext } from '../exec/cell';
 
 /** A bench cell's validity checks reported an error (e.g. 66% of requests failed): the cell fails. */
 export class BenchResultInvalidError extends MoeBenchError {}

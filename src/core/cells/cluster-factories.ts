@@ -1,7 +1,7 @@
 import type { Cluster } from '../cluster/types';
 import { SpecValidationError } from '../util/errors';
-import type { CellContext } from './types';
-import type { ClusterSpec } from './cluster';
+import type { CellContext } from '../exec/cell';
+import type { ClusterSpec } from '../spec/cluster-spec';
 
 type SimSpec = Extract<ClusterSpec, { kind: 'sim' }>;
 type SshSpec = Extract<ClusterSpec, { kind: 'ssh' }>;

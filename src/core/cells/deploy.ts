@@ -1,4 +1,4 @@
-import type { CellContext, CellExecutor } from './types';
+import type { CellContext, CellExecutor } from '../exec/cell';
 import type { Cluster } from '../cluster/types';
 import type { CellEventSink } from '../exec/events';
 import type { Session } from '../exec/session';

@@ -1,4 +1,5 @@
-import type { CellExecutor } from './types';
+import type { CellExecutor } from '../exec/cell';
+import type { CellLanguage } from '../spec/cell-kinds';
 import { ClusterCellExecutor } from './cluster';
 import { ShellCellExecutor } from './shell';
 import { DeployCellExecutor } from './deploy';
@@ -6,8 +7,17 @@ import { BenchCellExecutor } from './bench';
 import { ReportCellExecutor } from './report';
 import { MonitorCellExecutor } from './monitor';
 
-/** language id -> executor. One module per cell kind; this is the only list. */
+/** One executor per cell kind of spec/cell-kinds.ts; the type makes a kind without an executor a compile error. */
+const EXECUTORS: Record<CellLanguage, () => CellExecutor> = {
+  'moebench-cluster': () => new ClusterCellExecutor(),
+  'moebench-deploy': () => new DeployCellExecutor(),
+  'moebench-bench': () => new BenchCellExecutor(),
+  'moebench-monitor': () => new MonitorCellExecutor(),
+  'moebench-report': () => new ReportCellExecutor(),
+  shellscript: () => new ShellCellExecutor(),
+};
+
+/** language id -> executor */
 export function defaultExecutors(): Map<string, CellExecutor> {
-  const all: CellExecutor[] = [new ClusterCellExecutor(), new ShellCellExecutor(), new DeployCellExecutor(), new BenchCellExecutor(), new ReportCellExecutor(), new MonitorCellExecutor()];
-  return new Map(all.map((e) => [e.language, e]));
+  return new Map(Object.entries(EXECUTORS).map(([language, make]) => [language, make()]));
 }

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HostServices } from '../cells/types';
+import type { HostServices } from '../host';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable';
 import { CellReferenceError, SpecValidationError } from '../util/errors';
 import { specificHost } from './endpoint-host';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
-import type { HostServices } from '../cells/types';
+import type { HostServices } from '../host';
 import { toDisposable, type Disposable } from '../util/disposable';
 import { appendKnownHost, checkHostKey, fingerprintSha256, keyTypeOf, knownHostsName, knownKeyTypes, readKnownHosts } from './known-hosts';
 import { makeAuthHandler, type KeyStore } from './ssh-auth';

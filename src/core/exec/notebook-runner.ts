@@ -1,5 +1,6 @@
 import type { Notebook, NotebookOutput } from '../notebook/model';
-import type { CellExecutor, HostServices } from '../cells/types';
+import type { CellExecutor } from './cell';
+import type { HostServices } from '../host';
 import type { CellEvent } from './events';
 import type { Session } from './session';
 import { runCell, cellLabel, cellName } from './run-cell';

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
-import type { CellContext, CellExecutor, HostServices } from '../cells/types';
-import { parseShellHeader } from '../cells/shell';
+import type { CellContext, CellExecutor } from './cell';
+import type { HostServices } from '../host';
+import { parseShellHeader } from '../spec/shell-header';
 import type { CellEventSink } from './events';
 import type { Session } from './session';
 import { CellReferenceError, MoeBenchError } from '../util/errors';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { YamlSource, type SpecIssue } from '../cells/yaml-spec';
-import { clusterSpecSchema } from '../cells/cluster';
+import { YamlSource, type SpecIssue } from '../spec/yaml-spec';
+import { clusterSpecSchema } from '../spec/cluster-spec';
 import { planClusterFromSpec } from '../plan/cluster-from-spec';
 import { checkDeployCell, type PlanCluster, type PlanPolicy } from '../plan';
 import { crossCellIssues, type NotebookCellText } from './notebook-context';
@@ -87,7 +87,7 @@ function withSuggestions(language: string, schema: z.ZodType, issues: CellDiagno
  * Never throws: a broken cell yields diagnostics, not an exception.
  */
 export function diagnoseCell(cell: NotebookCellText, notebook: readonly NotebookCellText[], policy: PlanPolicy = {}): CellDiagnostic[] {
-  const schema = cellSchemas()[cell.language];
+  const schema = (cellSchemas() as Partial<Record<string, import('zod').ZodType>>)[cell.language];
   if (!schema) return [];
   let source: YamlSource;
   try {

@@ -1,4 +1,4 @@
-import { YamlSource } from '../cells/yaml-spec';
+import { YamlSource } from '../spec/yaml-spec';
 import { flagsFor, lookupFlag, allFlags, type EngineKind, type FlagInfo, NEWEST_KNOWN_VERSION } from '../plan';
 import { pathAt } from './yaml-path';
 import { escapeMd } from '../output/error-markdown';

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
-import type { SpecIssue } from '../cells/yaml-spec';
-import { YamlSource } from '../cells/yaml-spec';
+import type { SpecIssue } from '../spec/yaml-spec';
+import { YamlSource } from '../spec/yaml-spec';
+import { cellKind } from '../spec/cell-kinds';
 
 /** The cells of a notebook as the language server sees them (for cross-cell checks). */
 export interface NotebookCellText {
@@ -19,7 +20,7 @@ export interface DefinedName {
 export function definedNames(cells: readonly NotebookCellText[]): DefinedName[] {
   const out: DefinedName[] = [];
   for (const c of cells) {
-    if (!c.language.startsWith('moebench-')) continue;
+    if (!cellKind(c.language)?.yaml) continue;
     try {
       const v: unknown = parseDocument(c.text, { logLevel: 'error' }).toJS({ maxAliasCount: 100 });
       if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string') out.push({ name: (v as { name: string }).name, language: c.language, cellId: c.id });
@@ -54,8 +55,6 @@ export function crossCellIssues(cell: NotebookCellText, cells: readonly Notebook
       at([key], `No ${what} named "${ref}" in this notebook${candidates.length ? ` (defined: ${candidates.join(', ')})` : ''}`);
     }
   };
-  if (cell.language === 'moebench-deploy') refer('cluster', 'moebench-cluster', 'moebench-cluster cell', false);
-  if (cell.language === 'moebench-bench') refer('target', 'moebench-deploy', 'deployment', true);
-  if (cell.language === 'moebench-monitor') refer('target', 'moebench-deploy', 'deployment', true);
+  for (const r of cellKind(cell.language)?.references ?? []) refer(r.field, r.language, r.what, r.urlAllowed);
   return issues;
 }

@@ -1,5 +1,5 @@
 import { isScalar, type Node as YamlNode } from 'yaml';
-import { YamlSource } from '../cells/yaml-spec';
+import { YamlSource } from '../spec/yaml-spec';
 import type { CellDiagnostic } from './diagnose';
 
 export interface QuickFix {

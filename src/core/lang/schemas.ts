@@ -1,12 +1,13 @@
 import type { z } from 'zod';
-import { clusterSpecSchema } from '../cells/cluster';
-import { benchSpecSchema } from '../cells/bench-spec';
-import { reportSpecSchema } from '../cells/report';
-import { monitorSpecSchema } from '../cells/monitor';
+import type { YamlCellLanguage } from '../spec/cell-kinds';
+import { clusterSpecSchema } from '../spec/cluster-spec';
+import { benchSpecSchema } from '../spec/bench-spec';
+import { reportSpecSchema } from '../spec/report-spec';
+import { monitorSpecSchema } from '../spec/monitor-spec';
 import { deploySpecSchema } from '../plan';
 
-/** language id -> the zod schema its executor validates with (the one source of truth). */
-export function cellSchemas(): Record<string, z.ZodType> {
+/** language id -> the zod schema its executor validates with (the one source of truth); every YAML cell kind has one. */
+export function cellSchemas(): Record<YamlCellLanguage, z.ZodType> {
   return {
     'moebench-cluster': clusterSpecSchema,
     'moebench-deploy': deploySpecSchema,

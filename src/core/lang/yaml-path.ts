@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, type Node as YamlNode } from 'yaml';
-import type { YamlSource } from '../cells/yaml-spec';
+import type { YamlSource } from '../spec/yaml-spec';
 
 export interface PathAt {
   /** keys/indices from the root to the innermost node containing the offset */

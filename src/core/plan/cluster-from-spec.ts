@@ -1,4 +1,4 @@
-import type { ClusterSpec } from '../cells/cluster';
+import type { ClusterSpec } from '../spec/cluster-spec';
 import type { PlanCluster } from './resolve';
 
 /**

@@ -1,4 +1,4 @@
-import type { SpecPath } from '../cells/yaml-spec';
+import type { SpecPath } from '../spec/yaml-spec';
 
 /**
  * A command is built as pieces: the tokens of one flag (or the program) plus the spec path that

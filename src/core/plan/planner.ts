@@ -1,5 +1,5 @@
 import { isCollection } from 'yaml';
-import { YamlSource, type SpecIssue, type SpecPath } from '../cells/yaml-spec';
+import { YamlSource, type SpecIssue, type SpecPath } from '../spec/yaml-spec';
 import { SpecValidationError, type ErrorLocation } from '../util/errors';
 import { argvOf } from './command-pieces';
 import { layoutProcesses, type LaidOutProcess } from './layout';

@@ -1,4 +1,4 @@
-import type { SpecPath } from '../cells/yaml-spec';
+import type { SpecPath } from '../spec/yaml-spec';
 import { NEWEST_KNOWN_VERSION, type EngineKind } from './catalog';
 import type { DeploySpec, GroupRole, GroupSpec, MemorySpec, MoeSpec, ServerSpec, TransferSpec } from './spec';
 import { ROLES } from './spec';

@@ -1,4 +1,4 @@
-import type { SpecPath } from '../cells/yaml-spec';
+import type { SpecPath } from '../spec/yaml-spec';
 import { PieceList, type BuiltCommand } from './command-pieces';
 import { bindHost, EP_FORCED_BACKENDS, maxGraphBatch, type ResolvedDeployment, type ResolvedGroup, type ResolvedInstance } from './resolve';
 import { atLeast, type EngineVersion } from './version';

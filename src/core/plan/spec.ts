@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSpec, type YamlSource } from '../cells/yaml-spec';
+import { parseSpec, type YamlSource } from '../spec/yaml-spec';
 import { KNOWN_MODEL_IDS } from './models';
 import { isVersionText } from './version';
 

@@ -1,4 +1,4 @@
-import type { SpecPath } from '../cells/yaml-spec';
+import type { SpecPath } from '../spec/yaml-spec';
 import { choicesAt, isBeyondCatalog, lookupFlag, routerFlagAt, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
 import { layoutProcesses, type LaidOutProcess } from './layout';
 import { routedExpertsFor, shapeFor } from './models';

@@ -1,4 +1,4 @@
-import type { SpecPath } from '../cells/yaml-spec';
+import type { SpecPath } from '../spec/yaml-spec';
 import { PieceList, type BuiltCommand } from './command-pieces';
 import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from './resolve';
 import { urlHost } from './sglang-command';

@@ -1,4 +1,4 @@
-import type { BenchSpec, SweepStep } from '../cells/bench-spec';
+import type { BenchSpec, SweepStep } from '../spec/bench-spec';
 import type { ApiKind } from '../load/types';
 import { parseVersion, compareVersions } from '../plan/version';
 import { MoeBenchError } from '../util/errors';

@@ -1,4 +1,4 @@
-import type { BenchSpec, SweepStep } from '../cells/bench-spec';
+import type { BenchSpec, SweepStep } from '../spec/bench-spec';
 import type { Cluster } from '../cluster/types';
 import type { ApiKind } from '../load/types';
 import type { RunSummary } from '../metrics/summary';

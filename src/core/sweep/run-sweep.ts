@@ -1,8 +1,8 @@
 import { access, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import type { BenchSpec } from '../cells/bench-spec';
-import type { CellContext } from '../cells/types';
+import type { BenchSpec } from '../spec/bench-spec';
+import type { CellContext } from '../exec/cell';
 import type { Cluster } from '../cluster/types';
 import { Deployment, deploymentsDir, recordPath, summarizeStop } from '../deploy';
 import type { CellEvent } from '../exec/events';

@@ -19,7 +19,7 @@ import { labCluster } from '../ssh/helpers';
 import { Session } from '../../../src/core/exec/session';
 import { runCell } from '../../../src/core/exec/run-cell';
 import { defaultExecutors } from '../../../src/core/cells';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import type { CellEvent } from '../../../src/core/exec/events';
 
 const root = path.join(__dirname, '..', '..', '..');

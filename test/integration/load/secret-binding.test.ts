@@ -10,7 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
-import { headlessHost, type CellContext, type HostServices } from '../../../src/core/cells/types';
+import { headlessHost, type HostServices } from '../../../src/core/host';
+import type { CellContext } from '../../../src/core/exec/cell';
 import { Session } from '../../../src/core/exec/session';
 import { SpecValidationError } from '../../../src/core/util/errors';
 import { runNotebook } from '../../../src/core/exec/notebook-runner';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import { Session } from '../../../src/core/exec/session';
 import type { TableBlock } from '../../../src/core/output/doc';
 import { loadStoredRun } from '../../../src/core/report/load-runs';

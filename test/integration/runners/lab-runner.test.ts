@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
 import { Session } from '../../../src/core/exec/session';
 import { startSimServer, type SimServer } from '../../../src/core/sim';

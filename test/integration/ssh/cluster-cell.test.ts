@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { Session } from '../../../src/core/exec/session';
 import { runCell } from '../../../src/core/exec/run-cell';
 import { defaultExecutors } from '../../../src/core/cells';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import type { CellEvent } from '../../../src/core/exec/events';
 import { CommandFailedError } from '../../../src/core/util/errors';
 import { startLab, type Lab } from '../../lab/lab';

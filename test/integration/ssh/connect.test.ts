@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import { checkConnectivity } from '../../../src/core/cluster/connectivity';
 import { passphraseSecretKey } from '../../../src/core/cluster/ssh-auth';
 import { SshAuthError, SshHostKeyChangedError, SshHostKeyUnknownError } from '../../../src/core/cluster/ssh-errors';

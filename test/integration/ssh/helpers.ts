@@ -1,4 +1,4 @@
-import type { HostServices } from '../../../src/core/cells/types';
+import type { HostServices } from '../../../src/core/host';
 import { createSshCluster, type SshCluster, type SshClusterSpec, type SshClusterOptions } from '../../../src/core/cluster/ssh-cluster';
 import type { Lab } from '../../lab/lab';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Session } from '../../../src/core/exec/session';
 import { runCell } from '../../../src/core/exec/run-cell';
 import { defaultExecutors } from '../../../src/core/cells';
-import { headlessHost } from '../../../src/core/cells/types';
+import { headlessHost } from '../../../src/core/host';
 import type { CellEvent } from '../../../src/core/exec/events';
 import { CommandFailedError, SpecValidationError, CancelledError } from '../../../src/core/util/errors';
 

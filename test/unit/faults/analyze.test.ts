@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { benchSpecSchema } from '../../../src/core/cells/bench-spec';
-import { parseSpec } from '../../../src/core/cells/yaml-spec';
+import { benchSpecSchema } from '../../../src/core/spec/bench-spec';
+import { parseSpec } from '../../../src/core/spec/yaml-spec';
 import { analyzeFault, defaultStallMs, type InjectedFault } from '../../../src/core/faults/analyze';
 import { faultBadges } from '../../../src/core/faults/doc';
 import type { RequestRecord } from '../../../src/core/load/types';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { benchSpecSchema } from '../../../src/core/cells/bench-spec';
+import { benchSpecSchema } from '../../../src/core/spec/bench-spec';
 import { checkNodeVersion, type ClientNodeHost } from '../../../src/core/load/client-nodes';
 import { streamLoginShellCommand } from '../../../src/core/cluster/ssh-stream-exec';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { benchSpecSchema, sweepSteps } from '../../../src/core/cells/bench-spec';
-import { parseSpec } from '../../../src/core/cells/yaml-spec';
+import { benchSpecSchema, sweepSteps } from '../../../src/core/spec/bench-spec';
+import { parseSpec } from '../../../src/core/spec/yaml-spec';
 import { RunnerSpecError, sglangBenchArgv, sglangModuleOrder, splitLoad, vllmBenchArgv } from '../../../src/core/runners/argv';
 import { ToolOutputSplitter } from '../../../src/core/runners/progress';
 

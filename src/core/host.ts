@@ -1,9 +1,3 @@
-import type { CellEventSink } from '../exec/events';
-import type { Session } from '../exec/session';
-
-export const CELL_LANGUAGES = ['moebench-cluster', 'moebench-deploy', 'moebench-bench', 'moebench-monitor', 'moebench-report', 'shellscript'] as const;
-export type CellLanguage = (typeof CELL_LANGUAGES)[number];
-
 /** Things only the host (VS Code, CLI, tests) can do: ask the user, read secrets, settings. */
 export interface HostServices {
   /** ask a yes/no question (unknown SSH host key...). The CLI answers from its flags. */
@@ -19,20 +13,6 @@ export interface HostServices {
    * remembered outside the notebook once per workspace under `id`. Without this method the answer is no.
    */
   consent?(id: string, question: string, detail: string): Promise<boolean>;
-}
-
-export interface CellContext {
-  session: Session;
-  cell: { index: number; name?: string; language: string };
-  emit: CellEventSink;
-  signal: AbortSignal;
-  host: HostServices;
-}
-
-export interface CellExecutor {
-  readonly language: string;
-  /** throws typed MoeBenchErrors on failure; resolves when the cell is done */
-  execute(source: string, ctx: CellContext): Promise<void>;
 }
 
 /** Default host for headless use and tests: refuses questions, reads secrets from the environment. */
