@@ -7,9 +7,16 @@ import { parsePythonJson } from './loose-json';
 import { recordFromTiming } from './records';
 import type { ImportContext, ImportedRun } from './types';
 
-/** bench_serving --backend -> the API it drives (serving.py _BACKEND_API_PATHS) */
-export function apiOfBackend(backend: string | undefined): ApiKind {
+/**
+ * bench_serving --backend -> the API it drives (serving.py _BACKEND_API_PATHS). `oldLayout`: a
+ * line without request_throughput and mean_ttft_ms, as bench_serving.py @50a61368 wrote it; that
+ * version sent `--backend sglang` to /v1/completions (its ASYNC_REQUEST_FUNCS maps sglang to
+ * async_request_openai_completions and run_benchmark builds `{base_url}/v1/completions`), which
+ * the real script, run against the emulator, showed (test/fixtures/captures/README.md).
+ */
+export function apiOfBackend(backend: string | undefined, oldLayout = false): ApiKind {
   if (!backend) return 'completions';
+  if (backend === 'sglang' && oldLayout) return 'completions';
   if (backend === 'sglang' || backend === 'sglang-native') return 'generate';
   if (backend.endsWith('-chat') || backend === 'openai-chat') return 'chat';
   return 'completions';
@@ -117,11 +124,19 @@ export function importSglangBenchServing(text: string, file: string, ctx: Import
     const failed = errors ? errors.filter((e) => typeof e === 'string' && e !== '').length : undefined;
     const totalInput = numberAt(o, 'total_input_tokens') ?? numberAt(o, 'total_input');
     const totalOutput = numberAt(o, 'total_output_tokens') ?? numberAt(o, 'total_output');
-    const inputThroughput = numberAt(o, 'input_throughput');
     const outputThroughput = numberAt(o, 'output_throughput');
     const reportedTotal = numberAt(o, 'total_throughput');
     // bench_serving's own definition: total_throughput = (total_input + total_output) / duration
     const duration = numberAt(o, 'duration');
+    const completed = numberAt(o, 'completed');
+    // @50a61368 prints request and input throughput (completed / duration, total input / duration)
+    // but leaves them out of its line: derived here by those definitions, as its summary shows them
+    const perSecond = (n: number | undefined) => (n !== undefined && duration !== undefined && duration > 0 ? n / duration : undefined);
+    const reportedRequestThroughput = numberAt(o, 'request_throughput');
+    const reportedInputThroughput = numberAt(o, 'input_throughput');
+    const requestThroughput = reportedRequestThroughput ?? perSecond(completed);
+    const inputThroughput = reportedInputThroughput ?? perSecond(totalInput);
+    const oldLayout = reportedRequestThroughput === undefined && !('mean_ttft_ms' in o);
     const totalThroughput =
       reportedTotal ??
       (inputThroughput !== undefined && outputThroughput !== undefined
@@ -129,12 +144,15 @@ export function importSglangBenchServing(text: string, file: string, ctx: Import
         : totalInput !== undefined && totalOutput !== undefined && duration !== undefined && duration > 0
           ? (totalInput + totalOutput) / duration
           : undefined);
-    const notes =
-      reportedTotal === undefined && totalThroughput !== undefined
-        ? [...NOTES, 'This bench_serving version wrote no total_throughput: it is (total input + total output tokens) / duration here, its own definition.']
-        : NOTES;
     const tag = stringAt(o, 'tag');
     const backend = stringAt(o, 'backend');
+    const notes = [
+      ...NOTES,
+      ...(reportedTotal === undefined && totalThroughput !== undefined ? ['This bench_serving version wrote no total_throughput: it is (total input + total output tokens) / duration here, its own definition.'] : []),
+      ...(reportedRequestThroughput === undefined && requestThroughput !== undefined ? ['This bench_serving version wrote no request_throughput: it is completed / duration here, its own definition (the number it prints).'] : []),
+      ...(reportedInputThroughput === undefined && inputThroughput !== undefined ? ['This bench_serving version wrote no input_throughput: it is total input tokens / duration here, its own definition (the number it prints).'] : []),
+      ...(oldLayout && backend === 'sglang' ? ['This bench_serving version sent --backend sglang to /v1/completions (newer ones send it to /generate).'] : []),
+    ];
     const serverInfo = o['server_info'];
     const draft: ImportDraft = {
       source: 'sglang-bench-serving',
@@ -143,7 +161,7 @@ export function importSglangBenchServing(text: string, file: string, ctx: Import
       of: objects.length,
       name: tag ?? path.basename(file).replace(/\.jsonl?$/i, ''),
       stepLabel: loadLabel(rate, maxConcurrency),
-      api: apiOfBackend(backend),
+      api: apiOfBackend(backend, oldLayout),
       definition: 'sglang',
       requestRate: rate,
       maxConcurrency,
@@ -161,12 +179,12 @@ export function importSglangBenchServing(text: string, file: string, ctx: Import
         sharegpt_output_len: o['sharegpt_output_len'],
       },
       summary: {
-        completed: numberAt(o, 'completed'),
+        completed,
         failed,
         durationSec: duration,
         totalInputTokens: totalInput,
         totalOutputTokens: totalOutput,
-        requestThroughput: numberAt(o, 'request_throughput'),
+        requestThroughput,
         inputThroughput: inputThroughput,
         outputThroughput: outputThroughput,
         totalThroughput: totalThroughput,
