@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MetricDefinition } from '../metrics/definitions';
 import { summarizeColumns, type RunSeries, type RunSummary, type SloSpec } from '../metrics/summary';
@@ -18,6 +20,8 @@ import type { LoadProgress } from './runner';
 import { createRng } from './rng';
 import { loadTrace, traceRows } from './trace';
 import type { ApiKind, DatasetRow, RequestRecord } from './types';
+import { buildWorkloadPlan, plannedRequests, sessionThreadsHint, summarizeWorkload, type WorkloadPlan, type WorkloadSpec } from './workloads/plan';
+import { hitRateOf, sessionStats, turnStats, type WorkloadReport } from './workloads/report';
 
 /** One benchmark run (one sweep step): everything needed to drive load and judge the result. */
 export interface BenchmarkConfig {
@@ -34,6 +38,11 @@ export interface BenchmarkConfig {
   cacheBust: boolean;
   /** replay arrival times (and sizes, when the trace has them) from a JSONL file */
   trace?: { path: string; timeScale?: number };
+  /**
+   * a trace replayed with its prefix structure (Mooncake) or lengths (Azure, BurstGPT), or
+   * multi-turn sessions: replaces the dataset and the arrival schedule (workloads/plan.ts)
+   */
+  workload?: WorkloadSpec;
   /** req/s; Infinity = all at once (bench_serving's default) */
   requestRate: number;
   /** gamma shape of the gaps; 1 = Poisson, Infinity = constant */
@@ -105,12 +114,16 @@ export interface BenchmarkOutcome {
    * shared start t0 to t0 + summary.durationSec. Energy per token is integrated over it.
    */
   window?: { startMs: number; endMs: number };
+  /** trace and multi-turn workloads: expected vs measured prefix-cache reuse, metrics by turn */
+  workload?: WorkloadReport;
 }
 
 export type { LoadProgress };
 
 /** The dataset rows a config asks for (trace sizes win over the dataset when the trace has them). */
 export async function prepareRows(config: BenchmarkConfig): Promise<DatasetRow[]> {
+  // a workload builds its prompts on the load threads (workloads/plan.ts)
+  if (config.workload) return [];
   if (config.trace) {
     const entries = await loadTrace(resolvePath(config.trace.path, config.baseDir));
     const rows = traceRows(entries, createRng(config.dataset.seed), config.dataset.outputLen ?? 256);
@@ -138,7 +151,9 @@ async function arrivalSpec(config: BenchmarkConfig): Promise<ArrivalSpec> {
 export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContext): Promise<BenchmarkOutcome> {
   let rows = ctx.rows ?? (await prepareRows(config));
   const salt = config.cacheBust ? newCacheSalt() : undefined;
-  if (salt) rows = applyCacheBust(rows, salt, config.dataset.vocabSize);
+  if (salt && !config.workload) rows = applyCacheBust(rows, salt, config.dataset.vocabSize);
+  // the salt goes into the workload's blocks and histories: sharing inside the run survives
+  const workload: WorkloadPlan | undefined = config.workload ? await buildWorkloadPlan(config.workload, config.baseDir ?? process.cwd(), salt) : undefined;
   const serverInfo = await fetchServerInfo(config.url, config.headers);
   const simulated = ctx.deployment?.simulated === true || serverInfo?.['simulated'] === true;
   const model = config.api === 'generate' ? config.model : (config.model ?? (await fetchModelId(config.url, config.headers)) ?? modelPathOf(serverInfo));
@@ -146,14 +161,24 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
   // (the run block showed "Model: null" for /generate targets)
   const shownModel = model ?? modelPathOf(serverInfo) ?? (await fetchModelPath(config.url, config.headers));
   const engineVersion = engineVersionOf(serverInfo);
-  const arrivals = await arrivalSpec(config);
-  const count = config.trace ? rows.length : config.durationSec !== undefined ? undefined : (config.requestCount ?? config.dataset.numPrompts);
+  const arrivals: ArrivalSpec =
+    workload?.kind === 'trace' ? { kind: 'trace', offsetsMs: workload.requests.map((r) => r.offsetMs), timeScale: workload.timeScale } : workload ? { kind: 'all-at-once' } : await arrivalSpec(config);
+  const count = workload
+    ? workload.kind === 'trace'
+      ? Math.min(workload.requests.length, config.requestCount ?? Infinity)
+      : config.requestCount
+    : config.trace
+      ? rows.length
+      : config.durationSec !== undefined
+        ? undefined
+        : (config.requestCount ?? config.dataset.numPrompts);
   const arrivalSeed = (config.dataset.seed ^ 0x5bd1e995) >>> 0;
 
   // a bad URL or header fails here, before a run directory exists that would stay "running"
   const clientOptions = { baseUrl: config.url, api: config.api, headers: config.headers, payload: { ...config.payload, model }, idleTimeoutMs: config.idleTimeoutMs };
   new StreamClient(clientOptions).dispose();
-  const workers = config.workers ?? defaultWorkers(config.maxConcurrency, config.trace ? Infinity : config.requestRate);
+  const workers = config.workers ?? (workload ? (sessionThreadsHint(workload) ?? defaultWorkers(config.maxConcurrency, Infinity)) : defaultWorkers(config.maxConcurrency, config.trace ? Infinity : config.requestRate));
+  const workloadSummary = workload ? summarizeWorkload(workload) : undefined;
   const runId = newRunId(config.name);
   const writer = ctx.runStoreDir
     ? await RunWriter.create(ctx.runStoreDir, {
@@ -186,6 +211,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
         definition: config.definition,
         ignoreEos: config.payload.ignoreEos,
         rows,
+        workload,
         arrivals,
         arrivalSeed,
         rescaleToCount: config.rescaleSchedule && count !== undefined ? count : undefined,
@@ -224,14 +250,17 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
     const validity = validityChecks({
       summary: computed.summary,
       tally: result.columns.tally,
-      requestRate: config.trace ? Infinity : config.requestRate,
-      traceReplay: config.trace !== undefined,
+      requestRate: config.trace || workload ? Infinity : config.requestRate,
+      traceReplay: config.trace !== undefined || workload?.kind === 'trace',
       maxConcurrency: config.maxConcurrency,
-      datasetName: config.dataset.name,
+      datasetName: workload ? `workload:${workload.kind === 'trace' ? workload.format : 'sessions'}` : config.dataset.name,
       cacheBust: config.cacheBust,
       ignoreEos: config.payload.ignoreEos,
       client: result.health,
     });
+    const workloadReport = workload && workloadSummary ? workloadReportOf(workload, workloadSummary, result.columns.tally, measured, derived) : undefined;
+    // the run store keeps the workload's figures beside summary.json
+    if (writer && workloadReport) await writeFile(path.join(writer.dir, 'workload.json'), JSON.stringify(workloadReport, null, 2) + '\n');
     if (writer) {
       await writer.writeSummary({ summary: computed.summary, series: computed.series, validity, client: result.health, cancelled: result.cancelled });
       await writer.close(result.cancelled ? 'cancelled' : 'completed');
@@ -252,6 +281,7 @@ export async function runBenchmark(config: BenchmarkConfig, ctx: BenchmarkContex
       derived: computed.derived,
       model: shownModel,
       engineVersion,
+      workload: workloadReport,
     };
   } catch (err) {
     // the requests already appended stay on disk; meta.json says why the run stopped
@@ -266,3 +296,24 @@ function modelPathOf(info: Record<string, unknown> | undefined): string | undefi
   const p = info?.['served_model_name'] ?? info?.['model_path'];
   return typeof p === 'string' ? p : undefined;
 }
+
+/**
+ * Expected vs measured reuse (the tally counts every request; the sample would do for the rate
+ * but not for a run past RECORD_SAMPLE_SIZE), and for sessions the metrics by turn from the sample.
+ */
+function workloadReportOf(plan: WorkloadPlan, summary: WorkloadReport['summary'], tally: { cachedTokens: number; cachedPrompt: number; cachedReported: number }, records: readonly RequestRecord[], derived: readonly DerivedRequest[]): WorkloadReport {
+  const fromRecords = hitRateOf(records);
+  const report: WorkloadReport = {
+    summary,
+    measuredHitRate: tally.cachedReported > 0 && tally.cachedPrompt > 0 ? tally.cachedTokens / tally.cachedPrompt : fromRecords.rate,
+    measuredCachedTokens: tally.cachedReported > 0 ? tally.cachedTokens : fromRecords.cached,
+    measuredPromptTokens: tally.cachedReported > 0 ? tally.cachedPrompt : fromRecords.prompt,
+  };
+  if (plan.kind === 'sessions') {
+    report.byTurn = turnStats(records, derived);
+    report.sessions = sessionStats(records, plan.sessions.map((s) => s.turns.length));
+  }
+  return report;
+}
+
+export { plannedRequests };

@@ -30,6 +30,7 @@ export function requestBody(api: ApiKind, row: DatasetRow, maxTokens: number, o:
     // a token-id prompt is valid for /v1/completions (OpenAI accepts an array of ints)
     return { ...common, prompt: row.prompt, best_of: 1, max_tokens: maxTokens, ...o.extraBody };
   }
+  if (row.messages) return { ...common, messages: row.messages, max_completion_tokens: maxTokens, ...o.extraBody };
   const content = typeof row.prompt === 'string' ? row.prompt : idsToWords(row.prompt);
   return { ...common, messages: [{ role: 'user', content }], max_completion_tokens: maxTokens, ...o.extraBody };
 }

@@ -5,6 +5,7 @@ import { MoeBenchError } from '../util/errors';
 import type { ClientHealth } from '../metrics/validity';
 import type { StreamResult } from './accumulator';
 import type { DatasetRow, RequestRecord } from './types';
+import type { DueTurn, SessionSchedule } from './workloads/sessions';
 
 /** What the runner needs from a client (StreamClient, or a fake in tests). */
 export interface RequestSender {
@@ -16,8 +17,22 @@ export interface RequestSender {
   abortAll?(): void;
 }
 
+/** Rows built on demand (a trace replay builds each prompt when it is sent, not all ahead). */
+export interface RowSource {
+  readonly length: number;
+  at(index: number): DatasetRow;
+  /** the warmup's prompt, when row 0 must not be it (it would warm the cache for row 0) */
+  warmupRow?(): DatasetRow;
+}
+
 export interface LoadRunOptions {
-  rows: readonly DatasetRow[];
+  rows: readonly DatasetRow[] | RowSource;
+  /**
+   * multi-turn workloads: dependent requests. The schedule releases a session's next turn when
+   * the previous one has finished (plus a think time); `arrivals`, `slice` and `rows` are then
+   * not used (the schedule holds this runner's sessions and builds each turn's prompt).
+   */
+  sessions?: SessionSchedule;
   client: RequestSender;
   /** planned offsets (ms after t0), see arrivals.ts; the whole run's schedule */
   arrivals: Iterator<number>;
@@ -120,6 +135,8 @@ export function defaultSocketCap(threads = 1): number {
 
 interface Pending {
   seq: number;
+  /** multi-turn: the released turn this request sends */
+  turn?: DueTurn;
   rowIndex: number;
   row: DatasetRow;
   maxTokens: number;
@@ -163,9 +180,18 @@ export class LoadRun {
   private readonly concurrencyCap: number;
   private readonly deadlineMs: number;
   private readonly abortInternal = new AbortController();
+  private readonly rowAt: (i: number) => DatasetRow;
+  private readonly rowCount: number;
+  private readonly sessions: SessionSchedule | undefined;
+  /** multi-turn: the released turn the dispatcher holds next */
+  private nextTurn: DueTurn | undefined;
 
   constructor(private readonly o: LoadRunOptions) {
-    if (o.rows.length === 0) throw new MoeBenchError('The workload has no prompts', {}, 'Check the dataset settings (numPrompts, path).');
+    const rows = o.rows;
+    this.rowCount = rows.length;
+    this.rowAt = isRowSource(rows) ? (i) => rows.at(i) : (i) => rows[i];
+    this.sessions = o.sessions;
+    if (this.rowCount === 0 && !o.sessions) throw new MoeBenchError('The workload has no prompts', {}, 'Check the dataset settings (numPrompts, path).');
     this.concurrencyCap = o.maxConcurrency && o.maxConcurrency > 0 ? o.maxConcurrency : Infinity;
     this.limit = Math.min(this.concurrencyCap, o.maxSockets ?? defaultSocketCap());
     this.deadlineMs = o.durationSec !== undefined ? o.durationSec * 1000 : Infinity;
@@ -249,7 +275,9 @@ export class LoadRun {
   private async warmup(): Promise<RequestRecord[]> {
     const n = this.o.warmupRequests ?? 1;
     if (n <= 0) return [];
-    const row = this.o.rows[0];
+    // multi-turn: the warmup sends a first turn alone (outside every session's history)
+    const rows = this.o.rows;
+    const row = this.sessions ? this.sessions.warmupRow() : isRowSource(rows) && rows.warmupRow ? rows.warmupRow() : this.rowAt(0);
     const maxTokens = Math.min(row.outputLen, this.o.warmupMaxTokens ?? 32);
     const width = Math.min(n, this.limit);
     const out: RequestRecord[] = [];
@@ -276,6 +304,7 @@ export class LoadRun {
 
   /** the next arrival of this runner's slice (skipping the other slices' ones) */
   private advance(): void {
+    if (this.sessions) return this.advanceSessions();
     const count = this.o.count;
     const slice = this.o.slice;
     for (;;) {
@@ -291,6 +320,31 @@ export class LoadRun {
       return;
     }
     this.nextOffset = undefined;
+  }
+
+  /** multi-turn: the earliest released turn; none released (waiting on replies) leaves nextOffset undefined */
+  private advanceSessions(): void {
+    const s = this.sessions;
+    this.nextTurn = undefined;
+    this.nextOffset = undefined;
+    if (!s || this.stopped) return;
+    if (this.o.count !== undefined && this.arrivalIndex >= this.o.count) return;
+    const due = s.nextDueMs();
+    if (due === undefined || due > this.deadlineMs) return;
+    this.nextOffset = due;
+    this.nextSeq = -1;
+  }
+
+  /** multi-turn: the schedule has nothing more to release (or the count or deadline is reached) and nothing is in flight */
+  private sessionsDone(): boolean {
+    const s = this.sessions;
+    if (!s || this.stopped) return true;
+    if (this.o.count !== undefined && this.arrivalIndex >= this.o.count) return true;
+    if (this.deadlineMs !== Infinity && performance.now() - this.t0 >= this.deadlineMs) return true;
+    if (s.exhausted()) return true;
+    // nothing in flight can release a turn any more, and what is released falls after the deadline
+    const due = s.nextDueMs();
+    return this.inFlight === 0 && (due === undefined || due > this.deadlineMs);
   }
 
   private readonly pump = (): void => {
@@ -336,6 +390,8 @@ export class LoadRun {
       this.advance();
     }
     if (this.nextOffset === undefined) {
+      // multi-turn: nothing released yet; a finishing turn releases the next and pumps again
+      if (this.sessions && !this.sessionsDone()) return;
       this.scheduleDone = true;
       this.phase = 'draining';
       this.maybeFinish();
@@ -348,10 +404,22 @@ export class LoadRun {
   };
 
   private dispatch(seq: number, scheduledAt: number, dispatchedAt: number): void {
+    if (this.sessions) return this.dispatchTurn(scheduledAt, dispatchedAt);
     this.dispatched++;
-    const rowIndex = seq % this.o.rows.length;
-    const row = this.o.rows[rowIndex];
+    const rowIndex = seq % this.rowCount;
+    const row = this.rowAt(rowIndex);
     const p: Pending = { seq, rowIndex, row, maxTokens: row.outputLen, warmup: false, scheduledAt, dispatchedAt };
+    this.inFlight++;
+    this.started++;
+    void this.safeSend(p).then((res) => this.finish(p, res));
+  }
+
+  private dispatchTurn(scheduledAt: number, dispatchedAt: number): void {
+    const turn = this.sessions?.take();
+    if (!turn) return;
+    this.dispatched++;
+    this.arrivalIndex++;
+    const p: Pending = { seq: turn.seq, turn, rowIndex: turn.session, row: turn.row, maxTokens: turn.row.outputLen, warmup: false, scheduledAt, dispatchedAt };
     this.inFlight++;
     this.started++;
     void this.safeSend(p).then((res) => this.finish(p, res));
@@ -375,6 +443,16 @@ export class LoadRun {
     else this.failed++;
     this.outputTokens += res.outputTokens ?? res.chunkMs.length;
     this.o.onRecord?.(rec);
+    if (p.turn && this.sessions) {
+      // the session's next turn is due at this finish plus its think time
+      this.sessions.finished(p.turn, rec.ok, res.text, this.lastFinishAt - this.t0);
+      if (!this.stopped) {
+        this.advance();
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        if (this.immediate === undefined) this.immediate = setImmediate(this.pump);
+      }
+    }
     // the next due arrival starts from the dispatcher, a burst at a time, not inside this callback
     if (!this.stopped && this.nextOffset !== undefined && this.timer === undefined && this.immediate === undefined) this.immediate = setImmediate(this.pump);
     this.maybeFinish();
@@ -400,6 +478,10 @@ export class LoadRun {
       text: res.text,
     };
     if (p.warmup) rec.warmup = true;
+    if (p.turn) {
+      rec.session = p.turn.session;
+      rec.turn = p.turn.turn;
+    }
     if (res.error !== undefined) {
       rec.error = res.error;
       if (isClientError(res.error)) rec.clientError = true;
@@ -439,6 +521,10 @@ export class LoadRun {
 async function sleepUntil(at: number): Promise<void> {
   for (;;) {
     const left = at - performance.now();
+function isRowSource(rows: readonly DatasetRow[] | RowSource): rows is RowSource {
+  return !Array.isArray(rows);
+}
+
     if (left <= 0) return;
     await new Promise<void>((r) => (left > 2 ? setTimeout(r, left - 1.5) : setImmediate(r)));
   }

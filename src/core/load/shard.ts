@@ -11,6 +11,8 @@ import { SseLineSplitter } from './sse';
 import { createRng } from './rng';
 import { defaultSocketCap, LoadRun, type LoadProgress, WarmupFailedError } from './runner';
 import type { ApiKind, DatasetRow, RequestRecord } from './types';
+import { TraceRows, type WorkloadPlan } from './workloads/plan';
+import { SessionSchedule } from './workloads/sessions';
 
 /**
  * One share of a load run: a load thread (worker) or, later, a client node. Every share gets the
@@ -26,6 +28,11 @@ export interface ShardConfig {
   definition: MetricDefinition;
   ignoreEos: boolean;
   rows: readonly DatasetRow[];
+  /**
+   * a trace with prompts built on send, or multi-turn sessions (then `rows` is empty): every
+   * thread gets the whole plan; a thread's sessions are those with index % count === its index
+   */
+  workload?: WorkloadPlan;
   arrivals: ArrivalSpec;
   arrivalSeed: number;
   rescaleToCount?: number;
@@ -77,8 +84,14 @@ export async function runShard(cfg: ShardConfig, events: ShardEvents, signal?: A
     lines = [];
     events.lines(out);
   };
+  const plan = cfg.workload;
+  const sessions =
+    plan?.kind === 'sessions'
+      ? new SessionSchedule(plan, { index: cfg.index, count: cfg.count }, plan.start.kind === 'concurrency' ? Math.floor(plan.start.sessions / cfg.count) + (cfg.index < plan.start.sessions % cfg.count ? 1 : 0) : undefined)
+      : undefined;
   const run = new LoadRun({
-    rows: cfg.rows,
+    rows: plan?.kind === 'trace' ? new TraceRows(plan) : cfg.rows,
+    sessions,
     client,
     arrivals: arrivalOffsets(cfg.arrivals, createRng(cfg.arrivalSeed), { rescaleToCount: cfg.rescaleToCount }),
     slice: cfg.count > 1 ? { index: cfg.index, count: cfg.count } : undefined,

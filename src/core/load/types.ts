@@ -27,6 +27,8 @@ export interface DatasetRow {
   answerKind?: 'gsm8k' | 'mmlu';
   /** shared-prefix group (generated-shared-prefix) */
   group?: number;
+  /** a multi-turn history, sent as is on the chat API (`prompt` is its flattened text for the others) */
+  messages?: { role: 'system' | 'user' | 'assistant'; content: string }[];
 }
 
 /**
@@ -36,8 +38,11 @@ export interface DatasetRow {
 export interface RequestRecord {
   /** dispatch order within the run (warmups are numbered separately, negative) */
   seq: number;
-  /** dataset row index */
+  /** dataset row index (multi-turn workloads: the session index) */
   row: number;
+  /** multi-turn workloads: the session (its index in the workload) and the turn within it (0-based) */
+  session?: number;
+  turn?: number;
   warmup?: boolean;
   /** planned dispatch time, ms after t0 */
   scheduledMs: number;

@@ -4,6 +4,7 @@ import type { SimRouterOptions, SimServer } from './types';
 import { Rng } from './rng';
 import { readBody, sendJson, sendText, sendEmpty } from './http-util';
 import { SIM_HEADER } from './wire/respond';
+import { routingText, WorkerSelector } from './router-policy';
 
 const GENERATION_PATHS = new Set(['/generate', '/v1/completions', '/v1/chat/completions']);
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
@@ -61,7 +62,8 @@ export async function startSimRouter(options: SimRouterOptions): Promise<SimServ
   const log = options.log ?? (() => undefined);
   const rng = new Rng(0x40a7e2);
   const bootstrapPorts: (number | null | undefined)[] = options.prefill.map((_, i) => options.prefillBootstrapPorts?.[i]);
-  let rr = 0;
+  // regular mode picks a worker by policy (round_robin unless told; sglang_router defaults to cache_aware)
+  const selector = new WorkerSelector(options.policy ?? 'round_robin', Math.max(1, workers.length), undefined, () => rng.next());
   let rrPrefill = 0;
   let rrDecode = 0;
   const sockets = new Set<Socket>();
@@ -82,7 +84,23 @@ export async function startSimRouter(options: SimRouterOptions): Promise<SimServ
   async function handleGeneration(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
     if (mode === 'round_robin') {
-      const target = workers[rr++ % workers.length];
+      let text = '';
+      if (selector.needsText) {
+        try {
+          text = routingText(JSON.parse(raw) as unknown);
+        } catch {
+          // the worker answers the bad body with its own error
+        }
+      }
+      const wi = selector.select(text);
+      const target = workers[wi];
+      selector.loads[wi]++;
+      let released = false;
+      const release = (): void => {
+        if (!released) selector.loads[wi]--;
+        released = true;
+      };
+      res.on('close', release);
       const ac = new AbortController();
       res.on('close', () => ac.abort());
       pipeBack(await forward(target, req.method ?? 'POST', req.url ?? path, req.headers, raw, ac.signal), res);
@@ -180,7 +198,7 @@ export async function startSimRouter(options: SimRouterOptions): Promise<SimServ
     server.listen({ host, port: options.port ?? 0, backlog: 4096 }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  log(`simulated sglang_router (${mode}) on http://${host}:${port}`);
+  log(`simulated sglang_router (${mode === 'pd' ? 'pd' : selector.policy}) on http://${host}:${port}`);
   let closed: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,

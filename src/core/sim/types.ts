@@ -60,6 +60,8 @@ export interface SimRouterOptions {
   /** bootstrap port per prefill URL (null = ask the prefill server's /server_info) */
   prefillBootstrapPorts?: (number | null)[];
   mode?: 'pd' | 'round_robin';
+  /** regular mode: how a worker is picked (default round_robin) */
+  policy?: 'round_robin' | 'cache_aware' | 'random';
   /** round_robin mode: the worker URLs */
   workers?: string[];
   log?: (line: string) => void;

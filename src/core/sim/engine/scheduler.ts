@@ -6,6 +6,7 @@ import type { ExpertRecorder } from './expert-recorder';
 import { awaitKv, type BootstrapRegistry } from './bootstrap';
 import type { Engine, EngineJob, JobEvents, JobHandle } from './types';
 import { decodeBatchLine, prefillBatchLine, schedulerPrefix } from '../deep/sched-log';
+import { PagedPrefixCache } from './prefix-cache';
 
 /** DeepSeek-V3 MLA KV per token: 61 layers x (512 latent + 64 rope) x 2 bytes (bf16) */
 const KV_BYTES_PER_TOKEN = 61 * 576 * 2;
@@ -60,26 +61,6 @@ export interface SchedulerOptions {
   bootstrapTimeoutMs?: number;
 }
 
-/** radix-cache stand-in: remembers recently seen prompts */
-class PrefixCache {
-  private readonly seen = new Map<number, number>();
-  constructor(private readonly limit: number) {}
-  /** prompt tokens served from cache for this prompt (all but the last token when seen before) */
-  lookup(hash: number, promptTokens: number): number {
-    const hit = this.seen.has(hash);
-    this.seen.delete(hash);
-    this.seen.set(hash, promptTokens);
-    if (this.seen.size > this.limit) {
-      const oldest = this.seen.keys().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
-    }
-    return hit ? Math.max(0, promptTokens - 1) : 0;
-  }
-  clear(): void {
-    this.seen.clear();
-  }
-}
-
 /**
  * Continuous-batching scheduler of one emulated server (all its DP-attention ranks), stepping
  * the performance model with one timer per forward pass (never per token).
@@ -91,7 +72,7 @@ export class Scheduler implements Engine {
   private nextRank = 0;
   private forwardSleepSec = 0;
   private disposed = false;
-  private readonly cache: PrefixCache;
+  private readonly cache: PagedPrefixCache;
   private passesSinceRebalance = 0;
   private rebalanceLoad: Float64Array;
   /** for telemetry: model-busy milliseconds accumulated, and the last step's pairs */
@@ -118,7 +99,9 @@ export class Scheduler implements Engine {
       lastCacheHitRate: 0,
     }));
     this.maxRunningPerRank = Math.max(1, Math.floor(o.shape.maxRunningRequests / dp));
-    this.cache = new PrefixCache(o.shape.disableRadixCache ? 0 : 10_000);
+    // one tree per server, as large as the KV pool (SGLang's radix cache lives in the pool; a DP
+    // rank's own tree is not modelled: the server's ranks share one)
+    this.cache = new PagedPrefixCache(o.shape.disableRadixCache ? 0 : o.kvTokensPerRank * dp);
     this.rebalanceLoad = new Float64Array(o.moe.config.layers * o.moe.config.experts);
     const m = o.metrics;
     if (m) for (const l of m.rankLabels) m.maxTotalNumTokens.set(l, o.kvTokensPerRank);
@@ -148,7 +131,7 @@ export class Scheduler implements Engine {
       r.prealloc.push(seq);
     } else {
       const cacheable = this.o.shape.role === 'unified' || this.o.shape.role === 'prefill';
-      seq.cached = cacheable && !this.o.shape.disableRadixCache ? this.cache.lookup(job.req.promptHash, job.req.promptTokens) : 0;
+      seq.cached = cacheable && !this.o.shape.disableRadixCache ? this.cache.lookup(job.req.pages(), job.req.promptTokens) : 0;
       seq.toPrefill = job.req.promptTokens - seq.cached;
       r.waiting.push(seq);
     }

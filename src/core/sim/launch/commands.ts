@@ -316,6 +316,7 @@ export async function routerCommand(argv: string[], io: Io = defaultIo, env: Nod
       decode,
       prefillBootstrapPorts: ports,
       mode: pd ? 'pd' : 'round_robin',
+      policy: simRouterPolicy(values.policy),
       workers,
       log,
     });
@@ -328,4 +329,9 @@ export async function routerCommand(argv: string[], io: Io = defaultIo, env: Nod
   const code = await waitForSignal();
   await router.close();
   return code;
+}
+
+/** the policies the emulated router models; the others fall back to round_robin (said in the log) */
+function simRouterPolicy(v: unknown): 'round_robin' | 'cache_aware' | 'random' {
+  return v === 'cache_aware' || v === 'random' ? v : 'round_robin';
 }

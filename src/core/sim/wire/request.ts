@@ -1,5 +1,6 @@
 import { countChatPromptTokens, countPromptTokens, type ChatMessageLike } from '../tokenizer';
 import { hashString, mix32 } from '../rng';
+import { chatPromptPages, idsPromptPages, textPromptPages, type PromptPages } from '../prompt-pages';
 import { generateValueError, openaiBadRequest, validationError, type WireError } from './errors';
 
 export type Api = 'generate' | 'completions' | 'chat';
@@ -22,7 +23,15 @@ export interface GenRequest {
   ignoreEos: boolean;
   /** hash of the prompt: drives natural output length and output text with the seed */
   promptHash: number;
+  /** the prompt's prefix pages for the radix-cache stand-in, computed when a scheduler asks */
+  pages: () => PromptPages;
   bootstrap: Bootstrap | null;
+}
+
+/** computes once, on first call (zero-cost servers never pay for prompt pages) */
+function lazy<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
 }
 
 export interface ParsedCall {
@@ -84,20 +93,23 @@ export function parseGenerate(body: unknown, newRid: () => string): ParsedCall {
   if (!isRecord(body)) throw validationError('Input should be a valid dictionary or object to extract fields from');
   const sp = isRecord(body.sampling_params) ? body.sampling_params : {};
   const spList = Array.isArray(body.sampling_params) ? body.sampling_params.filter(isRecord) : null;
-  const prompts: { tokens: number; hash: number }[] = [];
+  const prompts: { tokens: number; hash: number; pages: () => PromptPages }[] = [];
   let batch = false;
-  if (typeof body.text === 'string') prompts.push({ tokens: countPromptTokens(body.text), hash: hashString(body.text) });
-  else if (Array.isArray(body.text)) {
+  if (typeof body.text === 'string') {
+    const text = body.text;
+    prompts.push({ tokens: countPromptTokens(text), hash: hashString(text), pages: lazy(() => textPromptPages(text)) });
+  } else if (Array.isArray(body.text)) {
     batch = true;
     for (const t of body.text) {
       if (typeof t !== 'string') throw generateValueError('text must be a string or a list of strings');
-      prompts.push({ tokens: countPromptTokens(t), hash: hashString(t) });
+      prompts.push({ tokens: countPromptTokens(t), hash: hashString(t), pages: lazy(() => textPromptPages(t)) });
     }
   } else if (isIntList(body.input_ids)) {
-    prompts.push({ tokens: body.input_ids.length, hash: hashIds(body.input_ids) });
+    const ids = body.input_ids;
+    prompts.push({ tokens: ids.length, hash: hashIds(ids), pages: lazy(() => idsPromptPages(ids)) });
   } else if (Array.isArray(body.input_ids) && body.input_ids.every(isIntList)) {
     batch = true;
-    for (const ids of body.input_ids as number[][]) prompts.push({ tokens: ids.length, hash: hashIds(ids) });
+    for (const ids of body.input_ids as number[][]) prompts.push({ tokens: ids.length, hash: hashIds(ids), pages: lazy(() => idsPromptPages(ids)) });
   } else {
     throw generateValueError('Either text, input_ids or input_embeds should be provided.');
   }
@@ -114,6 +126,7 @@ export function parseGenerate(body: unknown, newRid: () => string): ParsedCall {
       maxNewTokens: maxNew ?? 128,
       ignoreEos: optBool(params.ignore_eos, false),
       promptHash: p.hash,
+      pages: p.pages,
       bootstrap: bootstrapOf(body, i),
     };
   });
@@ -131,16 +144,16 @@ export function parseCompletions(body: unknown, newRid: () => string): ParsedCal
   if (!isRecord(body)) throw validationError('Input should be a valid dictionary or object to extract fields from');
   if (!('prompt' in body)) throw validationError("1 validation error for CompletionRequest\nprompt\n  Field required [type=missing, input_value={...}, input_type=dict]");
   const prompt = body.prompt;
-  const prompts: { tokens: number; hash: number }[] = [];
+  const prompts: { tokens: number; hash: number; pages: () => PromptPages }[] = [];
   let batch = false;
-  if (typeof prompt === 'string') prompts.push({ tokens: countPromptTokens(prompt), hash: hashString(prompt) });
-  else if (isIntList(prompt) && prompt.length > 0) prompts.push({ tokens: prompt.length, hash: hashIds(prompt) });
+  if (typeof prompt === 'string') prompts.push({ tokens: countPromptTokens(prompt), hash: hashString(prompt), pages: lazy(() => textPromptPages(prompt)) });
+  else if (isIntList(prompt) && prompt.length > 0) prompts.push({ tokens: prompt.length, hash: hashIds(prompt), pages: lazy(() => idsPromptPages(prompt)) });
   else if (Array.isArray(prompt) && prompt.every((p) => typeof p === 'string')) {
     batch = true;
-    for (const p of prompt as string[]) prompts.push({ tokens: countPromptTokens(p), hash: hashString(p) });
+    for (const p of prompt as string[]) prompts.push({ tokens: countPromptTokens(p), hash: hashString(p), pages: lazy(() => textPromptPages(p)) });
   } else if (Array.isArray(prompt) && prompt.every(isIntList)) {
     batch = true;
-    for (const p of prompt as number[][]) prompts.push({ tokens: p.length, hash: hashIds(p) });
+    for (const p of prompt as number[][]) prompts.push({ tokens: p.length, hash: hashIds(p), pages: lazy(() => idsPromptPages(p)) });
   } else {
     throw validationError('prompt: Input should be a valid string or a valid list');
   }
@@ -160,6 +173,7 @@ export function parseCompletions(body: unknown, newRid: () => string): ParsedCal
         maxNewTokens: maxTokens,
         ignoreEos: optBool(body.ignore_eos, false),
         promptHash: mix32(p.hash, k),
+        pages: p.pages,
         bootstrap: bootstrapOf(body, i),
       });
     }
@@ -183,6 +197,7 @@ export function parseChat(body: unknown, newRid: () => string): ParsedCall {
   const inputIds = isIntList(body.input_ids) ? body.input_ids : null;
   const promptTokens = inputIds ? inputIds.length : countChatPromptTokens(messages);
   const hash = inputIds ? hashIds(inputIds) : hashString(JSON.stringify(messages));
+  const pages = lazy(() => (inputIds ? idsPromptPages(inputIds) : chatPromptPages(messages)));
   const n = Math.max(1, optInt(body.n, 'n', validationError) ?? 1);
   const requests: GenRequest[] = [];
   for (let k = 0; k < n; k++) {
@@ -194,6 +209,7 @@ export function parseChat(body: unknown, newRid: () => string): ParsedCall {
       maxNewTokens: maxTokens,
       ignoreEos: optBool(body.ignore_eos, false),
       promptHash: mix32(hash, k),
+      pages,
       bootstrap: bootstrapOf(body, k),
     });
   }
