@@ -46,6 +46,9 @@ need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 # login shells the ssh lab tests exec against (test/integration/ssh/login-shells.test.ts)
 for sh in zsh fish tcsh dash; do [ -x /usr/bin/$sh ] || need_apt+=($sh); done
+# the modules SGLang's bench_serving.py imports, for Debian's python3 (test/fixtures/captures/sglang-bench-serving-50a61368/reproduce.sh)
+bench_py_mods="aiohttp numpy requests tqdm"
+for m in $bench_py_mods; do /usr/bin/python3 -c "import $m" 2>/dev/null || need_apt+=(python3-$m); done
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   : >"$log"
@@ -55,6 +58,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 [ -x /usr/bin/chromium ] || fail "chromium: /usr/bin/chromium is missing after apt-get"
 [ -x /usr/sbin/sshd ] || fail "openssh-server: /usr/sbin/sshd is missing after apt-get"
+for m in $bench_py_mods; do /usr/bin/python3 -c "import $m" 2>/dev/null || fail "python3-$m: Debian's /usr/bin/python3 cannot import $m after apt-get"; done
 chromium_version=$(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}') || true
 [ -n "$chromium_version" ] || fail "chromium: /usr/bin/chromium --version printed nothing"
 
