@@ -22,8 +22,8 @@ import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalCluster } from '../src/core/cluster/local-cluster';
-import type { Cluster } from '../src/core/cluster/types';
+import { LocalCluster } from '../src/core/launch/local/local-cluster';
+import type { Cluster } from '../src/core/launch/types';
 import { startDeepTelemetry, type DeepCollectKind } from '../src/core/telemetry/deep/deep-telemetry';
 import { SimIbCounters } from '../src/core/sim/deep/ib-sysfs';
 import { decodeBatchLine, schedulerPrefix } from '../src/core/sim/deep/sched-log';

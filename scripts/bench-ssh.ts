@@ -6,7 +6,7 @@
  * through a ProxyJump bastion, and the 8-node / 1-node ratios.
  */
 import { headlessHost } from '../src/core/host';
-import { createSshCluster, type SshCluster } from '../src/core/cluster/ssh-cluster';
+import { createSshCluster, type SshCluster } from '../src/core/launch/ssh/ssh-cluster';
 import { startLab, type Lab } from '../test/lab/lab';
 
 const rounds = Number(process.argv[2] ?? 15);

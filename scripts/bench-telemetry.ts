@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Cluster, ExecResult } from '../src/core/cluster/types';
+import type { Cluster, ExecResult, Launcher } from '../src/core/launch/types';
 import { GpuCollector } from '../src/core/telemetry/gpu/collector';
 import { DEFAULT_STREAM_FIELDS } from '../src/core/telemetry/gpu/fields';
 import { GpuStreamAssembler } from '../src/core/telemetry/gpu/stream';
@@ -180,6 +180,10 @@ async function live(seconds: number): Promise<void> {
     const cluster: Cluster = {
       name: 'bench',
       kind: 'sim',
+      // telemetry only: this cluster never launches a rank
+      get launcher(): Launcher {
+        throw new Error('the telemetry bench cluster launches nothing');
+      },
       nodes,
       node: (name) => nodes.find((x) => x.name === name) ?? nodes[0],
       exec: (_node, _argv, options = {}) =>

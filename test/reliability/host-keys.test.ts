@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { headlessHost, type HostServices } from '../../src/core/host';
-import { SshHostKeyChangedError, SshHostKeyRevokedError, SshHostKeyUnknownError } from '../../src/core/cluster/ssh-errors';
+import { SshHostKeyChangedError, SshHostKeyRevokedError, SshHostKeyUnknownError } from '../../src/core/launch/ssh/ssh-errors';
 import { startLab, type Lab } from '../lab/lab';
 import { labCluster, recordingHost } from '../integration/ssh/helpers';
 import { figure } from './helpers';

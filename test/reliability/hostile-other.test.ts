@@ -14,7 +14,7 @@ import { BenchCellExecutor } from '../../src/core/cells/bench';
 import { ShellCellExecutor } from '../../src/core/cells/shell';
 import { headlessHost } from '../../src/core/host';
 import type { CellContext } from '../../src/core/exec/cell';
-import { LocalCluster } from '../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../src/core/launch/local/local-cluster';
 import { Session } from '../../src/core/exec/session';
 import { loadDataset } from '../../src/core/load/datasets';
 import { DatasetError } from '../../src/core/load/datasets/errors';

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { passphraseSecretKey } from '../../src/core/cluster/ssh-auth';
+import { passphraseSecretKey } from '../../src/core/launch/ssh/ssh-auth';
 import { startLab, type Lab } from '../lab/lab';
 import { figure } from './helpers';
 

@@ -4,14 +4,13 @@ import { parseArgs } from 'node:util';
 import { parseNotebookBytes } from '../../core/notebook/format';
 import type { NotebookCell } from '../../core/notebook/model';
 import { cellName } from '../../core/exec/run-cell';
-import { clusterSpecSchema } from '../../core/spec/cluster-spec';
+import { clusterKind, clusterSpecSchema } from '../../core/cluster-kinds';
 import { parseSpec } from '../../core/spec/yaml-spec';
 import { errorText } from '../../core/output/error-markdown';
 import { SpecValidationError, formatLocation } from '../../core/util/errors';
 import { DEPLOY_LANGUAGE, parseDeploySpec } from '../../core/plan/spec';
 import { planDeployCell } from '../../core/plan/planner';
 import { planCommands } from '../../core/plan/print';
-import { planClusterFromSpec } from '../../core/plan/cluster-from-spec';
 import { readNotebookFile } from '../../core/notebook/read-file';
 
 const USAGE = `Usage: moebench plan <notebook.moebench> [--cell NAME ...] [--allow-env NAME ...]
@@ -74,7 +73,7 @@ export async function planCommand(argv: string[]): Promise<number> {
         continue;
       }
       const { spec: clusterSpec } = parseSpec(clusterSpecSchema, clusterCell.source, { cell: clusterName, kind: 'moebench-cluster' });
-      const { cluster, notes } = planClusterFromSpec(clusterSpec);
+      const { cluster, notes } = clusterKind(clusterSpec.kind)!.preview(clusterSpec);
       const { plan } = planDeployCell(c.source, cluster, label, { allowEnvNames: args.values['allow-env'] ?? [] });
       process.stdout.write(`# cell "${label}"\n`);
       for (const note of notes) process.stdout.write(`# note: ${note}\n`);

@@ -1,12 +1,10 @@
 import type { CellContext, CellExecutor } from '../exec/cell';
 import { parseSpec } from '../spec/yaml-spec';
-import type { Cluster } from '../cluster/types';
-import { LocalCluster, detectLocalGpus } from '../cluster/local-cluster';
+import type { Cluster } from '../launch/types';
 import type { OutputDoc } from '../output/doc';
-import { clusterFactories } from './cluster-factories';
-
-import { clusterSpecSchema, type ClusterSpec, type DoctorSpec } from '../spec/cluster-spec';
-
+import type { DoctorSpec } from '../spec/cluster-spec';
+import { clusterKind, clusterSpecSchema, type ClusterSpec } from '../cluster-kinds';
+import { SpecValidationError } from '../util/errors';
 
 /** `moebench-cluster`: brings a cluster up for this notebook session and checks every node. */
 export class ClusterCellExecutor implements CellExecutor {
@@ -54,14 +52,9 @@ export class ClusterCellExecutor implements CellExecutor {
   }
 
   private async create(spec: ClusterSpec, ctx: CellContext): Promise<Cluster> {
-    switch (spec.kind) {
-      case 'local':
-        return new LocalCluster(spec.name, spec.gpusPerNode ?? (await detectLocalGpus()), spec.preamble, spec.workDir);
-      case 'sim':
-        return clusterFactories.sim(spec, ctx);
-      case 'ssh':
-        return clusterFactories.ssh(spec, ctx);
-    }
+    const kind = clusterKind(spec.kind);
+    if (!kind) throw new SpecValidationError(`Unknown cluster kind ${JSON.stringify(spec.kind)}`, { cell: ctx.cell.name, field: 'kind' });
+    return kind.create(spec, ctx);
   }
 
   /** one quick command per node, in parallel: proves login, shell and PATH */

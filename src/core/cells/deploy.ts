@@ -1,5 +1,5 @@
 import type { CellContext, CellExecutor } from '../exec/cell';
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
 import type { Session } from '../exec/session';
 import { parseDeploySpec, planDeployCell, type LocatedIssue, type Plan, type PlanCluster } from '../plan';

@@ -1,4 +1,4 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import type { DeploymentHandle } from '../exec/handles';
 import type { Badge, Block, OutputDoc } from '../output/doc';
 import { clientHostInfo, newRunId, RunWriter } from '../results';

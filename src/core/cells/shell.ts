@@ -1,6 +1,6 @@
 import type { CellContext, CellExecutor } from '../exec/cell';
-import type { Cluster } from '../cluster/types';
-import { LocalCluster } from '../cluster/local-cluster';
+import type { Cluster } from '../launch/types';
+import { LocalCluster } from '../launch/local/local-cluster';
 import { LineSplitter } from '../util/lines';
 import { CancelledError, CommandFailedError, SpecValidationError } from '../util/errors';
 import type { OutputDoc } from '../output/doc';

@@ -1,13 +1,12 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster, RankState, StopOutcome } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
 import type { DeploymentHandle } from '../exec/handles';
 import type { Plan, PlannedProcess } from '../plan';
-import { remoteProcessStatus, startRemoteProcess, stopRemoteProcess, type RemoteProcessState, type StopOutcome } from '../remote';
 import { toDisposable, type Disposable } from '../util/disposable';
 import { CancelledError, CommandFailedError, isAbortError } from '../util/errors';
 import { failureDoc, previewDoc, progressDoc, statusDoc } from './docs';
 import { DeploymentFailedError } from './errors';
-import { checkNodeGpus, describeGpuCheck, groupMembers, type GpuCheck } from './gpu-check';
+import { checkNodeGpus, describeGpuCheck, type GpuCheck } from './gpu-check';
 import { oneTokenGenerate, probeHealth } from './http-probe';
 import { endpointProcess, listenHost } from './listen-host';
 import { LogRelay } from './log-relay';
@@ -55,7 +54,7 @@ export interface StopReport {
 
 interface Entry {
   process: PlannedProcess;
-  remote?: RemoteProcessState;
+  remote?: RankState;
   phase: ProcessPhase;
   exitCode?: number;
 }
@@ -66,9 +65,6 @@ class RankExited extends Error {
     super(`${processId} exited`);
   }
 }
-
-/** Fixed script; the directory arrives as an argument. Prints the last N bytes of the log. */
-const TAIL_SCRIPT = 'd=$1; case $d in "~") d=$HOME;; "~/"*) d=$HOME/${d#"~/"};; esac; [ -f "$d/log" ] || exit 0; tail -c "$2" -- "$d/log"';
 
 function remoteName(p: PlannedProcess): string {
   return p.id.replace(/\//g, '.');
@@ -135,7 +131,8 @@ export class Deployment implements DeploymentHandle {
     for (const saved of record.processes) {
       const e = d.entries.find((x) => x.process.id === saved.id);
       if (e) {
-        e.remote = saved.remote;
+        // a record is a file a user could edit: its launcher validates each rank before it reaches a node
+        e.remote = cluster.launcher.parseState(saved.remote);
         e.phase = 'running';
       }
     }
@@ -215,7 +212,7 @@ export class Deployment implements DeploymentHandle {
   }
 
   /** supervisor state of every process started, for callers that persist or inspect them */
-  remoteStates(): { id: string; remote: RemoteProcessState }[] {
+  remoteStates(): { id: string; remote: RankState }[] {
     return this.entries.flatMap((e) => (e.remote ? [{ id: e.process.id, remote: e.remote }] : []));
   }
 
@@ -234,6 +231,19 @@ export class Deployment implements DeploymentHandle {
   }
 
   /** writes are queued so the file always holds the latest state, never an interleaving */
+  /**
+   * Start one rank again with its planned command (fault injection's restart after a kill). The
+   * new state replaces the old in the record, so stop and status act on the new processes.
+   */
+  async restartRank(processId: string): Promise<void> {
+    const e = this.entries.find((x) => x.process.id === processId);
+    if (!e) throw new CommandFailedError(`Deployment ${this.name} has no process ${processId}`);
+    const p = e.process;
+    e.remote = await this.cluster.launcher.start({ node: p.node, deploymentId: this.name, name: remoteName(p), argv: p.argv, env: p.env, baseDir: this.options.baseDir });
+    this.setProcessPhase(e, 'running');
+    await this.persist();
+  }
+
   private persist(): Promise<void> {
     const file = this.options.recordFile;
     if (!file) return Promise.resolve();
@@ -334,7 +344,7 @@ export class Deployment implements DeploymentHandle {
       if (!e.remote || checking.has(e.process.id) || work.aborted) return;
       checking.add(e.process.id);
       try {
-        const s = await remoteProcessStatus(this.cluster, e.remote, work);
+        const s = await this.cluster.launcher.status(e.remote, work);
         if (s.state === 'exited') {
           this.setProcessPhase(e, 'exited', s.exitCode);
           rejectFailed(new RankExited(e.process.id));
@@ -430,7 +440,7 @@ export class Deployment implements DeploymentHandle {
     const results = await Promise.allSettled(
       entries.map(async (e) => {
         const p = e.process;
-        const state = await startRemoteProcess(this.cluster, p.node, { deploymentId: this.name, name: remoteName(p), argv: p.argv, env: p.env, baseDir: this.options.baseDir });
+        const state = await this.cluster.launcher.start({ node: p.node, deploymentId: this.name, name: remoteName(p), argv: p.argv, env: p.env, baseDir: this.options.baseDir });
         e.remote = state;
         this.setProcessPhase(e, 'starting');
         relay.follow(p.id, state);
@@ -510,7 +520,7 @@ export class Deployment implements DeploymentHandle {
       this.entries.map(async (e) => {
         if (!e.remote) return;
         try {
-          const s = await remoteProcessStatus(this.cluster, e.remote, options.signal);
+          const s = await this.cluster.launcher.status(e.remote, options.signal);
           if (s.state === 'exited') e.exitCode = s.exitCode;
           if (s.state !== 'running') e.phase = s.state;
           else if (options.probeHealth && e.process.nodeRank === 0) {
@@ -535,9 +545,7 @@ export class Deployment implements DeploymentHandle {
     const e = this.entries.find((x) => x.process.id === processId);
     if (!e) throw new CommandFailedError(`Deployment ${this.name} has no process ${processId}`);
     if (!e.remote) return '';
-    const r = await this.cluster.exec(e.remote.node, ['bash', '-c', TAIL_SCRIPT, 'moebench-tail', e.remote.dir, String(Math.max(1, Math.floor(maxBytes)))], { signal, captureLimitBytes: maxBytes + 4096 });
-    if (r.exitCode !== 0) throw new CommandFailedError(`Reading the log of ${processId} on ${e.remote.node} failed: ${r.stderr.trim()}`, { node: e.remote.node });
-    return r.stdout;
+    return this.cluster.launcher.tail(e.remote, maxBytes, signal);
   }
 
   // ---- stop ----
@@ -581,8 +589,8 @@ export class Deployment implements DeploymentHandle {
     const pidsByNode = new Map<string, number[]>();
     await Promise.all(
       nodes.map(async (n) => {
-        const pgids = started.filter((e) => e.process.node === n).flatMap((e) => (e.remote ? [e.remote.pgid] : []));
-        pidsByNode.set(n, await groupMembers(this.cluster, n, pgids, options.signal));
+        const ranks = started.filter((e) => e.process.node === n).flatMap((e) => (e.remote ? [e.remote] : []));
+        pidsByNode.set(n, await this.cluster.launcher.processIds(n, ranks, options.signal));
       }),
     );
     const outcomes = new Map<string, StopReport['processes'][number]['outcome']>();
@@ -592,7 +600,7 @@ export class Deployment implements DeploymentHandle {
       const wasAlive = e.phase !== 'exited' && e.phase !== 'gone';
       if (wasAlive) this.setProcessPhase(e, 'stopping');
       try {
-        const outcome = await stopRemoteProcess(this.cluster, e.remote, { graceMs: options.graceMs, signal: options.signal });
+        const outcome = await this.cluster.launcher.stop(e.remote, { graceMs: options.graceMs, signal: options.signal });
         outcomes.set(e.process.id, outcome);
         if (outcome !== 'not-running' || wasAlive) this.setProcessPhase(e, 'stopped');
       } catch (err) {

@@ -1,4 +1,4 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 
 /**
  * After a stop, proof on each node that none of the deployment's processes still holds a GPU:
@@ -26,27 +26,6 @@ export function parseComputeAppRows(text: string): ComputeAppRow[] {
     rows.push({ pid, processName: cells.slice(1, -1).join(',').trim(), usedMemory: cells[cells.length - 1].trim() });
   }
   return rows;
-}
-
-/** `ps -e -o pid=,pgid=` output -> pids whose group is one of `pgids` */
-export function pidsInGroups(psOutput: string, pgids: readonly number[]): number[] {
-  const want = new Set(pgids);
-  const out: number[] = [];
-  for (const line of psOutput.split('\n')) {
-    const [pid, pgid] = line.trim().split(/\s+/).map(Number);
-    if (Number.isInteger(pid) && want.has(pgid)) out.push(pid);
-  }
-  return out;
-}
-
-export async function groupMembers(cluster: Cluster, node: string, pgids: readonly number[], signal?: AbortSignal): Promise<number[]> {
-  try {
-    const r = await cluster.exec(node, ['ps', '-e', '-o', 'pid=,pgid='], { signal, captureLimitBytes: 4 * 1024 * 1024 });
-    return r.exitCode === 0 ? [...new Set([...pgids, ...pidsInGroups(r.stdout, pgids)])] : [...pgids];
-  } catch {
-    // the node may be unreachable; the leaders' pids are still known
-    return [...pgids];
-  }
 }
 
 export type GpuCheck =

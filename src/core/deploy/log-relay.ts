@@ -1,6 +1,5 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster, RankState } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
-import { followRemoteLog, type RemoteProcessState } from '../remote';
 import type { Disposable } from '../util/disposable';
 import { LineSplitter } from '../util/lines';
 
@@ -45,7 +44,7 @@ export class LogRelay implements Disposable {
     this.timer.unref();
   }
 
-  follow(processId: string, state: RemoteProcessState, fromOffset = 0): void {
+  follow(processId: string, state: RankState, fromOffset = 0): void {
     if (this.disposed) return;
     const keep = this.options.keepLines ?? 200;
     const f: Followed = {
@@ -60,7 +59,7 @@ export class LogRelay implements Disposable {
       }),
     };
     this.followed.set(processId, f);
-    const run = followRemoteLog(this.cluster, state, {
+    const run = this.cluster.launcher.follow(state, {
       fromOffset,
       signal: this.abort.signal,
       onData: (text, offset) => {

@@ -1,4 +1,4 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import type { Session } from '../exec/session';
 import { Deployment } from './deployment';
 import { deploymentsDir, listDeploymentRecords, removeDeploymentRecord } from './record';

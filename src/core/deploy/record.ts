@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { Plan } from '../plan';
-import { remoteProcessStateSchema } from '../remote';
+import type { RankState } from '../launch/types';
+import { rankStateSchema } from '../launch/rank-states';
 import { UnsafeInputError } from '../util/errors';
 
 /**
@@ -80,10 +81,11 @@ export const deploymentRecordSchema = z.object({
   readyAt: z.string().optional(),
   plan: planSchema,
   /** one per process started so far, in plan order */
-  processes: z.array(z.object({ id: z.string(), remote: remoteProcessStateSchema })),
+  /** each rank's launcher state (launch/rank-states.ts) */
+  processes: z.array(z.object({ id: z.string(), remote: rankStateSchema })),
 });
 
-export type DeploymentRecord = Omit<z.infer<typeof deploymentRecordSchema>, 'plan'> & { plan: Plan };
+export type DeploymentRecord = Omit<z.infer<typeof deploymentRecordSchema>, 'plan' | 'processes'> & { plan: Plan; processes: { id: string; remote: RankState }[] };
 
 /**
  * `<state dir>/deployments/<notebook name>-<hash of its absolute path>`; the state dir is

@@ -1,4 +1,4 @@
-import type { Cluster, ExecResult } from '../cluster/types';
+import type { Cluster, ExecResult } from '../launch/types';
 import { parseGpuInventoryXml, type GpuInventory } from '../telemetry/gpu/inventory';
 import { nearestNics, parseTopology, type GpuTopology } from '../telemetry/gpu/topology';
 import { setMaxListeners } from 'node:events';

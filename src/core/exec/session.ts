@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import { CellReferenceError } from '../util/errors';
 import { DisposableStore, type Disposable } from '../util/disposable';
 

@@ -1,8 +1,6 @@
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import { listenHost, type Deployment } from '../deploy';
 import type { PlannedProcess } from '../plan';
-import { startRemoteProcess } from '../remote';
-import { SIGNAL_SCRIPT } from '../remote/scripts';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
 import type { InjectedFault } from './analyze';
 import type { CutNodeFault, FaultSpec, KillFault, SlowDownFault } from './spec';
@@ -25,10 +23,6 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** the supervisor's process name of a planned process (deployment.ts remoteName) */
-function remoteName(p: PlannedProcess): string {
-  return p.id.replace(/\//g, '.');
-}
 
 /**
  * Carries out a bench cell's faults against a deployment at their times: kill a rank's process
@@ -147,9 +141,7 @@ export class FaultInjector {
     if (!SIGNALS.has(signal)) throw new FaultSpecError(`Unknown signal ${signal}`);
     const state = this.deployment.remoteStates().find((s) => s.id === p.id);
     if (!state) throw new CommandFailedError(`${p.id} was never started`, { node: p.node });
-    // the recorded group, and only while it proves to be ours (remote/scripts.ts SIGNAL_SCRIPT)
-    const r = await this.cluster.exec(p.node, ['bash', '-c', SIGNAL_SCRIPT, 'moebench-signal', String(state.remote.pgid), state.remote.leaderStart, state.remote.token, signal], { captureLimitBytes: 4096 });
-    if (r.exitCode !== 0) throw new CommandFailedError(`kill -${signal} of ${p.id} on ${p.node} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { node: p.node });
+    await this.cluster.launcher.signal(state.remote, signal);
   }
 
   private async kill(k: KillFault, ev: InjectedFault): Promise<void> {
@@ -165,8 +157,8 @@ export class FaultInjector {
         if (done || !state) return;
         done = true;
         this.undo.delete(ev.index);
-        // same command, same supervisor directory: the deployment's stop finds the new group through its pid file
-        await startRemoteProcess(this.cluster, p.node, { deploymentId: this.deployment.name, name: remoteName(p), argv: p.argv, env: p.env, baseDir: this.deployment.record().baseDir });
+        // same command, same rank name: the launcher's record of it is the deployment's
+        await this.deployment.restartRank(p.id);
         ev.endedAtMs = this.now();
         ev.detail.push(`restarted with the same command after ${k.restartAfterSec} s`);
         this.log(`fault: restarted ${p.id} at ${(ev.endedAtMs / 1000).toFixed(2)} s`);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { YamlSource, type SpecIssue } from '../spec/yaml-spec';
-import { clusterSpecSchema } from '../spec/cluster-spec';
-import { planClusterFromSpec } from '../plan/cluster-from-spec';
+import { clusterKind, clusterSpecSchema } from '../cluster-kinds';
 import { checkDeployCell, type PlanCluster, type PlanPolicy } from '../plan';
 import { crossCellIssues, type NotebookCellText } from './notebook-context';
 import { cellSchemas } from './schemas';
@@ -121,7 +120,7 @@ export function clusterFor(deployValue: unknown, notebook: readonly NotebookCell
     if (c.language !== 'moebench-cluster') continue;
     const r = clusterSpecSchema.safeParse(new YamlSource(c.text).value);
     if (!r.success || r.data.name !== name) continue;
-    return planClusterFromSpec(r.data).cluster;
+    return clusterKind(r.data.kind)?.preview(r.data).cluster;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { YamlCellLanguage } from '../spec/cell-kinds';
-import { clusterSpecSchema } from '../spec/cluster-spec';
+import { clusterSpecSchema } from '../cluster-kinds';
 import { benchSpecSchema } from '../spec/bench-spec';
 import { reportSpecSchema } from '../spec/report-spec';
 import { monitorSpecSchema } from '../spec/monitor-spec';

@@ -6,4 +6,3 @@ export { planCommands, processShellLine } from './print';
 export { lookupFlag, flagsFor, canonicalFlag, allFlags, scanArgs, describeFlag, closestFlag, SGLANG_CATALOG, NEWEST_KNOWN_VERSION, type FlagInfo, type FlagLookup, type FlagStatus, type EngineKind } from './catalog';
 export { KNOWN_MODELS, routedExpertsFor } from './models';
 export { parseVersion, compareVersions, type EngineVersion } from './version';
-export { planClusterFromSpec } from './cluster-from-spec';

@@ -1,4 +1,4 @@
-import { envCommand } from '../cluster/shell-quote';
+import { envCommand } from '../launch/shell/shell-quote';
 import type { Plan, PlannedProcess } from './planner';
 
 /**

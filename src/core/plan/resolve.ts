@@ -5,11 +5,8 @@ import { ROLES } from './spec';
 import { parseVersion, atLeast, type EngineVersion } from './version';
 
 /** What the planner needs to know about a cluster; never touches a node. */
-export interface PlanCluster {
-  name: string;
-  kind: string;
-  nodes: readonly { name: string; address: string; gpus: number }[];
-}
+export type { PlanCluster } from '../launch/types';
+import type { PlanCluster } from '../launch/types';
 
 export const DEFAULT_PORTS = { server: 30000, distInit: 5757, bootstrap: 8998, router: 8000 } as const;
 

@@ -5,7 +5,7 @@ import { routedExpertsFor, shapeFor } from './models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
 import { DEEPEP_MAX_DISPATCH_TOKENS, dispatchSizing, isEpForced } from './sglang-command';
 import { ROLES, type DeploySpec } from './spec';
-import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../cluster/env-policy';
+import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../launch/env-policy';
 import { atLeast, compareVersions } from './version';
 
 /**

@@ -1,5 +1,4 @@
-import type { Cluster } from '../cluster/types';
-import { followRemoteLog, remoteProcessStatus, startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../remote';
+import type { Cluster, RankState } from '../launch/types';
 import { CancelledError, CommandFailedError } from '../util/errors';
 import { ToolOutputSplitter, type ToolProgress } from './progress';
 
@@ -67,8 +66,8 @@ export async function runToolOnNode(o: NodeRunOptions, attempts: readonly NodeAt
       },
       o.onProgress,
     );
-    const state = await startRemoteProcess(o.cluster, o.node, { deploymentId: o.runId, name, argv: ['sh', '-c', IN_HOME, 'moebench-bench', ...a.argv], baseDir: RUNNER_BASE_DIR });
-    const followed = await followRemoteLog(o.cluster, state, { onData: (text) => splitter.push(text), signal: o.signal }).catch(async (err: unknown) => {
+    const state = await o.cluster.launcher.start({ node: o.node, deploymentId: o.runId, name, argv: ['sh', '-c', IN_HOME, 'moebench-bench', ...a.argv], baseDir: RUNNER_BASE_DIR });
+    const followed = await o.cluster.launcher.follow(state, { onData: (text) => splitter.push(text), signal: o.signal }).catch(async (err: unknown) => {
       await stopQuietly(o.cluster, state);
       throw err;
     });
@@ -77,7 +76,7 @@ export async function runToolOnNode(o: NodeRunOptions, attempts: readonly NodeAt
       await stopQuietly(o.cluster, state);
       throw new CancelledError(`The benchmark on ${o.node} was cancelled; its process group was stopped`);
     }
-    const status = await remoteProcessStatus(o.cluster, state);
+    const status = await o.cluster.launcher.status(state);
     const exitCode = status.state === 'exited' ? status.exitCode : null;
     if (exitCode !== 0) {
       const tail = log.split('\n').filter((l) => l.trim()).slice(-8).join('\n');
@@ -101,9 +100,9 @@ export async function runToolOnNode(o: NodeRunOptions, attempts: readonly NodeAt
   throw lastError instanceof Error ? lastError : new CommandFailedError(`No benchmark command could run on ${o.node}`, { node: o.node });
 }
 
-async function stopQuietly(cluster: Cluster, state: RemoteProcessState): Promise<void> {
+async function stopQuietly(cluster: Cluster, state: RankState): Promise<void> {
   try {
-    await stopRemoteProcess(cluster, state, { graceMs: 3000 });
+    await cluster.launcher.stop(state, { graceMs: 3000 });
   } catch {
     // the node is unreachable: the process ends with its own run; nothing more to do here
   }

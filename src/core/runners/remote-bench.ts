@@ -1,5 +1,5 @@
 import type { BenchSpec, SweepStep } from '../spec/bench-spec';
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import type { ApiKind } from '../load/types';
 import type { RunSummary } from '../metrics/summary';
 import type { ValidityCheck } from '../metrics/validity';

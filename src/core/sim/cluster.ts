@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from '../cluster/types';
-import { specificHost, urlHostOf } from '../cluster/endpoint-host';
-import { execLocal } from '../cluster/local-exec';
+import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult, Launcher } from '../launch/types';
+import { ShellLauncher } from '../launch/shell/launcher';
+import { specificHost, urlHostOf } from '../launch/endpoint-host';
+import { execLocal } from '../launch/local/local-exec';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
 import { writeSimShims } from './shims';
 
@@ -153,9 +154,13 @@ export async function createSimCluster(spec: SimClusterSpec): Promise<Cluster> {
     return env;
   };
 
+  let launcher: Launcher | undefined;
   const cluster: Cluster & { readonly stateDir: string; readonly binDir: string } = {
     name: spec.name,
     kind: 'sim',
+    get launcher(): Launcher {
+      return (launcher ??= new ShellLauncher(cluster));
+    },
     nodes,
     stateDir,
     binDir,

@@ -2,7 +2,7 @@ import { writeDeepShims, cliDcgmiCommand } from './deep/shims';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { quoteArg } from '../cluster/shell-quote';
+import { quoteArg } from '../launch/shell/shell-quote';
 
 export interface ShimOptions {
   /** the bundled CLI (out/cli.js) */

@@ -1,19 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from './common';
 
-const sshNodeSchema = z.union([
-  z.string().min(1),
-  z
-    .object({
-      name: z.string().optional(),
-      host: z.string().min(1),
-      user: z.string().optional(),
-      port: z.number().int().min(1).max(65535).optional(),
-      identityFile: z.string().optional(),
-      proxyJump: z.string().optional(),
-    })
-    .strict(),
-]);
 
 /** `doctor:` — the preflight checks of src/core/doctor, run on every node after the login check */
 export const doctorSpecSchema = z.union([
@@ -31,43 +18,9 @@ export const doctorSpecSchema = z.union([
 ]);
 export type DoctorSpec = z.output<typeof doctorSpecSchema>;
 
-export const clusterSpecSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      name: nameSchema,
-      kind: z.literal('local'),
-      gpusPerNode: z.number().int().min(0).max(64).optional().describe('GPUs on this machine; detected with nvidia-smi when omitted'),
-      preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
-      workDir: z.string().optional(),
-      doctor: doctorSpecSchema.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      name: nameSchema,
-      kind: z.literal('sim'),
-      nodes: z.union([z.number().int().min(1).max(128), z.array(nameSchema).min(1)]).default(2).describe('a count, or node names'),
-      gpusPerNode: z.number().int().min(1).max(16).default(8),
-      seed: z.number().int().optional().describe('seed for the emulated servers (same seed, same token and expert counts)'),
-      nodeOverrides: z
-        .record(z.string(), z.object({ gpus: z.number().int().min(0).max(16).optional(), sglangVersion: z.string().min(1).optional() }).strict())
-        .optional()
-        .describe('per-node differences to rehearse the doctor: {node3: {gpus: 7, sglangVersion: "0.5.9"}}'),
-      doctor: doctorSpecSchema.optional(),
-    })
-    .strict(),
-  z
-    .object({
-      name: nameSchema,
-      kind: z.literal('ssh'),
-      nodes: z.array(sshNodeSchema).min(1).describe('ssh_config aliases, or {host, user, port, identityFile, proxyJump}'),
-      gpusPerNode: z.number().int().min(0).max(64).default(8),
-      preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
-      workDir: z.string().optional(),
-      sshConfig: z.string().optional().describe('path of the ssh_config file (default ~/.ssh/config)'),
-      knownHosts: z.string().optional().describe('path of known_hosts (default ~/.ssh/known_hosts)'),
-      doctor: doctorSpecSchema.optional(),
-    })
-    .strict(),
-]);
-export type ClusterSpec = z.output<typeof clusterSpecSchema>;
+/** fields every cluster kind's cell has (launch/<kind>/kind.ts adds its own) */
+export const clusterCommonFields = {
+  name: nameSchema,
+  doctor: doctorSpecSchema.optional(),
+};
+

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import type { BenchSpec } from '../spec/bench-spec';
 import type { CellContext } from '../exec/cell';
-import type { Cluster } from '../cluster/types';
+import type { Cluster } from '../launch/types';
 import { Deployment, deploymentsDir, recordPath, summarizeStop } from '../deploy';
 import type { CellEvent } from '../exec/events';
 import { cellName } from '../exec/run-cell';

@@ -16,8 +16,8 @@
  * Collectors that cannot start (no nvidia-smi, metrics unreachable, recorder not enabled) become
  * notices; a run never fails because telemetry did.
  */
-import type { Cluster } from '../cluster/types';
-import { LocalCluster } from '../cluster/local-cluster';
+import type { Cluster } from '../launch/types';
+import { LocalCluster } from '../launch/local/local-cluster';
 import { fetchServerInfo } from '../load/probe';
 import type { PlotBlock } from '../output/doc';
 import { isAbortError } from '../util/errors';

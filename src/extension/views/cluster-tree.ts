@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Cluster, ClusterNodeInfo, ConnectionState } from '../../core/cluster/types';
+import type { Cluster, ClusterNodeInfo, ConnectionState } from '../../core/launch/types';
 import type { MoeBenchController } from '../controller';
 import { GpuTreeData, type GpuRow } from './gpu-tree-data';
 

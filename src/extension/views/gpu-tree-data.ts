@@ -14,7 +14,7 @@
  *   after a deployment stop: await data.checkHeldMemory(nodes)
  *   dispose() when the cluster goes away.
  */
-import type { Cluster } from '../../core/cluster/types';
+import type { Cluster } from '../../core/launch/types';
 import { GpuCollector } from '../../core/telemetry/gpu/collector';
 import { checkGpuLeaks, readGpuInventory } from '../../core/telemetry/gpu/node-queries';
 import type { GpuInventory } from '../../core/telemetry/gpu/inventory';

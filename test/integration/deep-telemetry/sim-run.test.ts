@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSimCluster } from '../../../src/core/sim/cluster';
 import { cliDcgmiCommand, writeDeepShims } from '../../../src/core/sim/deep/shims';
-import { startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../../../src/core/remote';
+import { startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../../../src/core/launch/shell';
 import { startRunTelemetry } from '../../../src/core/telemetry/run-telemetry';
 import { startDeepTelemetry } from '../../../src/core/telemetry/deep/deep-telemetry';
 import { parseTelemetryJsonl } from '../../../src/core/telemetry/recorder';

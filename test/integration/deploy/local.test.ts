@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeployCellExecutor, listDeployments, restartDeployment, stopDeployment } from '../../../src/core/cells/deploy';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { Deployment, DeploymentFailedError, deploymentsDir, reattachDeployments } from '../../../src/core/deploy';
 import { Session } from '../../../src/core/exec/session';
 import { CancelledError } from '../../../src/core/util/errors';
@@ -90,7 +90,7 @@ describe('deploy cell on a local cluster', () => {
     assert.equal(record.cluster, 'here');
     assert.deepEqual(record.processes.map((p) => p.id), ['prefill-0/rank-0', 'decode-0/rank-0', 'router']);
 
-    const pgids = d.remoteStates().map((s) => s.remote.pgid);
+    const pgids = d.remoteStates().map((s) => s.remote.pgid ?? 0);
     assert.equal(liveInGroups(pgids).length >= 3, true);
     const report = await stopDeployment(session, 'pd-local');
     assert.deepEqual(report.processes.map((p) => p.outcome), ['terminated', 'terminated', 'terminated']);
@@ -127,7 +127,7 @@ describe('deploy cell on a local cluster', () => {
     assert.equal(byId.get('prefill-0/rank-0')?.phase, 'stopped');
     // the router is started only once the servers are healthy: never here
     assert.equal(byId.get('router')?.phase, 'pending');
-    assert.deepEqual(liveInGroups(d.remoteStates().map((s) => s.remote.pgid)), []);
+    assert.deepEqual(liveInGroups(d.remoteStates().map((s) => s.remote.pgid ?? 0)), []);
     assert.equal(existsSync(path.join(deploymentsDir(path.join(dir, 'exp.moebench')), 'pd-local.json')), false);
     await session.dispose();
   });
@@ -141,7 +141,7 @@ describe('deploy cell on a local cluster', () => {
     const started = Date.now();
     while (!/Load weight begin/.test(events.logText()) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
     const d = deploymentOf(session, 'pd-local');
-    const pgids = d.remoteStates().map((s) => s.remote.pgid);
+    const pgids = d.remoteStates().map((s) => s.remote.pgid ?? 0);
     assert.equal(pgids.length, 2);
     assert.equal(liveInGroups(pgids).length >= 2, true);
     ac.abort();
@@ -155,7 +155,7 @@ describe('deploy cell on a local cluster', () => {
     const first = setup();
     const text = await spec();
     await first.executor.execute(text, cellContext(first.session, new Events()));
-    const pgidsBefore = deploymentOf(first.session, 'pd-local').remoteStates().map((s) => s.remote.pgid);
+    const pgidsBefore = deploymentOf(first.session, 'pd-local').remoteStates().map((s) => s.remote.pgid ?? 0);
     // documented choice: disposing the session (closing the notebook) does not stop GPU processes
     await first.session.dispose();
     assert.equal(liveInGroups(pgidsBefore).length >= 3, true);
@@ -176,27 +176,27 @@ describe('deploy cell on a local cluster', () => {
     const events = new Events();
     await first.executor.execute(text, cellContext(session, events));
     assert.match(events.docText('deploy-status'), /adopted without a restart/);
-    assert.deepEqual(deploymentOf(session, 'pd-local').remoteStates().map((s) => s.remote.pgid), pgidsBefore);
+    assert.deepEqual(deploymentOf(session, 'pd-local').remoteStates().map((s) => s.remote.pgid ?? 0), pgidsBefore);
 
     // a changed cell: the old deployment is stopped, a new one started
     const changed = new Events();
     await first.executor.execute(text.replace('policy: round_robin', 'policy: random'), cellContext(session, changed));
     assert.deepEqual(liveInGroups(pgidsBefore), []);
     const now = deploymentOf(session, 'pd-local');
-    assert.notDeepEqual(now.remoteStates().map((s) => s.remote.pgid), pgidsBefore);
+    assert.notDeepEqual(now.remoteStates().map((s) => s.remote.pgid ?? 0), pgidsBefore);
     assert.match(changed.docText('deploy-previous-stop'), /terminated/);
     assert.equal(now.phase, 'ready');
 
     // restart from the tree / palette: new process groups, healthy again
-    const pgidsMid = now.remoteStates().map((s) => s.remote.pgid);
+    const pgidsMid = now.remoteStates().map((s) => s.remote.pgid ?? 0);
     const restarted = await restartDeployment(session, 'pd-local');
     assert.ok(restarted.readyInMs > 0);
     assert.deepEqual(liveInGroups(pgidsMid), []);
     assert.equal(now.phase, 'ready');
-    const pgidsAfter = now.remoteStates().map((s) => s.remote.pgid);
+    const pgidsAfter = now.remoteStates().map((s) => s.remote.pgid ?? 0);
     // starting over a running deployment would lose its process groups: refused
     await assert.rejects(now.start({ emit: () => undefined }), /already running/);
-    assert.deepEqual(now.remoteStates().map((s) => s.remote.pgid), pgidsAfter);
+    assert.deepEqual(now.remoteStates().map((s) => s.remote.pgid ?? 0), pgidsAfter);
     await stopDeployment(session, 'pd-local');
     assert.deepEqual(liveInGroups(pgidsAfter), []);
     // nothing left to re-attach

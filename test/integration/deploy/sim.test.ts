@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
-import type { Cluster } from '../../../src/core/cluster/types';
+import type { Cluster } from '../../../src/core/launch/types';
 import { Deployment, DeploymentFailedError, parseComputeAppRows, COMPUTE_APPS_QUERY } from '../../../src/core/deploy';
 import { Session } from '../../../src/core/exec/session';
 import { createSimCluster } from '../../../src/core/sim/cluster';
@@ -81,7 +81,7 @@ describe('deploy cell on a sim cluster', () => {
     assert.ok(bench.all.some((e) => e.kind === 'doc' && e.doc.simulated === true), 'the bench output is labelled simulated');
 
     // the emulated GPUs list our servers as compute apps while they run (so the check can fail)
-    const pgids = d.remoteStates().map((s) => s.remote.pgid);
+    const pgids = d.remoteStates().map((s) => s.remote.pgid ?? 0);
     const apps = await cluster.exec('node3', [...COMPUTE_APPS_QUERY]);
     assert.equal(apps.exitCode, 0, apps.stderr);
     const appPids = parseComputeAppRows(apps.stdout).map((a) => a.pid);
@@ -111,7 +111,7 @@ describe('deploy cell on a sim cluster', () => {
     assert.match(err.detail.logTail ?? '', /RuntimeError: Not enough memory/);
     const d = deploymentOf(session, 'pd-small');
     assert.equal(d.phase, 'failed');
-    assert.deepEqual(liveInGroups(d.remoteStates().map((s) => s.remote.pgid)), []);
+    assert.deepEqual(liveInGroups(d.remoteStates().map((s) => s.remote.pgid ?? 0)), []);
     const prefill = d.view().processes.filter((p) => p.role === 'prefill');
     assert.deepEqual(prefill.map((p) => p.phase), ['stopped', 'stopped']);
     await session.dispose();
@@ -134,7 +134,7 @@ describe('deploy cell on a sim cluster', () => {
         ['router', 'node1', 'healthy'],
       ],
     );
-    const pgids = d.remoteStates().map((s) => s.remote.pgid);
+    const pgids = d.remoteStates().map((s) => s.remote.pgid ?? 0);
     await stopDeployment(session, 'pd-small');
     assert.deepEqual(liveInGroups(pgids), []);
     await session.dispose();

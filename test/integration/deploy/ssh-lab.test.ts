@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
-import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
+import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
 import { Deployment, DeploymentFailedError } from '../../../src/core/deploy';
 import { Session } from '../../../src/core/exec/session';
 import { readRunMeta, readRunResult } from '../../../src/core/results';
@@ -14,6 +14,7 @@ import { startLab, type Lab } from '../../lab/lab';
 import { labCluster, recordingHost } from '../ssh/helpers';
 import { emulatorBin, type EmulatorBin } from './emulator';
 import { cellContext, Events, fixture, freePort } from './helpers';
+import type { RemoteProcessState } from '../../../src/core/launch/shell';
 
 // The same launch over real OpenSSH servers: each lab node's PATH starts with a python3 shim
 // that runs the emulator, processes are supervised through ssh exec, and health checks and the
@@ -119,8 +120,8 @@ describe('deploy cell on the real-sshd lab', () => {
     const r = await fetch(`${endpoint}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Hello', sampling_params: { max_new_tokens: 4 } }) });
     assert.equal(r.status, 200);
     // supervisor directories live in each node's own home (~ expanded on the node)
-    assert.ok(d.remoteStates().every((s) => s.remote.dir.startsWith('~/.moebench/deployments/pd-lab/')));
-    const byNode = (n: string) => d.remoteStates().filter((s) => s.remote.node === n).map((s) => s.remote.pgid);
+    assert.ok(d.remoteStates().every((s) => (s.remote as RemoteProcessState).dir.startsWith('~/.moebench/deployments/pd-lab/')));
+    const byNode = (n: string) => d.remoteStates().filter((s) => s.remote.node === n).map((s) => s.remote.pgid ?? 0);
     assert.equal((await liveOnNode(cluster, 'node1', byNode('node1'))).length >= 2, true);
     const report = await stopDeployment(session, 'pd-lab');
     assert.deepEqual(report.processes.map((p) => p.outcome), ['terminated', 'terminated', 'terminated']);
@@ -195,7 +196,7 @@ describe('deploy cell on the real-sshd lab', () => {
     const { summary } = await readRunResult(runDir);
     assert.deepEqual([summary.completed, summary.failed], [16, 0]);
 
-    const byNode = (n: string) => d.remoteStates().filter((x) => x.remote.node === n).map((x) => x.remote.pgid);
+    const byNode = (n: string) => d.remoteStates().filter((x) => x.remote.node === n).map((x) => x.remote.pgid ?? 0);
     const report = await stopDeployment(session, 'pd-lab4');
     assert.deepEqual(report.processes.map((p) => p.outcome), ['terminated', 'terminated', 'terminated', 'terminated', 'terminated']);
     assert.deepEqual(report.errors, []);
@@ -224,7 +225,7 @@ describe('deploy cell on the real-sshd lab', () => {
     assert.match(err.detail.logTail ?? '', /Not enough memory/);
     const d = session.deployments.get('pd-lab');
     assert.ok(d instanceof Deployment);
-    const prefill = d.remoteStates().filter((s) => s.remote.node === 'node1').map((s) => s.remote.pgid);
+    const prefill = d.remoteStates().filter((s) => s.remote.node === 'node1').map((s) => s.remote.pgid ?? 0);
     assert.equal(prefill.length, 1);
     assert.deepEqual(await liveOnNode(cluster, 'node1', prefill), []);
   });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { startLab } from '../../lab/lab';
 import { labCluster, recordingHost } from '../ssh/helpers';
 import { runDoctor } from '../../../src/core/doctor/doctor';
-import { quoteArg } from '../../../src/core/cluster/shell-quote';
+import { quoteArg } from '../../../src/core/launch/shell/shell-quote';
 
 const FIXTURES = path.join(__dirname, '../../fixtures');
 

@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
+import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
 import { readRequests } from '../../../src/core/results';
 import { startSimServer, type SimServer } from '../../../src/core/sim';

@@ -8,7 +8,7 @@
  */
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { quoteArg } from '../../../src/core/cluster/shell-quote';
+import { quoteArg } from '../../../src/core/launch/shell/shell-quote';
 import { writeSimShims } from '../../../src/core/sim/shims';
 import type { Lab } from '../../lab/lab';
 

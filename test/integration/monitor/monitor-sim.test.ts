@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { MonitorCellExecutor } from '../../../src/core/cells/monitor';
 import { headlessHost } from '../../../src/core/host';
 import type { CellContext } from '../../../src/core/exec/cell';
-import type { Cluster } from '../../../src/core/cluster/types';
+import type { Cluster } from '../../../src/core/launch/types';
 import type { CellEvent } from '../../../src/core/exec/events';
 import type { DeploymentHandle } from '../../../src/core/exec/handles';
 import { Session } from '../../../src/core/exec/session';

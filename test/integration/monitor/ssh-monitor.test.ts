@@ -7,7 +7,7 @@ import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/depl
 import { MonitorCellExecutor, monitorDocId } from '../../../src/core/cells/monitor';
 import { headlessHost } from '../../../src/core/host';
 import type { CellContext } from '../../../src/core/exec/cell';
-import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
+import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
 import { Deployment } from '../../../src/core/deploy';
 import type { CellEvent } from '../../../src/core/exec/events';
 import { Session } from '../../../src/core/exec/session';

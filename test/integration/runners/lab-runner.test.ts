@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { headlessHost } from '../../../src/core/host';
-import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
+import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
 import { Session } from '../../../src/core/exec/session';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { startLab, type Lab } from '../../lab/lab';

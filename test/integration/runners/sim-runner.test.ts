@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
-import type { Cluster } from '../../../src/core/cluster/types';
+import type { Cluster } from '../../../src/core/launch/types';
 import { Session } from '../../../src/core/exec/session';
 import { loadStoredRun } from '../../../src/core/report';
 import { createSimCluster } from '../../../src/core/sim/cluster';

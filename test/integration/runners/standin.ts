@@ -6,7 +6,7 @@
  */
 import { access, chmod, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { quoteArg } from '../../../src/core/cluster/shell-quote';
+import { quoteArg } from '../../../src/core/launch/shell/shell-quote';
 
 export const STANDIN = path.join(__dirname, '..', '..', 'fixtures', 'runners', 'bench-serving-standin.mjs');
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { createSimCluster } from '../../../src/core/sim/cluster';
-import type { Cluster } from '../../../src/core/cluster/types';
+import type { Cluster } from '../../../src/core/launch/types';
 
 // the shims call `node <cli> sim ...`; bundle just the sim command so the test does not depend
 // on the full CLI build

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { SUBNET_CLAIM_PORT, claimSubnet, createSimCluster } from '../../../src/core/sim/cluster';
-import type { Cluster } from '../../../src/core/cluster/types';
+import type { Cluster } from '../../../src/core/launch/types';
 
 const subnetOf = (c: Cluster): string => c.nodes[0].address.split('.').slice(0, 3).join('.');
 

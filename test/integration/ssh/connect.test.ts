@@ -4,10 +4,10 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { headlessHost } from '../../../src/core/host';
-import { checkConnectivity } from '../../../src/core/cluster/connectivity';
-import { passphraseSecretKey } from '../../../src/core/cluster/ssh-auth';
-import { SshAuthError, SshHostKeyChangedError, SshHostKeyUnknownError } from '../../../src/core/cluster/ssh-errors';
-import type { ConnectionState } from '../../../src/core/cluster/types';
+import { checkConnectivity } from '../../../src/core/launch/connectivity';
+import { passphraseSecretKey } from '../../../src/core/launch/ssh/ssh-auth';
+import { SshAuthError, SshHostKeyChangedError, SshHostKeyUnknownError } from '../../../src/core/launch/ssh/ssh-errors';
+import type { ConnectionState } from '../../../src/core/launch/types';
 import { startLab, type Lab } from '../../lab/lab';
 import { labCluster, recordingHost } from './helpers';
 

@@ -1,5 +1,5 @@
 import type { HostServices } from '../../../src/core/host';
-import { createSshCluster, type SshCluster, type SshClusterSpec, type SshClusterOptions } from '../../../src/core/cluster/ssh-cluster';
+import { createSshCluster, type SshCluster, type SshClusterSpec, type SshClusterOptions } from '../../../src/core/launch/ssh/ssh-cluster';
 import type { Lab } from '../../lab/lab';
 
 /** A host that answers questions like the CLI would, and records what it was asked. */

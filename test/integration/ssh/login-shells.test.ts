@@ -13,9 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { shellCommand } from '../../../src/core/cluster/shell-quote';
-import { buildExecCommand } from '../../../src/core/cluster/remote-command';
-import { startRemoteProcess, stopRemoteProcess } from '../../../src/core/remote';
+import { shellCommand } from '../../../src/core/launch/shell/shell-quote';
+import { buildExecCommand } from '../../../src/core/launch/shell/remote-command';
+import { startRemoteProcess, stopRemoteProcess } from '../../../src/core/launch/shell';
 import { startLab, type Lab } from '../../lab/lab';
 import { labCluster } from './helpers';
 

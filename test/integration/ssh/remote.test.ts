@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import type { SshCluster } from '../../../src/core/cluster/ssh-cluster';
-import type { ConnectionState } from '../../../src/core/cluster/types';
+import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
+import type { ConnectionState } from '../../../src/core/launch/types';
 import {
   followRemoteLog,
   parseRemoteProcess,
@@ -10,7 +10,7 @@ import {
   serializeRemoteProcess,
   startRemoteProcess,
   stopRemoteProcess,
-} from '../../../src/core/remote';
+} from '../../../src/core/launch/shell';
 import { startLab, type Lab } from '../../lab/lab';
 import { labCluster } from './helpers';
 

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { startSimServer } from '../../../src/core/sim';
 import { expertSnapshot } from '../../../src/core/telemetry/experts/load';
 import { dumpExpertRecord, fetchExpertDump, startExpertRecord, stopExpertRecord } from '../../../src/core/telemetry/experts/recorder';

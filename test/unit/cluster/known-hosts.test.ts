@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { appendKnownHost, checkHostKey, fingerprintSha256, hostFieldMatches, knownHostsName, knownKeyTypes, parseKnownHosts } from '../../../src/core/cluster/known-hosts';
+import { appendKnownHost, checkHostKey, fingerprintSha256, hostFieldMatches, knownHostsName, knownKeyTypes, parseKnownHosts } from '../../../src/core/launch/ssh/known-hosts';
 
 /** Real keys and real `ssh-keygen` output, so the format matches what OpenSSH writes and reads. */
 describe('known_hosts checking', () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildExecCommand, buildKillGroupCommand, PGID_MARKER, PgidMarkerFilter } from '../../../src/core/cluster/remote-command';
+import { buildExecCommand, buildKillGroupCommand, PGID_MARKER, PgidMarkerFilter } from '../../../src/core/launch/shell/remote-command';
 import { hostileStrings } from './hostile-strings';
 
 /** The exec wrapper as the remote login shell (bash or dash) would run it, here locally. */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runOnNodes, selectNodes, type NodeLine } from '../../../src/core/cluster/run-on-nodes';
-import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/cluster/types';
+import { runOnNodes, selectNodes, type NodeLine } from '../../../src/core/launch/run-on-nodes';
+import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/launch/types';
 import { CellReferenceError, CommandFailedError } from '../../../src/core/util/errors';
+import { noLauncher } from '../no-launcher';
 
 /** A cluster whose nodes "run" a script of timed output chunks; node gpu-3 is unreachable. */
 function scriptedCluster(): Cluster {
@@ -10,6 +11,7 @@ function scriptedCluster(): Cluster {
   return {
     name: 'fake',
     kind: 'sim',
+    launcher: noLauncher,
     nodes,
     node(name: string) {
       const n = nodes.find((x) => x.name === name);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isChannelOpenFailure, SessionPool } from '../../../src/core/cluster/session-pool';
+import { isChannelOpenFailure, SessionPool } from '../../../src/core/launch/ssh/session-pool';
 import { CancelledError } from '../../../src/core/util/errors';
 
 describe('SessionPool (MaxSessions per connection)', () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertEnvName, envCommand, quoteArg, shellCommand } from '../../../src/core/cluster/shell-quote';
+import { assertEnvName, envCommand, quoteArg, shellCommand } from '../../../src/core/launch/shell/shell-quote';
 import { UnsafeInputError } from '../../../src/core/util/errors';
 import { hostileStrings } from './hostile-strings';
 

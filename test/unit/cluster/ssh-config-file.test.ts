@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadSshConfig, parseJumpSpec, resolveEndpoint, type ResolveContext } from '../../../src/core/cluster/ssh-config-file';
-import { SshConfigError } from '../../../src/core/cluster/ssh-errors';
+import { loadSshConfig, parseJumpSpec, resolveEndpoint, type ResolveContext } from '../../../src/core/launch/ssh/ssh-config-file';
+import { SshConfigError } from '../../../src/core/launch/ssh/ssh-errors';
 
 describe('ssh_config resolution', () => {
   const home = mkdtempSync(path.join(os.tmpdir(), 'moebench-sshcfg-'));

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/cluster/types';
+import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/launch/types';
+import { noLauncher } from '../no-launcher';
 
 export const FIXTURES = path.join(__dirname, '../../fixtures/deep-telemetry');
 
@@ -17,6 +18,7 @@ export function fakeCluster(names: string[], exec: FakeExec): Cluster & { calls:
   return {
     name: 'fake',
     kind: 'sim',
+    launcher: noLauncher,
     nodes,
     calls,
     node(name: string) {

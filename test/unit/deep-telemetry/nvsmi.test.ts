@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DmonPcieParser, dmonPcieArgv } from '../../../src/core/telemetry/deep/nvsmi/dmon-pcie';
 import { nvlinkLoopArgv, nvlinkRates, parseNvlinkCounters, tickNodeMs } from '../../../src/core/telemetry/deep/nvsmi/nvlink-counters';
-import { execLocal } from '../../../src/core/cluster/local-exec';
+import { execLocal } from '../../../src/core/launch/local/local-exec';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';

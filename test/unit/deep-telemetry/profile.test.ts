@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, copyFile, mkdir } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { kernelCategory, kernelStats, rankFromTraceName, readTraceEvents } from '../../../src/core/telemetry/deep/profile/chrome-trace';
 import { profileRequestBody } from '../../../src/core/telemetry/deep/profile/api';
 import { captureProfile } from '../../../src/core/telemetry/deep/profile/capture';

@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
-import { checkNodeGpus, describeGpuCheck, parseComputeAppRows, pidsInGroups } from '../../../src/core/deploy/gpu-check';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
+import { checkNodeGpus, describeGpuCheck, parseComputeAppRows } from '../../../src/core/deploy/gpu-check';
+import { pidsInGroups } from '../../../src/core/launch/shell/launcher';
 
 const NVSMI = path.join(__dirname, '..', '..', 'fixtures', 'nvidia-smi');
 

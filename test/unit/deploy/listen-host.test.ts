@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Cluster } from '../../../src/core/cluster/types';
-import { specificHost } from '../../../src/core/cluster/endpoint-host';
+import type { Cluster } from '../../../src/core/launch/types';
+import { specificHost } from '../../../src/core/launch/endpoint-host';
 import { Deployment, listenHost } from '../../../src/core/deploy';
 import { planDeployCell } from '../../../src/core/plan/planner';
+import { noLauncher } from '../no-launcher';
 
 test('listenHost: the last --host wins (extraArgs), --host=X too, none when not given', () => {
   assert.equal(listenHost({ argv: ['python3', '-m', 'sglang.launch_server', '--host', '0.0.0.0', '--port', '1', '--host', '10.0.0.7'] }), '10.0.0.7');
@@ -24,6 +25,7 @@ function recordingCluster(calls: [string, number, string | undefined][]): Cluste
   return {
     name: 'lab',
     kind: 'ssh',
+    launcher: noLauncher,
     nodes,
     node: (n) => {
       const found = nodes.find((x) => x.name === n);

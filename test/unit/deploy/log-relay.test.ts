@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { LogRelay } from '../../../src/core/deploy/log-relay';
 import type { CellEvent } from '../../../src/core/exec/events';
-import { startRemoteProcess } from '../../../src/core/remote';
+import { startRemoteProcess } from '../../../src/core/launch/shell';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'moebench-relay-'));
 after(() => rmSync(base, { recursive: true, force: true }));

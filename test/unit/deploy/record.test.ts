@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { Deployment } from '../../../src/core/deploy/deployment';
 import { deploymentsDir, listDeploymentRecords, parseDeploymentRecord, recordPath, saveDeploymentRecord } from '../../../src/core/deploy/record';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { planDeployCell } from '../../../src/core/plan';
 import { UnsafeInputError } from '../../../src/core/util/errors';
+import type { RemoteProcessState } from '../../../src/core/launch/shell';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'moebench-record-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +27,7 @@ unified:
 function recordWithProcess(): ReturnType<Deployment['record']> {
   const { plan } = planDeployCell(CELL, { name: 'here', kind: 'local', nodes: [...cluster.nodes] });
   const rec = new Deployment(plan, cluster).record();
-  rec.processes.push({ id: 'unified-0/rank-0', remote: { version: 1, cluster: 'here', node: 'local', deploymentId: 'solo', name: 'unified-0.rank-0', dir: '~/.moebench/deployments/solo/unified-0.rank-0', pgid: 4321, leaderStart: '123456', token: '0123456789abcdef0123456789abcdef', startedAt: '2026-01-01T00:00:00Z', argv: plan.processes[0].argv } });
+  rec.processes.push({ id: 'unified-0/rank-0', remote: <RemoteProcessState>{ version: 1, cluster: 'here', node: 'local', deploymentId: 'solo', name: 'unified-0.rank-0', dir: '~/.moebench/deployments/solo/unified-0.rank-0', pgid: 4321, leaderStart: '123456', token: '0123456789abcdef0123456789abcdef', startedAt: '2026-01-01T00:00:00Z', argv: plan.processes[0].argv } });
   return rec;
 }
 

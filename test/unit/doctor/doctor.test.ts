@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Cluster, ExecResult } from '../../../src/core/cluster/types';
+import type { Cluster, ExecResult } from '../../../src/core/launch/types';
 import { runDoctor } from '../../../src/core/doctor/doctor';
 import { doctorDoc, doctorText } from '../../../src/core/doctor/doc';
 import { parseDfPosix, parseIbstat, parseIbvDevinfo, parseListeningPorts, parseNvlinkStatus, peerMemModule, xidEvents } from '../../../src/core/doctor/parse';
+import { noLauncher } from '../no-launcher';
 
 const fx = (p: string): string => readFileSync(path.join(__dirname, '../../fixtures', p), 'utf8');
 
@@ -47,6 +48,7 @@ function fixtureCluster(nodes: { name: string; gpus: number; odd?: boolean }[]):
   return {
     name: 'fx',
     kind: 'ssh',
+    launcher: noLauncher,
     nodes: nodes.map((n) => ({ name: n.name, address: n.name, gpus: n.gpus })),
     node: (name) => {
       const n = nodes.find((x) => x.name === name);

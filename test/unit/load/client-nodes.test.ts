@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { benchSpecSchema } from '../../../src/core/spec/bench-spec';
 import { checkNodeVersion, type ClientNodeHost } from '../../../src/core/load/client-nodes';
-import { streamLoginShellCommand } from '../../../src/core/cluster/ssh-stream-exec';
+import { streamLoginShellCommand } from '../../../src/core/launch/ssh/ssh-stream-exec';
 
 const base = { name: 'b', target: 'http://10.0.0.5:30000' };
 

@@ -1,6 +1,6 @@
 import { test, mock, beforeEach, afterEach } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { ExecOptions, ExecResult } from '../../../src/core/cluster/types';
+import type { ExecOptions, ExecResult } from '../../../src/core/launch/types';
 import { GpuTreeData } from '../../../src/extension/views/gpu-tree-data';
 import { fakeCluster, fixture, untilAborted } from '../telemetry/helpers';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { ExecOptions } from '../../../src/core/cluster/types';
+import type { ExecOptions } from '../../../src/core/launch/types';
 import type { TelemetrySink } from '../../../src/core/telemetry/recorder';
 import type { PhaseMarker, TelemetryRecord } from '../../../src/core/telemetry/schema';
 import { startRunTelemetry } from '../../../src/core/telemetry/run-telemetry';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planCommand } from '../../../src/cli/commands/plan';
-import { envNameRisk } from '../../../src/core/cluster/env-policy';
+import { envNameRisk } from '../../../src/core/launch/env-policy';
 import { checkDeployCell, planDeployCell } from '../../../src/core/plan';
 import { serializeNotebook } from '../../../src/core/notebook/format';
 import { SpecValidationError } from '../../../src/core/util/errors';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import {
   followRemoteLog,
   parseRemoteProcess,
@@ -12,7 +12,7 @@ import {
   serializeRemoteProcess,
   startRemoteProcess,
   stopRemoteProcess,
-} from '../../../src/core/remote';
+} from '../../../src/core/launch/shell';
 
 /** Remote supervision over the local cluster: the same code paths ssh and sim clusters use. */
 describe('remote processes on a local cluster', () => {

@@ -9,12 +9,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalCluster } from '../../../src/core/cluster/local-cluster';
+import { LocalCluster } from '../../../src/core/launch/local/local-cluster';
 import { deploymentsDir } from '../../../src/core/deploy/record';
 import { reattachDeployments } from '../../../src/core/deploy/reattach';
 import { Session } from '../../../src/core/exec/session';
-import { remoteProcessStatus, startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../../../src/core/remote';
-import { SIGNAL_SCRIPT } from '../../../src/core/remote/scripts';
+import { remoteProcessStatus, startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../../../src/core/launch/shell';
+import { SIGNAL_SCRIPT } from '../../../src/core/launch/shell/scripts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'moebench-stop-trust-'));
 const cluster = new LocalCluster('here', 0);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/cluster/types';
+import type { Cluster, ClusterNodeInfo, ExecOptions, ExecResult } from '../../../src/core/launch/types';
+import { noLauncher } from '../no-launcher';
 
 export function fixture(rel: string): string {
   return fs.readFileSync(path.join(__dirname, '../../fixtures', rel), 'utf8');
@@ -28,6 +29,7 @@ export function fakeCluster(nodes: ClusterNodeInfo[], exec: FakeExec): Cluster &
   return {
     name: 'fake',
     kind: 'sim',
+    launcher: noLauncher,
     nodes,
     calls,
     node(name: string) {

@@ -1,6 +1,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { quoteArg } from '../../cluster/shell-quote';
+import { quoteArg } from '../../launch/shell/shell-quote';
 
 export interface DeepShimOptions {
   /**

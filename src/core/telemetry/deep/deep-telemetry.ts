@@ -1,4 +1,4 @@
-import type { Cluster } from '../../cluster/types';
+import type { Cluster } from '../../launch/types';
 import type { PlotBlock } from '../../output/doc';
 import { activityVsThroughputPlot } from '../charts/deep-activity';
 import { nicHeatmapPlot, nicNodePlot, nvlinkHeatmapPlot } from '../charts/deep-bandwidth';

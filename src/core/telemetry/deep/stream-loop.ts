@@ -1,4 +1,4 @@
-import type { Cluster } from '../../cluster/types';
+import type { Cluster } from '../../launch/types';
 import { isAbortError } from '../../util/errors';
 import { LineBuffer } from '../line-buffer';
 import { sleep } from '../sleep';

@@ -1,4 +1,4 @@
-import type { Cluster } from '../../cluster/types';
+import type { Cluster } from '../../launch/types';
 import { CommandFailedError } from '../../util/errors';
 import { ExpertDumpError, parseExpertDump, type ExpertDump } from './dump';
 import { expertDumpConverterArgv } from './dump-converter';

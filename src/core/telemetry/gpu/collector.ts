@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Cluster, ExecResult } from '../../cluster/types';
+import type { Cluster, ExecResult } from '../../launch/types';
 import type { Disposable } from '../../util/disposable';
 import { isAbortError } from '../../util/errors';
 import type { TelemetryNotice } from '../notice';

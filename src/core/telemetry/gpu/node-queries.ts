@@ -1,4 +1,4 @@
-import type { Cluster } from '../../cluster/types';
+import type { Cluster } from '../../launch/types';
 import { CommandFailedError } from '../../util/errors';
 import { COMPUTE_APPS_ARGV, GPU_INVENTORY_ARGV, GPU_TOPOLOGY_ARGV } from './commands';
 import { findLeakedProcesses, parseComputeApps, type GpuMemoryLeak } from './compute-apps';

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Cluster } from '../../../cluster/types';
+import type { Cluster } from '../../../launch/types';
 import type { Disposable } from '../../../util/disposable';
 import { readGpuTopology } from '../../gpu/node-queries';
 import type { TelemetryNotice } from '../../notice';

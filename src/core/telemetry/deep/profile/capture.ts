@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Cluster } from '../../../cluster/types';
+import type { Cluster } from '../../../launch/types';
 import type { TelemetryNotice } from '../../notice';
 import type { ProfileSummary } from '../../schema';
 import { sleep } from '../../sleep';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Cluster } from '../../../cluster/types';
+import type { Cluster } from '../../../launch/types';
 import { CommandFailedError } from '../../../util/errors';
 
 /**

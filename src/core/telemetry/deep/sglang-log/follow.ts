@@ -1,5 +1,4 @@
-import type { Cluster } from '../../../cluster/types';
-import { followRemoteLog, type RemoteProcessState } from '../../../remote';
+import type { Cluster, RankState } from '../../../launch/types';
 import type { Disposable } from '../../../util/disposable';
 import type { TelemetryNotice } from '../../notice';
 import type { SchedulerLogConsumer } from './consumer';
@@ -8,16 +7,14 @@ import type { SchedulerLogConsumer } from './consumer';
 export interface LogProcess {
   /** process id in the plan, e.g. "decode-0/rank-0"; the chart label */
   id: string;
-  remote: RemoteProcessState;
+  remote: RankState;
 }
 
-/** Fixed script: prints the byte size of `$1/log` (expanding a leading ~), 0 when absent. */
-const SIZE_SCRIPT = 'd=$1; case $d in "~") d=$HOME;; "~/"*) d=$HOME/${d#"~/"};; esac; if [ -f "$d/log" ]; then wc -c < "$d/log"; else echo 0; fi';
 
 /**
  * Follows the logs of a deployment's server processes for the length of a bench run, from
  * their current end (older lines are not part of this run), into a SchedulerLogConsumer.
- * One follow stream per process (the remote supervisor's `tail -f` equivalent); dispose stops
+ * One follow stream per process (the launcher's `tail -f` equivalent); dispose stops
  * them. Routers are skipped: they print no scheduler lines.
  */
 export class SchedulerLogFollower implements Disposable {
@@ -39,13 +36,12 @@ export class SchedulerLogFollower implements Disposable {
   private async followOne(p: LogProcess): Promise<void> {
     let from = 0;
     try {
-      const r = await this.cluster.exec(p.remote.node, ['sh', '-c', SIZE_SCRIPT, 'moebench-logsize', p.remote.dir], { signal: this.abort.signal });
-      from = Number(r.stdout.trim()) || 0;
+      from = await this.cluster.launcher.logSize(p.remote, this.abort.signal);
     } catch {
       from = 0;
     }
     const source = { endpoint: p.id, node: p.remote.node };
-    const run = followRemoteLog(this.cluster, p.remote, { fromOffset: from, signal: this.abort.signal, onData: (text) => {
+    const run = this.cluster.launcher.follow(p.remote, { fromOffset: from, signal: this.abort.signal, onData: (text) => {
       this.onBytes?.(p.remote.node, Buffer.byteLength(text));
       this.consumer.chunk(source, text);
     } }).then(

@@ -1,5 +1,5 @@
 import type { SFTPWrapper } from 'ssh2';
-import { CommandFailedError } from '../util/errors';
+import { CommandFailedError } from '../../util/errors';
 import type { SshConnection } from './ssh-connection';
 
 /** SFTP paths are relative to the login directory; accept the `~/` users write. */

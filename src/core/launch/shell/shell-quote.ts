@@ -1,4 +1,4 @@
-import { UnsafeInputError } from '../util/errors';
+import { UnsafeInputError } from '../../util/errors';
 
 /**
  * The one quoting function. Every remote command is built from an argument array through

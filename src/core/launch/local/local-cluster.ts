@@ -1,8 +1,9 @@
 import * as os from 'node:os';
-import { specificHost, urlHostOf } from './endpoint-host';
+import { specificHost, urlHostOf } from '../endpoint-host';
 import { execLocal } from './local-exec';
-import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from './types';
-import { CellReferenceError } from '../util/errors';
+import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult, Launcher } from '../types';
+import { ShellLauncher } from '../shell/launcher';
+import { CellReferenceError } from '../../util/errors';
 
 /**
  * Wraps argv so a user's environment preamble (e.g. `source venv/bin/activate`) runs first, then
@@ -16,6 +17,7 @@ export function withPreamble(preamble: string | undefined, argv: readonly string
 /** `kind: local`: this machine (a GPU workstation, or a head node reached with Remote-SSH). */
 export class LocalCluster implements Cluster {
   readonly kind = 'local' as const;
+  readonly launcher: Launcher = new ShellLauncher(this);
   readonly nodes: readonly ClusterNodeInfo[];
 
   constructor(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Cluster, ExecResult } from '../cluster/types';
-import { CommandFailedError, UnsafeInputError } from '../util/errors';
+import type { Cluster, ExecResult, RankStatus, StopOutcome } from '../types';
+import { CommandFailedError, UnsafeInputError } from '../../util/errors';
 import { randomBytes } from 'node:crypto';
 import { LEADER_SCRIPT, START_SCRIPT, STATUS_SCRIPT, STOP_SCRIPT } from './scripts';
 
@@ -18,6 +18,8 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** What a window reload needs to find the process again; plain JSON. */
 export const remoteProcessStateSchema = z.object({
   version: z.literal(1),
+  /** absent in records written before launchers had kinds */
+  launcher: z.literal('shell').optional(),
   cluster: z.string(),
   node: z.string(),
   deploymentId: z.string().regex(ID),
@@ -34,11 +36,7 @@ export const remoteProcessStateSchema = z.object({
 });
 export type RemoteProcessState = z.infer<typeof remoteProcessStateSchema>;
 
-export type RemoteProcessStatus =
-  | { state: 'running'; logBytes: number }
-  | { state: 'exited'; exitCode: number; logBytes: number }
-  /** no live group and no exit code: killed, node rebooted, or the directory was removed */
-  | { state: 'gone'; logBytes: number };
+export type RemoteProcessStatus = RankStatus;
 
 export interface StartOptions {
   deploymentId: string;
@@ -83,6 +81,7 @@ export async function startRemoteProcess(cluster: Cluster, node: string, options
   if (r.exitCode !== 0 || !Number.isInteger(pgid) || pgid < 2 || !/^[0-9]*$/.test(leaderStart)) throw failed(`Starting ${options.name}`, node, r);
   return {
     version: 1,
+    launcher: 'shell',
     cluster: cluster.name,
     node,
     deploymentId: options.deploymentId,
@@ -119,7 +118,6 @@ export async function remoteProcessStatus(cluster: Cluster, state: RemoteProcess
   }
 }
 
-export type StopOutcome = 'not-running' | 'terminated' | 'killed';
 
 /**
  * TERM the whole group, wait `graceMs`, KILL, and verify that nothing of it is left. The group is

@@ -1,27 +1,7 @@
-import type { Cluster } from '../cluster/types';
-import { CommandFailedError, isAbortError } from '../util/errors';
+import type { Cluster, FollowOptions, FollowResult } from '../types';
+import { CommandFailedError, isAbortError } from '../../util/errors';
 import type { RemoteProcessState } from './process';
 import { FOLLOW_SCRIPT } from './scripts';
-
-export interface FollowOptions {
-  /** bytes of the log already consumed (persist the last `offset` you were given) */
-  fromOffset?: number;
-  /** text in order; `offset` is the byte offset just after it */
-  onData: (text: string, offset: number) => void;
-  signal?: AbortSignal;
-  /** keep retrying a broken stream for this long (reconnects happen underneath); default 120 s */
-  retryForMs?: number;
-  retryDelayMs?: number;
-  /** told about each interruption (for a "reconnecting" badge) */
-  onInterrupted?: (err: unknown) => void;
-}
-
-export interface FollowResult {
-  /** byte offset after the last delivered text */
-  offset: number;
-  /** true when the process exited and the whole log was read; false when aborted */
-  complete: boolean;
-}
 
 /**
  * Streams a remote process's log from a byte offset, like `tail -c +N -f`, until the process

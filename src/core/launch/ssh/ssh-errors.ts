@@ -1,4 +1,4 @@
-import { MoeBenchError, type ErrorLocation } from '../util/errors';
+import { MoeBenchError, type ErrorLocation } from '../../util/errors';
 
 /** Typed failures of the SSH layer; each names the node and says what to do next. */
 export class SshError extends MoeBenchError {}

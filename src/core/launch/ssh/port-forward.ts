@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import type { Disposable } from '../util/disposable';
+import type { Disposable } from '../../util/disposable';
 import type { SshConnection } from './ssh-connection';
 
 /**

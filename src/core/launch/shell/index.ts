@@ -9,6 +9,7 @@ export {
   type RemoteProcessState,
   type RemoteProcessStatus,
   type StartOptions,
-  type StopOutcome,
 } from './process';
-export { followRemoteLog, type FollowOptions, type FollowResult } from './log-follow';
+export { followRemoteLog } from './log-follow';
+export { ShellLauncher } from './launcher';
+export type { FollowOptions, FollowResult, StopOutcome } from '../types';

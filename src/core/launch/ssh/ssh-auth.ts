@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { utils, type AnyAuthMethod, type AuthHandlerMiddleware } from 'ssh2';
-import type { HostServices } from '../host';
+import type { HostServices } from '../../host';
 import { SshAuthError } from './ssh-errors';
 
 /** OpenSSH's default identities when ssh_config names none (ssh_config(5) IdentityFile). */

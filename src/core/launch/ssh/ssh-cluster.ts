@@ -1,9 +1,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HostServices } from '../host';
-import { DisposableStore, toDisposable, type Disposable } from '../util/disposable';
-import { CellReferenceError, SpecValidationError } from '../util/errors';
-import { specificHost } from './endpoint-host';
+import type { HostServices } from '../../host';
+import { DisposableStore, toDisposable, type Disposable } from '../../util/disposable';
+import { CellReferenceError, SpecValidationError } from '../../util/errors';
+import { specificHost } from '../endpoint-host';
 import { LocalForward } from './port-forward';
 import { KeyStore } from './ssh-auth';
 import { defaultResolveContext, loadSshConfig, resolveEndpoint, type SshEndpoint } from './ssh-config-file';
@@ -12,7 +12,8 @@ import { sshExec } from './ssh-exec';
 import { sshStreamExec, type StreamExec, type StreamExecOptions } from './ssh-stream-exec';
 import { sftpReadFile, sftpWriteFile } from './sftp';
 import type { SshClusterSpec } from './ssh-spec';
-import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult } from './types';
+import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult, Launcher } from '../types';
+import { ShellLauncher } from '../shell/launcher';
 
 export type { SshClusterSpec, SshNodeSpec } from './ssh-spec';
 export { sshClusterSpecSchema } from './ssh-spec';
@@ -54,6 +55,7 @@ interface NodeEntry {
 
 export class SshCluster implements Cluster {
   readonly kind = 'ssh' as const;
+  readonly launcher: Launcher = new ShellLauncher(this);
   readonly nodes: readonly ClusterNodeInfo[];
   private readonly byName = new Map<string, NodeEntry>();
   private readonly forwards = new Map<string, Promise<LocalForward>>();

@@ -14,7 +14,7 @@
  */
 
 /** `~/x` to `$HOME/x`: quoting keeps the shell from doing it. */
-const EXPAND_DIR = 'case $d in "~") d=$HOME;; "~/"*) d=$HOME/${d#"~/"};; esac';
+export const EXPAND_DIR = 'case $d in "~") d=$HOME;; "~/"*) d=$HOME/${d#"~/"};; esac';
 
 /**
  * Does the group have a live member? Zombies do not count: `kill -0` succeeds on them, and an

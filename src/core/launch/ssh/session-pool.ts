@@ -1,4 +1,4 @@
-import { CancelledError } from '../util/errors';
+import { CancelledError } from '../../util/errors';
 
 /**
  * Counts SSH *sessions* (exec, sftp) open on one connection. OpenSSH refuses more than

@@ -1,11 +1,11 @@
-import { TailText } from '../util/tail-text';
+import { TailText } from '../../util/tail-text';
 import type { ClientChannel } from 'ssh2';
-import { CancelledError } from '../util/errors';
-import { buildExecCommand, buildKillGroupCommand, PgidMarkerFilter, type RemoteExecSpec } from './remote-command';
+import { CancelledError } from '../../util/errors';
+import { buildExecCommand, buildKillGroupCommand, PgidMarkerFilter, type RemoteExecSpec } from '../shell/remote-command';
 import type { SshConnection } from './ssh-connection';
 import { SshConnectionLostError } from './ssh-errors';
-import type { ExecResult } from './types';
-import type { ExecOptions } from './types';
+import type { ExecResult } from '../types';
+import type { ExecOptions } from '../types';
 
 const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
 

@@ -1,10 +1,10 @@
 import type { ClientChannel } from 'ssh2';
-import { TailText } from '../util/tail-text';
-import { buildExecCommand, buildKillGroupCommand, PgidMarkerFilter, type RemoteExecSpec } from './remote-command';
+import { TailText } from '../../util/tail-text';
+import { buildExecCommand, buildKillGroupCommand, PgidMarkerFilter, type RemoteExecSpec } from '../shell/remote-command';
 import type { SshConnection } from './ssh-connection';
 import { SshConnectionLostError } from './ssh-errors';
 import { runRaw } from './ssh-exec';
-import type { ExecResult } from './types';
+import type { ExecResult } from '../types';
 
 /**
  * A remote command whose stdin stays open: the caller talks to it (client-node load shards).

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { TailText } from '../util/tail-text';
-import type { ExecOptions, ExecResult } from './types';
-import { assertEnvName, quoteArg } from './shell-quote';
-import { CancelledError, CommandFailedError } from '../util/errors';
+import { TailText } from '../../util/tail-text';
+import type { ExecOptions, ExecResult } from '../types';
+import { assertEnvName, quoteArg } from '../shell/shell-quote';
+import { CancelledError, CommandFailedError } from '../../util/errors';
 
 const DEFAULT_CAPTURE_BYTES = 1024 * 1024;
 /** after TERM, how long the group gets before KILL */

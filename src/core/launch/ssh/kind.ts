@@ -1,23 +1,44 @@
-import type { Cluster } from '../cluster/types';
-import { SpecValidationError } from '../util/errors';
-import type { CellContext } from '../exec/cell';
-import type { ClusterSpec } from '../spec/cluster-spec';
+import { z } from 'zod';
+import type { HostServices } from '../../host';
+import { clusterCommonFields } from '../../spec/cluster-spec';
+import { SpecValidationError } from '../../util/errors';
+import type { ClusterKindEntry } from '../kind';
 
-type SimSpec = Extract<ClusterSpec, { kind: 'sim' }>;
-type SshSpec = Extract<ClusterSpec, { kind: 'ssh' }>;
+const sshNodeSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      name: z.string().optional(),
+      host: z.string().min(1),
+      user: z.string().optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      identityFile: z.string().optional(),
+      proxyJump: z.string().optional(),
+    })
+    .strict(),
+]);
 
-/**
- * Builders for the cluster kinds that live in their own modules (sim in core/sim, ssh in
- * core/cluster/ssh-*). Loaded lazily so a local-only notebook never loads ssh2 or the emulator.
- */
-export const clusterFactories = {
-  async sim(spec: SimSpec, _ctx: CellContext): Promise<Cluster> {
-    const { createSimCluster } = await import('../sim/cluster');
-    const nodes = typeof spec.nodes === 'number' ? Array.from({ length: spec.nodes }, (_, i) => `node${i + 1}`) : spec.nodes;
-    return createSimCluster({ name: spec.name, nodes, gpusPerNode: spec.gpusPerNode, seed: spec.seed, nodeOverrides: spec.nodeOverrides });
-  },
-  async ssh(spec: SshSpec, ctx: CellContext): Promise<Cluster> {
-    const { createSshCluster } = await import('../cluster/ssh-cluster');
+export const sshSpecSchema = z
+  .object({
+    name: clusterCommonFields.name,
+    kind: z.literal('ssh'),
+    nodes: z.array(sshNodeSchema).min(1).describe('ssh_config aliases, or {host, user, port, identityFile, proxyJump}'),
+    gpusPerNode: z.number().int().min(0).max(64).default(8),
+    preamble: z.string().optional().describe('shell lines run before every command (venv/conda/modules)'),
+    workDir: z.string().optional(),
+    sshConfig: z.string().optional().describe('path of the ssh_config file (default ~/.ssh/config)'),
+    knownHosts: z.string().optional().describe('path of known_hosts (default ~/.ssh/known_hosts)'),
+    doctor: clusterCommonFields.doctor,
+  })
+  .strict();
+type SshSpec = z.output<typeof sshSpecSchema>;
+
+/** `kind: ssh`: nodes over OpenSSH-compatible SSH (ssh2), through the shell supervisor. ssh2 loads only when used. */
+export const sshKind: ClusterKindEntry<SshSpec> = {
+  kind: 'ssh',
+  schema: sshSpecSchema,
+  async create(spec, ctx) {
+    const { createSshCluster } = await import('./ssh-cluster');
     // the user's own files come from machine-scoped settings; files the notebook names need
     // consent (outside the notebook), are read only, and never replace the user's known_hosts
     await requireNotebookFileConsent(spec, ctx);
@@ -35,10 +56,20 @@ export const clusterFactories = {
       { notebookFiles: { sshConfig: spec.sshConfig !== undefined, knownHostsPath: spec.knownHosts } },
     );
   },
+  preview(spec) {
+    return {
+      cluster: {
+        name: spec.name,
+        kind: 'ssh',
+        nodes: spec.nodes.map((n) => (typeof n === 'string' ? { name: n, address: n, gpus: spec.gpusPerNode } : { name: n.name ?? n.host, address: n.host, gpus: spec.gpusPerNode })),
+      },
+      notes: ['ssh nodes are shown by the host names in the cluster cell; dist-init addresses resolve on the nodes'],
+    };
+  },
 };
 
 /** `sshConfig:` / `knownHosts:` in a cell are trust anchors chosen by whoever wrote the notebook. */
-async function requireNotebookFileConsent(spec: SshSpec, ctx: CellContext): Promise<void> {
+async function requireNotebookFileConsent(spec: SshSpec, ctx: { host: HostServices }): Promise<void> {
   const named: [field: 'sshConfig' | 'knownHosts', file: string][] = [];
   if (spec.sshConfig !== undefined) named.push(['sshConfig', spec.sshConfig]);
   if (spec.knownHosts !== undefined) named.push(['knownHosts', spec.knownHosts]);

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
-import type { HostServices } from '../host';
-import { toDisposable, type Disposable } from '../util/disposable';
+import type { HostServices } from '../../host';
+import { toDisposable, type Disposable } from '../../util/disposable';
 import { appendKnownHost, checkHostKey, fingerprintSha256, keyTypeOf, knownHostsName, knownKeyTypes, readKnownHosts } from './known-hosts';
 import { makeAuthHandler, type KeyStore } from './ssh-auth';
-import { LOGIN_SHELL_COMMAND } from './remote-command';
+import { LOGIN_SHELL_COMMAND } from '../shell/remote-command';
 import type { SshEndpoint } from './ssh-config-file';
 import {
   isPermanentSshError,
@@ -16,7 +16,7 @@ import {
   SshHostKeyUnknownError,
 } from './ssh-errors';
 import { isChannelOpenFailure, SessionPool } from './session-pool';
-import type { ConnectionState } from './types';
+import type { ConnectionState } from '../types';
 
 export interface ReconnectPolicy {
   /** attempts after a dropped connection before the state becomes `failed` */
