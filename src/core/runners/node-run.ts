@@ -83,7 +83,7 @@ export async function runToolOnNode(o: NodeRunOptions, attempts: readonly NodeAt
       lastError = new CommandFailedError(
         `${a.argv.slice(0, 3).join(' ')} on ${o.node} ${exitCode === null ? 'was killed' : `exited with status ${exitCode}`}${tail ? `:\n${tail}` : ''}`,
         { node: o.node },
-        'Check that the benchmark tool is installed on the node (the Python next to SGLang / vLLM) and that the endpoint answers from there.',
+        failureHint(o.node, log),
       );
       if (k + 1 < attempts.length && (a.retryIf?.(log) ?? false)) {
         o.onLine(`moebench: ${a.argv.slice(0, 3).join(' ')} is not available on ${o.node}; trying ${attempts[k + 1].argv.slice(0, 3).join(' ')}`);
@@ -98,6 +98,26 @@ export async function runToolOnNode(o: NodeRunOptions, attempts: readonly NodeAt
     return { text: cat.stdout, argv: a.argv, outputFile: a.outputFile, log };
   }
   throw lastError instanceof Error ? lastError : new CommandFailedError(`No benchmark command could run on ${o.node}`, { node: o.node });
+}
+
+/**
+ * The options an argparse tool refused ("error: unrecognized arguments: --output-details --tag x"):
+ * what an older bench_serving says to the flags we pass (SGLang's bench_serving.py @50a61368 has
+ * no --output-details, --tag, --max-concurrency or --warmup-requests; its real refusal is in
+ * test/fixtures/captures/sglang-bench-serving-50a61368/argv-refused.txt).
+ */
+export function refusedOptions(log: string): string[] {
+  const m = /error: unrecognized arguments: ([^\n]+)/.exec(log);
+  return m ? m[1].trim().split(/\s+/).filter((t) => t.startsWith('-')) : [];
+}
+
+/** What to do about a failed benchmark command, from what it printed. */
+export function failureHint(node: string, log: string): string {
+  const refused = refusedOptions(log);
+  if (refused.length > 0) {
+    return `The benchmark tool on ${node} is older than the options MoE Bench passes: it does not know ${refused.join(', ')}. Install a newer SGLang / vLLM release there, or use runner: builtin.`;
+  }
+  return 'Check that the benchmark tool is installed on the node (the Python next to SGLang / vLLM) and that the endpoint answers from there.';
 }
 
 async function stopQuietly(cluster: Cluster, state: RankState): Promise<void> {

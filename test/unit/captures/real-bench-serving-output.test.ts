@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { importText } from '../../../src/core/results/importers';
+import { failureHint, refusedOptions } from '../../../src/core/runners/node-run';
 
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'captures', 'sglang-bench-serving-50a61368');
 const read = (name: string) => readFileSync(path.join(DIR, name));
@@ -18,6 +19,7 @@ const SHA256: Record<string, string> = {
   'result.jsonl': '10f7a29f0d49945bde9bec09e67f566961bd866c55cd8f204b2694ea52e2e49e',
   'stdout-1-rate-inf.txt': '34a97a3b2141edcc3e0cc9dd765ef79a0b4c999f33083befa4d5d52d7b752f60',
   'stdout-2-rate-16.txt': 'ec00e42a2006abcb4b15e01acb14ff472ac8e4cae1724a1321c5a3fa6d274f95',
+  'argv-refused.txt': '62b2930d8b18738f519d7972cf7c7ae06ab4da8e6c28efbaabb5a717466a641a',
 };
 const STDOUT = ['stdout-1-rate-inf.txt', 'stdout-2-rate-16.txt'];
 
@@ -85,5 +87,16 @@ describe('real SGLang bench_serving.py @50a61368 output, run against the emulato
       assert.ok(r.meta.definitionNotes.some((n) => /sent --backend sglang to \/v1\/completions/.test(n)));
       assert.ok(r.meta.definitionNotes.some((n) => /no request_throughput: it is completed \/ duration/.test(n)));
     }
+  });
+
+  test('given the flags our runner passes, this version refuses them; the runner hint names them and the way out', () => {
+    const refusal = read('argv-refused.txt').toString('utf8');
+    assert.match(refusal, /bench_serving\.py: error: unrecognized arguments: --output-details --tag real-old/);
+    assert.deepEqual(refusedOptions(refusal), ['--output-details', '--tag']);
+    const hint = failureHint('node2', refusal);
+    assert.match(hint, /on node2 is older than the options MoE Bench passes: it does not know --output-details, --tag\./);
+    assert.match(hint, /runner: builtin/);
+    // a failure that is not an argparse refusal keeps the install/endpoint advice
+    assert.match(failureHint('node2', '/usr/bin/python3: No module named sglang.bench_serving'), /installed on the node/);
   });
 });
