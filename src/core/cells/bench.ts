@@ -20,6 +20,8 @@ import { BenchServerViews, gateFailureMessage } from './bench-server-views';
 import { faultHooks, runRemoteRunnerCell, runSweep } from './bench-runner';
 import { failOnInvalidResults } from './bench-validity-gate';
 import { resolveClientNodes } from './bench-clients';
+import { withWorkloadBlocks } from './bench-workload';
+import { workloadSpecOf } from '../load/workloads/spec';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -77,6 +79,7 @@ export function benchConfig(spec: BenchSpec, target: ResolvedTarget, step: Sweep
     },
     cacheBust: w.cacheBust,
     trace: spec.load.trace ? { path: spec.load.trace, timeScale: spec.load.traceTimeScale } : undefined,
+    workload: workloadSpecOf(w),
     requestRate: step.requestRate,
     burstiness: spec.load.arrival === 'constant' || spec.load.burstiness === 'inf' ? Infinity : spec.load.burstiness,
     rescaleSchedule: spec.load.rescaleSchedule,
@@ -136,7 +139,7 @@ export class BenchCellExecutor implements CellExecutor {
     if (spec.runner !== 'builtin') return runRemoteRunnerCell(spec, ctx);
     const target = await resolveTarget(spec, ctx);
     const baseDir = path.dirname(ctx.session.notebookPath);
-    const steps = sweepSteps(spec.load);
+    const steps = sweepSteps(spec.load, spec.workload);
     const faults = faultHooks(spec, ctx, steps.length);
     const rows = await prepareRows(benchConfig(spec, target, steps[0], baseDir));
     const results: StepResult[] = [];
@@ -170,7 +173,7 @@ export class BenchCellExecutor implements CellExecutor {
           if (done !== last.done || p.outputTokens !== last.tokens || p.inFlight === 0) activityAtMs = now;
           last = { atMs: now, done, tokens: p.outputTokens };
           const stall = { sec: (now - activityAtMs) / 1000, timeoutSec: (config.idleTimeoutMs ?? 0) / 1000 };
-          const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false, stall });
+          const doc = progressDoc({ name: spec.name, stepIndex: step.index, steps: steps.length, stepLabel: step.label, total: config.durationSec || config.workload ? undefined : config.trace ? rows.length : config.dataset.numPrompts, durationSec: config.durationSec, progress: p, reqPerSec, tokPerSec, simulated: target.deployment?.simulated ?? false, stall });
           ctx.emit({ kind: 'doc', id: progressId, doc, persist: false });
           ctx.emit({ kind: 'status', text: `${spec.name}: ${doc.blocks[0].type === 'progress' ? doc.blocks[0].detail ?? '' : ''}` });
         };
@@ -208,7 +211,7 @@ export class BenchCellExecutor implements CellExecutor {
         }
         // a partial sweep is still worth seeing: redraw after every step
         ctx.session.runs.set(spec.name, { runIds: results.map((r) => r.outcome.runId), cell: spec.name }, spec.name);
-        ctx.emit({ kind: 'doc', id: resultId, doc: serverViews.decorate(resultDoc(spec.name, results, cancelled)) });
+        ctx.emit({ kind: 'doc', id: resultId, doc: withWorkloadBlocks(serverViews.decorate(resultDoc(spec.name, results, cancelled)), results.map((r) => ({ label: r.step.label, outcome: r.outcome })), serverViews.steps) });
         if (cancelled) break;
       }
     } catch (err) {
@@ -222,7 +225,7 @@ export class BenchCellExecutor implements CellExecutor {
         ctx.host.setting('cost.dollarsPerGpuHour', 0),
         undefined,
       );
-      const doc = serverViews.decorate(resultDoc(spec.name, results, cancelled));
+      const doc = withWorkloadBlocks(serverViews.decorate(resultDoc(spec.name, results, cancelled)), results.map((r) => ({ label: r.step.label, outcome: r.outcome })), serverViews.steps);
       doc.blocks.push(...telemetryBlocks(r, steps.map((s) => s.label)));
       ctx.emit({ kind: 'doc', id: resultId, doc });
     }

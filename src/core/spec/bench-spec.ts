@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workloadFields, workloadIssues } from '../load/workloads/spec';
 import { DATASET_NAMES } from '../load/datasets';
 import { runnerFields } from '../runners/spec';
 import { sweepFields } from '../sweep/spec';
@@ -67,6 +68,8 @@ export const benchSpecSchema = z
         temperature: z.number().min(0).default(0),
         topP: z.number().gt(0).max(1).optional(),
         extraBody: z.record(z.string(), z.unknown()).optional().describe('merged into every request body'),
+        // traces with prefix structure and multi-turn sessions (src/core/load/workloads/spec.ts)
+        ...workloadFields,
       })
       .strict()
       .default({ dataset: 'random', numPrompts: 1000, inputLen: 1024, outputLen: 1024, rangeRatio: 0, rangeSemantics: 'sglang', seed: 42, cacheBust: true, temperature: 0 }),
@@ -123,7 +126,10 @@ export const benchSpecSchema = z
     ...sweepFields,
     ...faultsFields,
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    for (const issue of workloadIssues(spec.workload, spec.load.trace !== undefined)) ctx.addIssue({ code: 'custom', path: ['workload', ...issue.path], message: issue.message });
+  });
 
 export type BenchSpec = z.output<typeof benchSpecSchema>;
 
@@ -136,7 +142,9 @@ export interface SweepStep {
 }
 
 /** A list in requestRate or maxConcurrency is a sweep; both lists give their product. */
-export function sweepSteps(load: BenchSpec['load']): SweepStep[] {
+export function sweepSteps(load: BenchSpec['load'], workload?: { trace?: string }): SweepStep[] {
+  // a workload trace sets its own times, like load.trace
+  if (workload?.trace !== undefined) load = { ...load, trace: workload.trace };
   const rates = (Array.isArray(load.requestRate) ? load.requestRate : [load.requestRate]).map((r) => (r === 'inf' ? Infinity : r));
   const concs: (number | undefined)[] = load.maxConcurrency === undefined ? [undefined] : Array.isArray(load.maxConcurrency) ? load.maxConcurrency : [load.maxConcurrency];
   const steps: SweepStep[] = [];

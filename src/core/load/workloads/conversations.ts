@@ -95,6 +95,8 @@ export interface GeneratedConversations {
   outputTokens: Distribution;
   /** a system prompt shared by every conversation (0 = none) */
   sharedPrefixTokens: number;
+  /** a conversation's own opening context before its first question (vLLM's prefix_num_tokens), e.g. a document */
+  prefixTokens?: Distribution;
 }
 
 /** vLLM's "generate_conversations" idea: synthetic chats with lengths from distributions */
@@ -102,7 +104,10 @@ export function generatedConversations(g: GeneratedConversations, rng: Rng): Ses
   const system = g.sharedPrefixTokens > 0 ? randomWords(g.sharedPrefixTokens, rng) : undefined;
   return Array.from({ length: g.conversations }, (_, s) => {
     const n = sampleInt(g.turns, rng);
-    return { id: `s${s + 1}`, system, turns: Array.from({ length: n }, () => ({ user: randomWords(sampleInt(g.inputTokens, rng), rng), outputLen: sampleInt(g.outputTokens, rng) })) };
+    const own = g.prefixTokens ? sampleInt(g.prefixTokens, rng, 0) : 0;
+    const turns = Array.from({ length: n }, () => ({ user: randomWords(sampleInt(g.inputTokens, rng), rng), outputLen: sampleInt(g.outputTokens, rng) }));
+    if (own > 0) turns[0].user = `${randomWords(own, rng)}\n\n${turns[0].user}`;
+    return { id: `s${s + 1}`, system, turns };
   });
 }
 

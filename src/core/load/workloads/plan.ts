@@ -24,7 +24,7 @@ export type WorkloadSpec =
   | { kind: 'trace'; path: string; format: TraceFormat; blockSize?: number; timeScale?: number; vocabSize?: number; seed: number; maxRequests?: number }
   | ({ kind: 'conversations'; seed: number; start: SessionWorkload['start']; thinkTimeSec: Distribution } & (
       | { source: 'file'; path: string; maxConversations?: number; maxTurns?: number; outputLen?: number }
-      | { source: 'generated'; conversations: number; turns: Distribution; inputTokens: Distribution; outputTokens: Distribution; sharedPrefixTokens: number }
+      | { source: 'generated'; conversations: number; turns: Distribution; inputTokens: Distribution; outputTokens: Distribution; sharedPrefixTokens: number; prefixTokens?: Distribution }
       | { source: 'agentic'; agents: number; calls: Distribution; systemPromptTokens: number; toolOutputTokens: Distribution; outputTokens: Distribution }
     ));
 
