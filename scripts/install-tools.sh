@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the real-VS-Code and SSH tests need, outside the project's own package.json:
-# Debian packages (chromium, openssh-server) and code-server 4.139.1 with the Node 24 it requires,
+# Debian packages (chromium, openssh-server, slurm-wlm + munge for scripts/slurm-lab.sh) and code-server 4.139.1 with the Node 24 it requires,
 # in .tools/cs.
 #
 # It cannot half-succeed:
@@ -46,6 +46,11 @@ need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 # login shells the ssh lab tests exec against (test/integration/ssh/login-shells.test.ts)
 for sh in zsh fish tcsh dash; do [ -x /usr/bin/$sh ] || need_apt+=($sh); done
+# the Slurm lab (scripts/slurm-lab.sh): Debian's slurm-wlm 22.05 daemons, clients and munge
+[ -x /usr/sbin/slurmctld ] || need_apt+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need_apt+=(slurmd)
+[ -x /usr/bin/sbatch ] || need_apt+=(slurm-client)
+[ -x /usr/sbin/munged ] || need_apt+=(munge)
 # the modules SGLang's bench_serving.py imports, for Debian's python3 (test/fixtures/captures/sglang-bench-serving-50a61368/reproduce.sh)
 bench_py_mods="aiohttp numpy requests tqdm"
 for m in $bench_py_mods; do /usr/bin/python3 -c "import $m" 2>/dev/null || need_apt+=(python3-$m); done
@@ -58,6 +63,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 [ -x /usr/bin/chromium ] || fail "chromium: /usr/bin/chromium is missing after apt-get"
 [ -x /usr/sbin/sshd ] || fail "openssh-server: /usr/sbin/sshd is missing after apt-get"
+for b in /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/sbatch /usr/bin/srun /usr/sbin/munged /usr/sbin/mungekey; do
+  [ -x $b ] || fail "slurm lab: $b is missing after apt-get (packages slurmctld slurmd slurm-client munge)"
+done
 for m in $bench_py_mods; do /usr/bin/python3 -c "import $m" 2>/dev/null || fail "python3-$m: Debian's /usr/bin/python3 cannot import $m after apt-get"; done
 chromium_version=$(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}') || true
 [ -n "$chromium_version" ] || fail "chromium: /usr/bin/chromium --version printed nothing"
