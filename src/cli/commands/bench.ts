@@ -11,6 +11,9 @@ import { describeError } from '../../core/util/errors';
 import { redactHeaderArgs } from '../../core/util/redact';
 import { TOOL_VERSION } from '../version';
 import { idleTimeoutMs } from '../../core/load/idle-timeout';
+import { workloadIssues, workloadSpecOf, type WorkloadFieldsIn } from '../../core/load/workloads/spec';
+import { TRACE_FORMATS, type TraceFormat } from '../../core/load/workloads/trace-formats';
+import type { DistributionInput } from '../../core/load/workloads/distribution';
 
 const USAGE = `moebench bench — quick benchmark against a running endpoint (flags mirror sglang.bench_serving)
 
@@ -43,6 +46,18 @@ Load (several --request-rate / --max-concurrency values: one run each, one table
   --burstiness B                 gamma shape; 1 = Poisson (default), inf = constant
   --duration S                   send for S seconds instead of --num-prompts requests
   --trace-file FILE [--trace-time-scale X]   replay JSONL timestamps
+  --trace-format F               mooncake | azure | burstgpt: replay --trace-file's requests with their
+                                 lengths (Mooncake: prompts from hash_ids, shared blocks = shared prefix)
+  --dataset-name mooncake --dataset-path FILE [--mooncake-slowdown-factor F] [--mooncake-block-size N]
+                                 the same, spelled as bench_serving (block size default 512)
+Multi-turn and agentic sessions (turn k+1 after turn k's reply + think time, history appended):
+  --conversations FILE           [{"id","messages":[...]}] or ShareGPT [{"conversations":[...]}]
+  --multi-turn-conversations N   generated: --multi-turn-turns N --multi-turn-input-len N
+                                 --multi-turn-output-len N [--multi-turn-prefix-len N] [--multi-turn-shared-prefix-len N]
+  --agents N                     agentic: --agent-calls N --agent-system-len N --agent-tool-len N --agent-output-len N
+  --session-concurrency N | --session-rate R   sessions open at a time (default 1) or started per second
+  --think-time T                 seconds: a number, exp:MEAN or uniform:MIN:MAX (default 0)
+  --max-turns N, --max-conversations N   limit a conversations file
   --warmup-requests N            default 1
   --workers N                    load threads (default: one per ~1,000 streams or req/s, up to cores - 1)
   --idle-timeout S               a stream silent this long fails as stalled (default: from --goodput
@@ -62,7 +77,7 @@ abbreviated as argparse allows, e.g. --random-input):
   --return-logprob, --lora-name N   sent in the /generate request (return_logprob, lora_path; first name)
   accepted, no effect (each says why on stderr): --tokenizer, --disable-stream, --output-details,
   --pd-separated, --apply-chat-template, --tokenize-prompt, --profile
-  --dataset-name mooncake | mmmu: named, refused with the alternative (not generated here)
+  --dataset-name mmmu: named, refused with the alternative (not generated here)
   defaults that differ: --dataset-name random (bench_serving: sharegpt, which needs a download)`;
 
 class UsageError extends Error {}
@@ -149,6 +164,26 @@ const OPTIONS = {
   duration: { type: 'string' },
   'trace-file': { type: 'string' },
   'trace-time-scale': { type: 'string' },
+  'trace-format': { type: 'string' },
+  'mooncake-slowdown-factor': { type: 'string' },
+  'mooncake-block-size': { type: 'string' },
+  conversations: { type: 'string' },
+  'multi-turn-conversations': { type: 'string' },
+  'multi-turn-turns': { type: 'string' },
+  'multi-turn-input-len': { type: 'string' },
+  'multi-turn-output-len': { type: 'string' },
+  'multi-turn-prefix-len': { type: 'string' },
+  'multi-turn-shared-prefix-len': { type: 'string' },
+  agents: { type: 'string' },
+  'agent-calls': { type: 'string' },
+  'agent-system-len': { type: 'string' },
+  'agent-tool-len': { type: 'string' },
+  'agent-output-len': { type: 'string' },
+  'session-concurrency': { type: 'string' },
+  'session-rate': { type: 'string' },
+  'think-time': { type: 'string' },
+  'max-turns': { type: 'string' },
+  'max-conversations': { type: 'string' },
   'warmup-requests': { type: 'string' },
   'metric-definition': { type: 'string' },
   'metric-percentiles': { type: 'string' },
@@ -187,7 +222,6 @@ const NO_EFFECT: Record<string, string> = {
 
 /** bench_serving dataset names that moebench does not generate, with what to use instead */
 const UNSUPPORTED_DATASETS: Record<string, string> = {
-  mooncake: 'the Mooncake trace dataset is not generated here: replay its timestamps with --trace-file (JSONL) instead',
   mmmu: 'MMMU is an image dataset and moebench sends text only',
 };
 
@@ -232,7 +266,8 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
   if (!api) throw new UsageError(`--backend: unknown backend "${backend}" (${Object.keys(BACKENDS).join(', ')})`);
   const unsupported = UNSUPPORTED_DATASETS[v['dataset-name'] ?? ''];
   if (unsupported) throw new UsageError(`--dataset-name ${v['dataset-name'] ?? ''}: ${unsupported}`);
-  const datasetName = (v['dataset-name'] ?? 'random') as DatasetName;
+  const mooncake = v['dataset-name'] === 'mooncake';
+  const datasetName = (mooncake ? 'random' : (v['dataset-name'] ?? 'random')) as DatasetName;
   if (!DATASET_NAMES.includes(datasetName)) throw new UsageError(`--dataset-name: unknown dataset "${datasetName}" (${DATASET_NAMES.join(', ')})`);
   const semantics = v['range-ratio-semantics'] ?? 'sglang';
   if (semantics !== 'sglang' && semantics !== 'vllm') throw new UsageError('--range-ratio-semantics: sglang or vllm');
@@ -259,6 +294,7 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
   const rates = (v['request-rate'] ?? ['inf']).map((r) => num(r, '--request-rate') ?? Infinity);
   const concs: (number | undefined)[] = v['max-concurrency']?.length ? v['max-concurrency'].map((c) => num(c, '--max-concurrency')) : [undefined];
   const int = (flag: keyof typeof v & string, fallback?: number): number | undefined => num(v[flag] as string | undefined, `--${flag}`, fallback);
+  const workload = workloadFromArgs(v, int, mooncake);
   const configs: Plan['configs'] = [];
   for (const rate of rates) {
     for (const conc of concs) {
@@ -294,7 +330,8 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
             },
           },
           cacheBust: !v['no-cache-bust'],
-          trace: v['trace-file'] ? { path: v['trace-file'], timeScale: int('trace-time-scale') } : undefined,
+          trace: v['trace-file'] && !workload?.trace ? { path: v['trace-file'], timeScale: int('trace-time-scale') } : undefined,
+          workload: workload ? workloadSpecOf(workload) : undefined,
           requestRate: rate,
           burstiness: int('burstiness', 1) ?? 1,
           maxConcurrency: conc,
@@ -320,6 +357,75 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
     flushCache: v['flush-cache'] === true,
     notices,
   };
+}
+
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
+
+/** --think-time: 2, exp:2, uniform:1:3 */
+function thinkTime(text: string | undefined): DistributionInput | undefined {
+  if (text === undefined) return undefined;
+  const [kind, a, b] = text.split(':');
+  const n = (x: string | undefined): number => {
+    const v = Number(x);
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--think-time: not a number of seconds: ${text}`);
+    return v;
+  };
+  if (a === undefined) return n(kind);
+  if (kind === 'exp' || kind === 'exponential') return { exponential: n(a) };
+  if (kind === 'uniform') return { uniform: [n(a), n(b)] };
+  throw new UsageError(`--think-time: ${text} (a number, exp:MEAN or uniform:MIN:MAX)`);
+}
+
+/** flag names of the workload fields, for the rule messages */
+const WORKLOAD_FLAGS: Record<string, string> = {
+  trace: '--trace-file',
+  format: '--trace-format',
+  blockSize: '--mooncake-block-size',
+  timeScale: '--mooncake-slowdown-factor',
+  conversations: '--conversations / --multi-turn-conversations',
+  agents: '--agents',
+  sessions: '--session-concurrency / --session-rate',
+  thinkTimeSec: '--think-time',
+  maxTurns: '--max-turns',
+  maxConversations: '--max-conversations',
+  path: '--dataset-path',
+};
+
+/** the workload flags as the bench cell's workload fields, checked by the cell's rules */
+function workloadFromArgs(v: Values, int: (flag: keyof Values & string, fallback?: number) => number | undefined, mooncake: boolean): WorkloadFieldsIn | undefined {
+  const format = v['trace-format'] ?? (mooncake ? 'mooncake' : undefined);
+  if (format !== undefined && !(TRACE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--trace-format: ${format} (${TRACE_FORMATS.join(', ')})`);
+  const trace = mooncake ? v['dataset-path'] : format !== undefined ? v['trace-file'] : undefined;
+  if (mooncake && !trace) throw new UsageError('--dataset-name mooncake needs --dataset-path FILE (the trace JSONL; moebench downloads nothing)');
+  const need = (flag: keyof Values & string): number => {
+    const n = int(flag);
+    if (n === undefined) throw new UsageError(`--${flag} is needed with ${flag.startsWith('agent') ? '--agents' : '--multi-turn-conversations'}`);
+    return n;
+  };
+  const generated = v['multi-turn-conversations'] !== undefined;
+  const w: WorkloadFieldsIn = {
+    seed: int('seed', 1) ?? 1,
+    trace,
+    format: format as TraceFormat | undefined,
+    blockSize: int('mooncake-block-size'),
+    timeScale: int('mooncake-slowdown-factor') ?? (format !== undefined && !mooncake ? int('trace-time-scale') : undefined),
+    conversations: v.conversations ?? (generated ? { count: need('multi-turn-conversations'), turns: need('multi-turn-turns'), inputTokens: need('multi-turn-input-len'), outputTokens: need('multi-turn-output-len'), sharedPrefixTokens: int('multi-turn-shared-prefix-len') ?? 0, prefixTokens: int('multi-turn-prefix-len') } : undefined),
+    agents: v.agents !== undefined ? { count: need('agents'), calls: need('agent-calls'), systemPromptTokens: need('agent-system-len'), toolOutputTokens: need('agent-tool-len'), outputTokens: need('agent-output-len') } : undefined,
+    sessions: v['session-rate'] !== undefined ? { rate: int('session-rate') ?? 1 } : v['session-concurrency'] !== undefined ? { concurrency: int('session-concurrency') ?? 1 } : undefined,
+    thinkTimeSec: thinkTime(v['think-time']),
+    maxTurns: int('max-turns'),
+    maxConversations: int('max-conversations'),
+    path: mooncake ? undefined : v['dataset-path'],
+  };
+  if (v['session-rate'] !== undefined && v['session-concurrency'] !== undefined) throw new UsageError('--session-rate and --session-concurrency: give one');
+  if (w.trace === undefined && w.conversations === undefined && w.agents === undefined) {
+    const stray = (['sessions', 'thinkTimeSec', 'maxTurns', 'maxConversations', 'blockSize'] as const).find((k) => w[k] !== undefined);
+    if (stray) throw new UsageError(`${WORKLOAD_FLAGS[stray]} applies to a trace (--trace-format) or sessions (--conversations, --multi-turn-conversations, --agents)`);
+    return undefined;
+  }
+  const issues = workloadIssues(w, false);
+  if (issues.length) throw new UsageError(issues.map((i) => `${WORKLOAD_FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; '));
+  return w;
 }
 
 /** `moebench bench`: one run per (rate, concurrency), one table (md/csv) or one JSON document. */

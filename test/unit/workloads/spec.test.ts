@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { benchSpecSchema } from '../../../src/core/spec/bench-spec';
+import { workloadSpecOf } from '../../../src/core/load/workloads/spec';
+
+const issues = (workload: Record<string, unknown>, load: Record<string, unknown> = {}): string[] => {
+  const r = benchSpecSchema.safeParse({ name: 'b', target: 'http://127.0.0.1:1', workload, load });
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+test('the bench cell accepts a Mooncake trace and generated or agentic sessions', () => {
+  assert.deepEqual(issues({ trace: 't.jsonl', format: 'mooncake', blockSize: 512, timeScale: 0.5 }), []);
+  assert.deepEqual(issues({ conversations: { count: 4, turns: { uniform: [2, 6] }, inputTokens: 100, outputTokens: { lognormal: { mean: 80, sigma: 0.5 } } }, sessions: { rate: 2 }, thinkTimeSec: { exponential: 3 } }), []);
+  assert.deepEqual(issues({ agents: { count: 8, calls: 12, systemPromptTokens: 4000, toolOutputTokens: { uniform: [200, 800] }, outputTokens: 40 }, sessions: { concurrency: 8 } }), []);
+});
+
+test('the bench cell refuses workload fields that do not fit together, at the field', () => {
+  assert.deepEqual(issues({ trace: 't.jsonl' }), ['workload.format: a trace needs its format: mooncake, azure or burstgpt']);
+  assert.match(issues({ trace: 't.jsonl', format: 'mooncake' }, { trace: 'x.jsonl' })[0], /^workload\.trace: workload\.trace and load\.trace both/);
+  assert.match(issues({ thinkTimeSec: 2 })[0], /^workload\.thinkTimeSec: thinkTimeSec applies to conversations or agents/);
+  assert.match(issues({ trace: 'a.csv', format: 'azure', conversations: 'c.json' })[0], /^workload\.conversations: a trace and multi-turn sessions/);
+  assert.match(issues({ conversations: 'c.json', sessions: { rate: 0 } })[0], /^workload\.sessions/);
+});
+
+test('the cell spec becomes the workload the load engine runs', () => {
+  const spec = benchSpecSchema.parse({ name: 'b', target: 'http://127.0.0.1:1', workload: { conversations: 'c.json', sessions: { rate: 2 }, thinkTimeSec: { uniform: [1, 3] }, maxTurns: 5 } });
+  assert.deepEqual(workloadSpecOf(spec.workload), { kind: 'conversations', seed: 42, start: { kind: 'rate', sessionsPerSec: 2 }, thinkTimeSec: { kind: 'uniform', min: 1, max: 3 }, source: 'file', path: 'c.json', maxConversations: undefined, maxTurns: 5 });
+  assert.equal(workloadSpecOf(benchSpecSchema.parse({ name: 'b', target: 'http://127.0.0.1:1' }).workload), undefined);
+});
