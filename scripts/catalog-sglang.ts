@@ -1,4 +1,4 @@
-// Regenerates the planner's SGLang flag catalog (src/core/plan/data/sglang-server-args.ts) from
+// Regenerates the planner's SGLang flag catalog (src/core/engines/sglang/catalog-data.ts) from
 // SGLang's own source, without importing sglang: see README "Refreshing the flag catalog".
 //
 //   npm run catalog:sglang -- <sglang checkout | git dir | file set> [--rev REV] [--history] [--since v0.4.6] [--out FILE] [--check]
@@ -11,10 +11,10 @@
 // (or the folder as it is) is read and becomes the whole catalog.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs } from '../src/core/plan/catalog-gen/extract';
-import { renderSglangCatalogModule, type CatalogSnapshot } from '../src/core/plan/catalog-gen/render';
-import { openSource } from '../src/core/plan/catalog-gen/sources';
-import { compareVersions, parseVersion } from '../src/core/plan/version';
+import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs } from '../src/core/engines/catalog-gen/extract';
+import { renderSglangCatalogModule, type CatalogSnapshot } from '../src/core/engines/catalog-gen/render';
+import { openSource } from '../src/core/engines/catalog-gen/sources';
+import { compareVersions, parseVersion } from '../src/core/engines/version';
 
 interface Options {
   source: string;
@@ -28,7 +28,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { source: '', history: false, since: 'v0.4.6', out: join(__dirname, '..', 'src', 'core', 'plan', 'data', 'sglang-server-args.ts'), check: false, snapshots: [] };
+  const opts: Options = { source: '', history: false, since: 'v0.4.6', out: join(__dirname, '..', 'src', 'core', 'engines', 'sglang', 'catalog-data.ts'), check: false, snapshots: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {

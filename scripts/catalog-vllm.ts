@@ -1,19 +1,19 @@
-// Regenerates the planner's vLLM flag data (src/core/plan/data/vllm-serve-args.ts) from vLLM's own
+// Regenerates the planner's vLLM flag data (src/core/engines/vllm/catalog-data.ts) from vLLM's own
 // source, statically: see README "Refreshing the flag catalog".
 //
 //   npm run catalog:vllm -- <vllm checkout | git dir | file set> [--rev REV] [--out FILE] [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CatalogSourceError } from '../src/core/plan/catalog-gen/extract';
-import { renderVllmCatalogModule } from '../src/core/plan/catalog-gen/render';
-import { openSource } from '../src/core/plan/catalog-gen/sources';
-import { extractVllmServeArgs, isVllmSourcePath } from '../src/core/plan/catalog-gen/vllm-extract';
+import { CatalogSourceError } from '../src/core/engines/catalog-gen/extract';
+import { renderVllmCatalogModule } from '../src/core/engines/catalog-gen/render';
+import { openSource } from '../src/core/engines/catalog-gen/sources';
+import { extractVllmServeArgs, isVllmSourcePath } from '../src/core/engines/catalog-gen/vllm-extract';
 
 function main(): void {
   const argv = process.argv.slice(2);
   let source = '';
   let rev: string | undefined;
-  let out = join(__dirname, '..', 'src', 'core', 'plan', 'data', 'vllm-serve-args.ts');
+  let out = join(__dirname, '..', 'src', 'core', 'engines', 'vllm', 'catalog-data.ts');
   let check = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

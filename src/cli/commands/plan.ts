@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseNotebookBytes } from '../../core/notebook/format';
@@ -8,7 +7,7 @@ import { clusterKind, clusterSpecSchema } from '../../core/cluster-kinds';
 import { parseSpec } from '../../core/spec/yaml-spec';
 import { errorText } from '../../core/output/error-markdown';
 import { SpecValidationError, formatLocation } from '../../core/util/errors';
-import { DEPLOY_LANGUAGE, parseDeploySpec } from '../../core/plan/spec';
+import { DEPLOY_LANGUAGE, parseDeploySpec } from '../../core/spec/deploy-spec';
 import { planDeployCell } from '../../core/plan/planner';
 import { planCommands } from '../../core/plan/print';
 import { readNotebookFile } from '../../core/notebook/read-file';

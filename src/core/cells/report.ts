@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { CellContext, CellExecutor } from '../exec/cell';
 import { parseSpec } from '../spec/yaml-spec';
-import { reportSpecSchema, type ReportSpec } from '../spec/report-spec';
+import { reportSpecSchema } from '../spec/report-spec';
 import { buildReport, reportDoc, reportFileName, selectRuns, writeExports, type Selection } from '../report';
 import { CellReferenceError } from '../util/errors';
 

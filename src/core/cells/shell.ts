@@ -2,7 +2,7 @@ import type { CellContext, CellExecutor } from '../exec/cell';
 import type { Cluster } from '../launch/types';
 import { LocalCluster } from '../launch/local/local-cluster';
 import { LineSplitter } from '../util/lines';
-import { CancelledError, CommandFailedError, SpecValidationError } from '../util/errors';
+import { CancelledError, CommandFailedError } from '../util/errors';
 import type { OutputDoc } from '../output/doc';
 
 export { parseShellHeader, type ShellHeader } from '../spec/shell-header';

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import type { Plan } from '../plan';
+import { engineOf } from '../engines';
 import { CancelledError } from '../util/errors';
 
 /**
@@ -80,15 +81,14 @@ const PROMPT = 'The capital of France is';
 export async function oneTokenGenerate(baseUrl: string, plan: Pick<Plan, 'engine' | 'paths'>, signal?: AbortSignal, timeoutMs = 60_000): Promise<GenerateResult> {
   const t0 = Date.now();
   try {
-    let reply: HttpReply;
-    if (plan.engine.kind === 'sglang') {
-      reply = await httpRequest(`${baseUrl}${plan.paths.generate}`, { json: { text: PROMPT, sampling_params: { max_new_tokens: 1, temperature: 0 } }, timeoutMs, signal });
-    } else {
+    const engine = engineOf(plan.engine.kind);
+    let model: string | undefined;
+    if (engine.probeNeedsModel) {
       const models = await httpRequest(`${baseUrl}/v1/models`, { timeoutMs, signal });
-      const model = modelId(models.body);
+      model = modelId(models.body);
       if (models.status !== 200 || !model) return { ok: false, status: models.status, detail: `GET /v1/models: HTTP ${models.status} ${models.body.slice(0, 200)}` };
-      reply = await httpRequest(`${baseUrl}${plan.paths.generate}`, { json: { model, prompt: PROMPT, max_tokens: 1, temperature: 0 }, timeoutMs, signal });
     }
+    const reply = await httpRequest(`${baseUrl}${plan.paths.generate}`, { json: engine.probeBody(PROMPT, model), timeoutMs, signal });
     if (reply.status !== 200) return { ok: false, status: reply.status, detail: `HTTP ${reply.status} ${reply.body.slice(0, 300).trim()}` };
     return { ok: true, text: generatedText(reply.body), latencyMs: Date.now() - t0 };
   } catch (err) {

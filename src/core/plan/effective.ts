@@ -1,4 +1,5 @@
 import type { ResolvedDeployment } from './resolve';
+import { engineOf } from '../engines';
 
 /**
  * The same YAML field means different things per engine: SGLang's --max-running-requests and
@@ -24,14 +25,7 @@ export function effectiveLimits(d: ResolvedDeployment): EffectiveLimit[] {
     for (const field of ['maxRunningRequests', 'chunkedPrefill'] as const) {
       const written = g.memory[field];
       if (written === undefined || written <= 0) continue;
-      if (d.engine === 'sglang') {
-        const dpRanks = g.dpAttention && g.dp > 1 ? g.dp : 1;
-        const perRank = Math.floor(written / dpRanks);
-        out.push({ role: g.role, field, written, perRank, total: written, dpRanks, note: dpRanks > 1 ? `SGLang divides it by dp ${dpRanks}: ${perRank} per rank, ${written} per instance` : `${written} per instance (one scheduler)` });
-      } else {
-        const dpRanks = g.dp;
-        out.push({ role: g.role, field, written, perRank: written, total: written * dpRanks, dpRanks, note: dpRanks > 1 ? `vLLM applies it per engine: ${written} on each of ${dpRanks} DP ranks, ${written * dpRanks} per instance` : `${written} per instance (one engine)` });
-      }
+      out.push({ role: g.role, field, written, ...engineOf(d.engine).perRankLimit(g, written) });
     }
   }
   return out;

@@ -1,8 +1,7 @@
-import type { BuiltCommand } from './command-pieces';
-import type { GroupRole } from './spec';
+import type { BuiltCommand } from '../engines/command-pieces';
+import type { GroupRole } from '../spec/deploy-spec';
 import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from './resolve';
-import { sglangRouterCommand, sglangServerCommand } from './sglang-command';
-import { vllmServerCommand } from './vllm-command';
+import { engineOf } from '../engines';
 
 /** One process the deployment runs: a server rank on a node, or the router. */
 export interface LaidOutProcess {
@@ -20,7 +19,7 @@ export interface LaidOutProcess {
 }
 
 export function serverCommand(d: ResolvedDeployment, g: ResolvedGroup, inst: ResolvedInstance, nodeRank: number): BuiltCommand {
-  return d.engine === 'vllm' ? vllmServerCommand(d, g, inst, nodeRank) : sglangServerCommand(d, g, inst, nodeRank);
+  return engineOf(d.engine).serverCommand(d, g, inst, nodeRank);
 }
 
 /** Every server rank (groups in spec order: unified | prefill, decode), then the router. */
@@ -55,7 +54,7 @@ export function layoutProcesses(d: ResolvedDeployment): { servers: LaidOutProces
         address: d.addressOf(d.router.node),
         port: d.router.port,
         gpuIds: [],
-        command: sglangRouterCommand(d),
+        command: engineOf(d.engine).routerCommand(d),
       }
     : undefined;
   return { servers, router };

@@ -1,11 +1,13 @@
 import { isCollection } from 'yaml';
 import { YamlSource, type SpecIssue, type SpecPath } from '../spec/yaml-spec';
 import { SpecValidationError, type ErrorLocation } from '../util/errors';
-import { argvOf } from './command-pieces';
+import { argvOf } from '../engines/command-pieces';
 import { layoutProcesses, type LaidOutProcess } from './layout';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment } from './resolve';
-import { instanceUrl, sglangSpelling, urlHost } from './sglang-command';
-import { DEPLOY_LANGUAGE, deploySpecSchema, parseDeploySpec, type DeploySpec, type GroupRole } from './spec';
+import { instanceUrl } from '../engines/types';
+import { urlHostOf } from '../launch/endpoint-host';
+import { engineOf } from '../engines';
+import { DEPLOY_LANGUAGE, deploySpecSchema, parseDeploySpec, type DeploySpec, type GroupRole } from '../spec/deploy-spec';
 import { envNameIssues, validateResolved, type DeployIssue, type PlanPolicy } from './validate';
 import { effectiveLimits, type EffectiveLimit } from './effective';
 
@@ -88,7 +90,7 @@ function toPlanned(d: ResolvedDeployment, p: LaidOutProcess): PlannedProcess {
     env: p.command.env,
     gpuIds: p.gpuIds,
     port: p.port,
-    healthUrl: answersHealth ? `http://${urlHost(p.address)}:${p.port}/health` : undefined,
+    healthUrl: answersHealth ? `http://${urlHostOf(p.address)}:${p.port}/health` : undefined,
     logName: `${d.spec.name}.${p.id.replace('/', '.')}`,
   };
 }
@@ -128,7 +130,7 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
   if (layout.router) {
     const router = toPlanned(d, layout.router);
     processes.push(router);
-    const url = `http://${urlHost(router.address)}:${router.port}`;
+    const url = `http://${urlHostOf(router.address)}:${router.port}`;
     actions.push({ kind: 'start', processId: router.id, node: router.node, description: `start the router on ${router.node}` });
     actions.push({ kind: 'wait-healthy', target: 'router', url: `${url}/health`, description: 'wait until the router answers /health' });
     endpoint = { node: router.node, port: router.port, url, via: 'router' };
@@ -136,11 +138,10 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
     const first = instances[0];
     endpoint = { node: first.nodes[0], port: d.groups[0].ports.server, url: first.url, via: 'server' };
   }
-  // the probe the deploy step really sends: SGLang's native /generate, vLLM's OpenAI /v1/completions
-  const generatePath = d.engine === 'sglang' ? '/generate' : '/v1/completions';
-  actions.push({ kind: 'check-generate', url: `${endpoint.url}${generatePath}`, description: d.engine === 'sglang' ? 'one-token generate through the endpoint' : 'one-token completion through the endpoint' });
+  const engine = engineOf(d.engine);
+  const paths = engine.paths(d.version);
+  actions.push({ kind: 'check-generate', url: `${endpoint.url}${paths.generate}`, description: engine.probeDescription });
   actions.push({ kind: 'ready', endpoint: endpoint.url, description: `ready at ${endpoint.url}` });
-  const sglang = d.engine === 'sglang';
   return {
     name: d.spec.name,
     cluster: d.cluster.name,
@@ -151,12 +152,7 @@ function buildPlan(d: ResolvedDeployment, warnings: DeployIssue[]): Plan {
     processes,
     actions,
     endpoint,
-    paths: {
-      health: '/health',
-      generate: generatePath,
-      serverInfo: sglang ? sglangSpelling.serverInfoPath(d.version) : undefined,
-      modelInfo: sglang ? (sglangSpelling.serverInfoPath(d.version) === '/server_info' ? '/model_info' : '/get_model_info') : undefined,
-    },
+    paths: { health: paths.health, generate: paths.generate, serverInfo: paths.serverInfo, modelInfo: paths.modelInfo },
     warnings,
     effective: effectiveLimits(d),
   };

@@ -1,73 +1,21 @@
 import type { SpecPath } from '../spec/yaml-spec';
-import { choicesAt, isBeyondCatalog, lookupFlag, routerFlagAt, scanArgs, canonicalFlag, splitFlagToken, SGLANG_CATALOG, type FlagLookup } from './catalog';
+import { engineOf } from '../engines';
+import type { DeployIssue, DeployRule, IssueFix, Report } from '../engines/types';
+export type { DeployIssue, DeployRule, IssueFix } from '../engines/types';
+export { DP_ATTENTION_HANDSHAKE_PORT_DELTA } from '../engines/sglang/engine';
+import { choicesAt, lookupFlag, routerFlagAt, scanArgs, canonicalFlag, splitFlagToken, type FlagLookup } from '../engines/catalog';
 import { layoutProcesses, type LaidOutProcess } from './layout';
-import { routedExpertsFor, shapeFor } from './models';
+import { routedExpertsFor, shapeFor } from '../spec/models';
 import { resolveDeployment, type PlanCluster, type ResolvedDeployment, type ResolvedGroup } from './resolve';
-import { DEEPEP_MAX_DISPATCH_TOKENS, dispatchSizing, isEpForced } from './sglang-command';
-import { ROLES, type DeploySpec } from './spec';
+import { ROLES, type DeploySpec } from '../spec/deploy-spec';
 import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../launch/env-policy';
-import { atLeast, compareVersions } from './version';
 
 /**
  * Checks a deployment before anything runs. Each rule names its source in a comment; issues
  * carry spec paths, which `locateIssues` (planner.ts) maps to YAML lines for the cell, the CLI and
  * the language server.
  */
-export type DeployRule =
-  /** YAML syntax or schema (only from checkDeployCell) */
-  | 'schema'
-  | 'cluster'
-  | 'nodes'
-  | 'gpus'
-  | 'tp-dp'
-  | 'multinode-dp'
-  | 'dp-attention'
-  | 'dp-lm-head'
-  | 'ep-deepep'
-  | 'experts-ep'
-  | 'moe-dense-tp'
-  | 'eplb-ep'
-  | 'ports'
-  | 'flags'
-  | 'router'
-  | 'chunked-prefill'
-  | 'deepep-mode'
-  | 'deepep-dispatch'
-  | 'tbo'
-  | 'engine'
-  | 'served-name'
-  | 'transfer'
-  /** MoE all-to-all backend and what it requires */
-  | 'a2a'
-  /** SGLang-vs-vLLM semantics of the same YAML field */
-  | 'semantics'
-  /** checkpoint shape vs parallel sizes */
-  | 'model-shape'
-  /** a value no command line can carry (NUL, or longer than any path or flag) */
-  | 'argv'
-  /** an environment name that makes a shell, the loader or an interpreter run code (cluster/env-policy.ts) */
-  | 'env-name';
 
-export interface DeployIssue {
-  severity: 'error' | 'warning';
-  rule: DeployRule;
-  path: SpecPath;
-  message: string;
-  hint?: string;
-  /**
-   * A one-click repair for the clear cases (language-server quick fix): set the value at `path`
-   * (a spec path; `locateIssues` maps it to the path as written in the YAML).
-   */
-  fix?: IssueFix;
-}
-
-export interface IssueFix {
-  title: string;
-  path: SpecPath;
-  value: string | number | boolean;
-}
-
-const VLLM_A2A = new Set(['none', 'deepep', 'pplx', 'allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
 
 /** What the user decided outside the notebook (settings, CLI flags); a notebook cannot set it. */
 export interface PlanPolicy {
@@ -90,11 +38,9 @@ export function validateResolved(d: ResolvedDeployment, policy: PlanPolicy = {})
   const nodesOk = checkNodes(d, error);
   for (const g of d.groups) {
     if (nodesOk) checkGpus(d, g, error, warn);
-    if (d.engine === 'sglang') checkSglangGroup(d, g, error, warn);
-    else checkVllmGroup(d, g, error, warn);
+    engineOf(d.engine).checkGroup(d, g, error, warn);
     checkExperts(d, g, error, warn);
     checkModelShape(d, g, error);
-    checkEngineSemantics(d, g, warn);
   }
   checkRouter(d, error, warn);
   const layout = layoutProcesses(d);
@@ -164,17 +110,10 @@ function checkArguments(processes: LaidOutProcess[], error: Report): void {
   }
 }
 
-type Report = (rule: DeployRule, path: SpecPath, message: string, hint?: string, fix?: IssueFix) => void;
 
 function checkEngineAndCluster(d: ResolvedDeployment, error: Report, warn: Report): void {
   if (d.spec.cluster !== d.cluster.name) error('cluster', ['cluster'], `this deployment names cluster "${d.spec.cluster}" but is being planned on "${d.cluster.name}"`);
-  // the flag history starts at v0.4.6 (the blog era); older releases are not modelled
-  if (d.engine === 'sglang' && !d.version.latest && compareVersions(d.version, '0.4.6') < 0) {
-    warn('engine', ['engine', 'version'], `SGLang ${d.version.text} predates the releases MoE Bench knows (0.4.6 and later); flag spellings are not checked for it`);
-  }
-  if (d.engine === 'sglang' && !d.version.latest && compareVersions(d.version, SGLANG_CATALOG.version) > 0) {
-    warn('engine', ['engine', 'version'], `SGLang ${d.version.text} is newer than the flag catalog (${SGLANG_CATALOG.version}); flags are checked against ${SGLANG_CATALOG.version}`);
-  }
+  engineOf(d.engine).checkVersion(d, warn);
   if (d.spec.servedModelName?.includes(':')) {
     // SGLang rejects ':' in --served-model-name (server_args.py check)
     error('served-name', ['servedModelName'], 'a served model name may not contain ":"');
@@ -209,25 +148,9 @@ function checkGpus(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn:
   const gpusOf = (n: string) => d.cluster.nodes.find((x) => x.name === n)?.gpus ?? 0;
   const minGpus = Math.min(...g.nodes.map(gpusOf)) - g.baseGpuId;
   const tpPath = g.origin('parallel', 'tp');
-  if (d.engine === 'sglang') {
-    // SGLang asserts (tp_size * pp_size) % nnodes == 0 (server_args.py; launch notes §3.1)
-    if ((g.tp * g.pp) % nnodes !== 0) {
-      error('gpus', tpPath, `tp × pp = ${g.tp * g.pp} does not divide over ${nnodes} node${nnodes > 1 ? 's' : ''} of one ${g.role} instance`, `Use a multiple of ${nnodes}, e.g. tp ${nnodes * Math.max(1, minGpus)} for ${Math.max(1, minGpus)} GPUs per node.`);
-      return;
-    }
-  } else {
-    // vLLM here runs DP across nodes with TP inside a node (docs: multi-node expert parallel deployment)
-    if (nnodes > 1 && g.dp % nnodes !== 0) {
-      error('gpus', g.origin('parallel', 'dp'), `dp ${g.dp} does not split over ${nnodes} nodes (each node runs dp / nodes ranks)`, `Use a multiple of ${nnodes}.`);
-      return;
-    }
-    if (nnodes > 1 && g.tp * g.pp > minGpus) {
-      error('gpus', tpPath, `vLLM tp × pp = ${g.tp * g.pp} spans more than one node (${minGpus} GPUs each); MoE Bench runs multi-node vLLM as data parallel`, 'Keep tp within a node and raise dp instead.');
-      return;
-    }
-  }
+  if (!engineOf(d.engine).checkGpuSplit(g, minGpus, error)) return;
   const used = g.gpusUsedPerNode;
-  const expr = d.engine === 'sglang' ? `tp ${g.tp}${g.pp > 1 ? ` × pp ${g.pp}` : ''}` : `tp ${g.tp} × dp ${g.dp}${g.pp > 1 ? ` × pp ${g.pp}` : ''}`;
+  const expr = engineOf(d.engine).parallelText(g);
   if (g.spec.gpusPerNode !== undefined && g.spec.gpusPerNode !== used) {
     error('gpus', [g.role, 'gpusPerNode'], `gpusPerNode is ${g.spec.gpusPerNode} but ${expr} over ${nnodes} node${nnodes > 1 ? 's' : ''} uses ${used} per node`);
     return;
@@ -244,203 +167,12 @@ function checkGpus(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn:
   }
 }
 
-function checkSglangGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
-  const o = g.origin;
-  const a2a = g.moe.a2a ?? 'none';
-  checkSglangA2a(d, g, error, warn);
-  if (g.dpAttention) {
-    // SGLang asserts tp_size % dp_size == 0 under DP attention (launch notes §3.1)
-    if (g.tp % g.dp !== 0) error('tp-dp', o('parallel', 'dp'), `with DP attention tp must be a multiple of dp: tp ${g.tp} % dp ${g.dp} = ${g.tp % g.dp}`, `Large-EP recipes use dp = tp (${g.tp}).`);
-    // SGLang silently turns DP attention (and dp-lm-head) off when dp_size == 1
-    if (g.dp === 1) warn('dp-attention', o('parallel', 'dpAttention'), 'DP attention with dp 1 does nothing: SGLang turns it off', `Set dp (usually dp = tp = ${g.tp}).`);
-  } else if (g.dp > 1 && g.nodesPerInstance > 1) {
-    // SGLang asserts against dp_size > 1 with nnodes > 1 unless DP attention is on (§3.1)
-    error('multinode-dp', o('parallel', 'dp'), `dp ${g.dp} across ${g.nodesPerInstance} nodes needs DP attention`, 'Set parallel.dpAttention: true, or use replicas for independent copies.');
-  }
-  // --enable-dp-lm-head asserts DP attention (§3.7)
-  if (g.dpLmHead && !g.dpAttention) error('dp-lm-head', o('parallel', 'dpLmHead'), 'dpLmHead needs DP attention', 'Set parallel.dpAttention: true or drop dpLmHead.');
-  // SGLang accepts only None, 1 or tp_size for --moe-dense-tp-size (assert, §3.1)
-  if (g.moeDenseTp !== undefined && g.moeDenseTp !== 1 && g.moeDenseTp !== g.tp) {
-    error('moe-dense-tp', o('parallel', 'moeDenseTp'), `moeDenseTp must be 1 or tp (${g.tp}), not ${g.moeDenseTp}`, '1 runs the dense MLP layers data-parallel, as in the 96-GPU recipe.');
-  }
-  // the a2a backends in EP_FORCED_BACKENDS set ep_size = tp_size (§3.3)
-  const p = g.spec.parallel ?? {};
-  if (isEpForced(a2a) && p.ep !== undefined && p.ep !== g.tp) {
-    const epPath = o('parallel', 'ep');
-    error('ep-deepep', epPath, `with the ${a2a} all-to-all backend SGLang sets ep = tp (${g.tp}); ep ${p.ep} would be overridden`, `Remove ep or set it to ${g.tp}.`, { title: `Set ep to ${g.tp} (= tp)`, path: epPath, value: g.tp });
-  }
-  // EPLB asserts ep_size > 1 (§3.3)
-  if (g.eplbEnabled && g.ep <= 1) error('eplb-ep', o('moe', 'eplb'), 'EPLB needs expert parallelism (ep > 1)', 'Use a DeepEP all-to-all backend (ep = tp) or set parallel.ep.');
-  // TBO with moe_a2a_backend=none requires DP attention (§3.3)
-  if (g.moe.tbo && a2a === 'none' && !g.dpAttention) error('tbo', o('moe', 'tbo'), 'two-batch overlap without an all-to-all backend needs DP attention', 'Set moe.a2a: deepep or parallel.dpAttention: true.');
-  if (a2a === 'deepep') checkDeepepMode(g, error, warn);
-  checkChunkedPrefill(d, g, error, warn);
-  if (g.role === 'unified' && (g.transfer.backend !== undefined || g.transfer.ibDevices !== undefined)) {
-    warn('transfer', o('transfer', g.transfer.backend !== undefined ? 'backend' : 'ibDevices'), 'KV transfer settings only matter for prefill/decode groups; a unified server ignores them');
-  }
-  // "fake" is for decode-only testing; SGLang rejects it on prefill servers (§3.2)
-  if (g.role === 'prefill' && g.transfer.backend === 'fake') error('transfer', o('transfer', 'backend'), 'the "fake" transfer backend is rejected on prefill servers', 'Use it on decode only, or pick mooncake / nixl.');
-}
 
-/**
- * --moe-a2a-backend: the release's own choice list (generated from its source), then what each
- * backend asserts at start (server_args.py@b26729f2245c, _handle_a2a_moe).
- */
-function checkSglangA2a(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
-  const a2a = g.moe.a2a ?? 'none';
-  const path = g.origin('moe', 'a2a');
-  const at = choicesAt('sglang', d.version, '--moe-a2a-backend');
-  if (a2a !== 'none' && at.choices && !at.choices.includes(a2a)) {
-    if (VLLM_ONLY_A2A.has(a2a)) error('a2a', path, `"${a2a}" is a vLLM all-to-all backend; SGLang ${d.version.text} takes ${at.choices.join(', ')}`);
-    else if (at.exact) error('a2a', path, `SGLang ${d.version.text} does not accept --moe-a2a-backend ${a2a}: its choices are ${at.choices.join(', ')}`);
-    else warn('a2a', path, `--moe-a2a-backend ${a2a} is not among the choices of SGLang ${at.from} (${at.choices.join(', ')}); ${d.version.text} is newer than the catalog and may accept it`, 'Refresh the catalog for this build: npm run catalog:sglang -- <sglang checkout>.');
-    return;
-  }
-  const runner = g.moe.runnerBackend;
-  if (a2a === 'flashinfer') {
-    // L6958-6961: assert enable_dp_attention and dp_size == tp_size
-    if (!g.dpAttention || g.dp !== g.tp) error('a2a', path, `the flashinfer all-to-all needs DP attention with dp = tp (here ${g.dpAttention ? `dp ${g.dp}, tp ${g.tp}` : 'DP attention is off'})`, `Set parallel.dpAttention: true and dp ${g.tp}.`);
-    // L6972-6976: the MoE runner must be a FlashInfer one
-    const runners = ['flashinfer_cutlass', 'flashinfer_cutedsl', 'flashinfer_trtllm_routed'];
-    if (runner !== undefined && runner !== 'auto' && !runners.includes(runner)) error('a2a', g.origin('moe', 'runnerBackend'), `the flashinfer all-to-all runs only with MoE runner ${runners.join(', ')}, not ${runner}`);
-    else if (runner === undefined || runner === 'auto') warn('a2a', path, `the flashinfer all-to-all asserts a FlashInfer MoE runner (${runners.join(', ')}); "auto" must resolve to one for this checkpoint`, 'Set moe.runnerBackend explicitly, e.g. flashinfer_cutlass.');
-  }
-  if (a2a === 'pplx') {
-    // L6995-7020: low-latency only, DP attention with dp >= 2, DeepGEMM runner
-    if (g.deepepMode === 'normal') error('a2a', g.moe.mode !== undefined ? g.origin('moe', 'mode') : path, 'the pplx all-to-all only supports low-latency dispatch; SGLang refuses --deepep-mode normal with it', 'Set moe.mode low_latency or auto.');
-    if (!g.dpAttention || g.dp < 2) error('a2a', path, 'the pplx all-to-all needs DP attention with at least 2 DP groups', 'Set parallel.dpAttention: true and dp ≥ 2 (usually dp = tp).');
-    if (runner !== undefined && runner !== 'auto' && runner !== 'deep_gemm') error('a2a', g.origin('moe', 'runnerBackend'), `the pplx all-to-all runs only with MoE runner deep_gemm (or auto), not ${runner}`);
-  }
-}
 
-const VLLM_ONLY_A2A = new Set(['allgather_reducescatter', 'naive', 'flashinfer_all2allv']);
 
-function checkDeepepMode(g: ResolvedGroup, error: Report, warn: Report): void {
-  const o = g.origin;
-  const modePath = g.moe.mode !== undefined ? o('moe', 'mode') : o('moe', 'a2a');
-  // blog compatibility table: auto mode cannot be combined with DP attention unless P and D are disaggregated
-  if (g.role === 'unified' && g.dpAttention && (g.deepepMode ?? 'auto') === 'auto') {
-    error('deepep-mode', modePath, 'DeepEP auto mode cannot be combined with DP attention on a unified server', 'Pick moe.mode normal (long inputs) or low_latency (CUDA graphs), or split into prefill + decode.');
-  }
-  // normal mode has symbolic shapes: SGLang disables CUDA graphs for both phases with it (§3.3)
-  if (g.deepepMode === 'normal' && (g.memory.cudaGraphBatchSizes || g.memory.cudaGraphMaxBs)) {
-    warn('deepep-mode', o('memory', g.memory.cudaGraphBatchSizes ? 'cudaGraphBatchSizes' : 'cudaGraphMaxBs'), 'DeepEP normal mode turns CUDA graphs off, so these batch sizes are never captured');
-  }
-  if (g.role === 'decode' && g.deepepMode === 'normal') warn('deepep-mode', modePath, 'decode usually runs DeepEP low_latency (CUDA graphs); normal mode is for prefill');
-  if (g.role === 'prefill' && g.deepepMode === 'low_latency') warn('deepep-mode', modePath, 'prefill usually runs DeepEP normal mode; low_latency has a fixed per-rank token buffer that long prompts overflow');
-  checkDispatchBuffer(g, error, warn);
-}
 
-/**
- * DeepEP's low-latency buffer (SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK, default 128,
- * environ.py@b26729f2245c L996) must hold every token one rank dispatches in a decode step, and
- * DeepEP asserts it is <= 1024 (token_dispatcher/deepep.py@b26729f2245c L380-382).
- */
-function checkDispatchBuffer(g: ResolvedGroup, error: Report, warn: Report): void {
-  const sizing = dispatchSizing(g);
-  if (!sizing) return;
-  const explicit = g.moe.maxDispatchTokensPerRank;
-  if (explicit !== undefined && explicit > DEEPEP_MAX_DISPATCH_TOKENS) {
-    error('deepep-dispatch', g.origin('moe', 'maxDispatchTokensPerRank'), `DeepEP's low-latency buffer holds at most ${DEEPEP_MAX_DISPATCH_TOKENS} tokens per rank; ${explicit} is asserted against`, 'Lower it, and the per-rank decode batch with it.', {
-      title: `Set maxDispatchTokensPerRank to ${DEEPEP_MAX_DISPATCH_TOKENS}`,
-      path: g.origin('moe', 'maxDispatchTokensPerRank'),
-      value: DEEPEP_MAX_DISPATCH_TOKENS,
-    });
-    return;
-  }
-  if (sizing.neededTokens > DEEPEP_MAX_DISPATCH_TOKENS) {
-    warn('deepep-dispatch', sizing.path, `a ${g.role} rank can dispatch ${sizing.neededTokens} tokens per step (${sizing.why}), more than DeepEP's low-latency limit of ${DEEPEP_MAX_DISPATCH_TOKENS}: larger batches trip DeepEP's assertion`, g.dpAttention && g.dp > 1 ? `Keep maxRunningRequests at or below ${DEEPEP_MAX_DISPATCH_TOKENS * g.dp} (${DEEPEP_MAX_DISPATCH_TOKENS} per rank × dp ${g.dp}) and the CUDA-graph batch at or below ${DEEPEP_MAX_DISPATCH_TOKENS}.` : `Keep maxRunningRequests and the CUDA-graph batch at or below ${DEEPEP_MAX_DISPATCH_TOKENS}.`);
-    return;
-  }
-  if (explicit !== undefined && explicit < sizing.neededTokens) {
-    const path = g.origin('moe', 'maxDispatchTokensPerRank');
-    warn('deepep-dispatch', path, `maxDispatchTokensPerRank ${explicit} is smaller than what a ${g.role} rank can dispatch per step: ${sizing.neededTokens} (${sizing.why}); DeepEP asserts when a batch that large arrives`, undefined, {
-      title: `Set maxDispatchTokensPerRank to ${sizing.neededTokens}`,
-      path,
-      value: sizing.neededTokens,
-    });
-  }
-}
 
-function checkChunkedPrefill(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
-  const chunk = g.memory.chunkedPrefill;
-  if (chunk === undefined || chunk <= 0) return;
-  const path = g.origin('memory', 'chunkedPrefill');
-  const page = g.memory.pageSize;
-  // SGLang asserts chunked_prefill_size % page_size == 0 (not on decode servers). Since
-  // v0.4.9.post4 the assert sits in check_server_args, which runs after __post_init__ divided the
-  // value by dp_size under DP attention, so it holds per DP rank (server_args.py@b26729f2245c
-  // L6702 divides, L9189 asserts; @v0.4.9.post3 the assert ran in __post_init__ before the division).
-  const checkedPerRank = g.dpAttention && g.dp > 1 && atLeast(d.version, '0.4.9.post4');
-  if (page !== undefined && g.role !== 'decode') {
-    const checked = checkedPerRank ? Math.floor(chunk / g.dp) : chunk;
-    if (checked % page !== 0) {
-      const unit = checkedPerRank ? page * g.dp : page;
-      const down = Math.max(unit, Math.floor(chunk / unit) * unit);
-      const rounded = chunk - down <= down + unit - chunk ? down : down + unit;
-      error(
-        'chunked-prefill',
-        path,
-        checkedPerRank
-          ? `chunkedPrefill ${chunk} is divided by dp ${g.dp} before SGLang checks it: ${checked} tokens per rank is not a multiple of pageSize ${page}`
-          : `chunkedPrefill ${chunk} is not a multiple of pageSize ${page}`,
-        checkedPerRank ? `Use a multiple of pageSize × dp = ${unit}, e.g. ${rounded}.` : `Use a multiple of ${page}, e.g. ${rounded}.`,
-        { title: `Set chunkedPrefill to ${rounded}${checkedPerRank ? ` (${rounded / g.dp} per rank)` : ''}`, path, value: rounded },
-      );
-      return;
-    }
-  }
-  if (!g.dpAttention || g.dp <= 1) return;
-  // Under DP attention SGLang divides --chunked-prefill-size by dp_size: the value is global (§3.1)
-  const perRank = Math.floor(chunk / g.dp);
-  if (perRank < 1) {
-    error('chunked-prefill', path, `chunkedPrefill ${chunk} is the global value and SGLang divides it by dp ${g.dp}: that leaves no tokens per rank`, `Write per-rank tokens × dp, e.g. ${16384 * g.dp} for 16384 per rank.`);
-    return;
-  }
-  if (chunk % g.dp !== 0) {
-    // the nearest multiple of dp (never 0: at least one token per rank)
-    const rounded = Math.max(g.dp, Math.round(chunk / g.dp) * g.dp);
-    warn('chunked-prefill', path, `SGLang divides chunkedPrefill by dp under DP attention: ${chunk} / ${g.dp} = ${(chunk / g.dp).toFixed(1)}, rounded down to ${perRank} tokens per rank`, `Use a multiple of ${g.dp}, e.g. ${perRank * g.dp} or ${(perRank + 1) * g.dp}.`, {
-      title: `Round chunkedPrefill to ${rounded} (${rounded / g.dp} per rank × dp ${g.dp})`,
-      path,
-      value: rounded,
-    });
-  }
-  if (chunk % g.dp === 0 && perRank < 1024) warn('chunked-prefill', path, `chunkedPrefill is the global value under DP attention: ${chunk} / dp ${g.dp} = only ${perRank} tokens per rank`, `If you meant ${chunk} per rank, write ${chunk * g.dp}.`);
-  // a top-level value shared by groups with different dp means different per-rank chunks
-  if (path[0] === 'memory') {
-    const others = d.groups.filter((x) => x !== g && x.dpAttention && x.dp !== g.dp && x.memory.chunkedPrefill === chunk && x.origin('memory', 'chunkedPrefill')[0] === 'memory');
-    if (others.length && d.groups.indexOf(g) < d.groups.indexOf(others[0])) {
-      warn('chunked-prefill', path, `the top-level chunkedPrefill ${chunk} is divided by each group's dp: ${g.role} gets ${perRank} per rank, ${others[0].role} ${Math.floor(chunk / others[0].dp)}`, 'Set memory.chunkedPrefill per group.');
-    }
-  }
-}
 
-function checkVllmGroup(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
-  const o = g.origin;
-  const a2a = g.moe.a2a ?? 'none';
-  if (g.role !== 'unified') {
-    error('engine', [g.role], 'MoE Bench plans vLLM as unified servers only; PD disaggregation is planned for SGLang', 'Use a unified group for vLLM.');
-    return;
-  }
-  // --all2all-backend choices read from vLLM main (vllm/config/parallel.py All2AllBackend); "deepep"
-  // is spelled by mode (deepep_high_throughput / deepep_low_latency) when the command is built
-  const mainChoices = lookupFlag('vllm', 'latest', '--all2all-backend').info?.choices ?? [];
-  const vllmTakes = new Set(['none', 'deepep', ...mainChoices]);
-  if (!vllmTakes.has(a2a)) error('a2a', o('moe', 'a2a'), `"${a2a}" is not a vLLM all-to-all backend; vLLM takes ${[...vllmTakes].join(', ')}`);
-  else if (!VLLM_A2A.has(a2a) && !isBeyondCatalog('vllm', d.version)) warn('a2a', o('moe', 'a2a'), `--all2all-backend ${a2a} is read from vLLM main; ${d.version.text} may not accept it`);
-  if (a2a === 'deepep' && (g.deepepMode ?? 'auto') === 'auto') warn('deepep-mode', o('moe', 'a2a'), 'vLLM picks DeepEP by mode: set moe.mode normal (deepep_high_throughput) or low_latency; low_latency is used now');
-  const p = g.spec.parallel ?? {};
-  // vLLM's EP size is always tp × dp (--enable-expert-parallel)
-  if (p.ep !== undefined && p.ep !== 1 && p.ep !== g.tp * g.dp) error('ep-deepep', o('parallel', 'ep'), `vLLM's expert-parallel size is tp × dp = ${g.tp * g.dp}; ep ${p.ep} cannot be set`, `Remove ep or set it to ${g.tp * g.dp}.`);
-  if (g.eplbEnabled && g.ep <= 1) error('eplb-ep', o('moe', 'eplb'), 'EPLB needs expert parallelism (ep > 1)', 'Set moe.a2a or parallel.ep.');
-  for (const key of ['dpAttention', 'moeDenseTp', 'dpLmHead'] as const) {
-    if (p[key] !== undefined) warn('engine', [g.role, 'parallel', key], `${key} is an SGLang setting; vLLM ignores it (its DP is attention DP already)`);
-  }
-  for (const key of ['initExpertLocation', 'dispatchAlgorithm', 'runnerBackend', 'deepepConfig', 'maxDispatchTokensPerRank'] as const) {
-    if (g.moe[key] !== undefined) warn('engine', o('moe', key), `moe.${key} is an SGLang setting; the vLLM command ignores it`);
-  }
-}
 
 function checkExperts(d: ResolvedDeployment, g: ResolvedGroup, error: Report, warn: Report): void {
   const redundant = g.moe.redundantExperts ?? 0;
@@ -481,7 +213,8 @@ function checkExperts(d: ResolvedDeployment, g: ResolvedGroup, error: Report, wa
 function checkModelShape(d: ResolvedDeployment, g: ResolvedGroup, error: Report): void {
   const shape = shapeFor(d.spec);
   if (!shape) return;
-  const moeTp = d.engine === 'sglang' ? Math.max(1, Math.floor(g.tp / Math.max(1, g.ep))) : g.ep > 1 ? 1 : g.tp;
+  const split = engineOf(d.engine).expertSplit(g);
+  const moeTp = split.ways;
   if (moeTp <= 1) return;
   const path = g.origin('parallel', 'tp');
   const width = shape.moeIntermediateSize / moeTp;
@@ -489,21 +222,11 @@ function checkModelShape(d: ResolvedDeployment, g: ResolvedGroup, error: Report)
   const fits = (tp: number) => shape.moeIntermediateSize % tp === 0 && (shape.moeIntermediateSize / tp) % block === 0;
   if (fits(moeTp)) return;
   const workable = [1, 2, 4, 8, 16, 32, 64].filter((t) => t < moeTp && fits(t));
-  const what = d.engine === 'sglang' ? `tp ${g.tp}${g.ep > 1 ? ` / ep ${g.ep}` : ''} splits each expert ${moeTp} ways` : `tp ${g.tp} splits each expert ${moeTp} ways`;
+  const what = split.what;
   const why = Number.isInteger(width) ? `${shape.moeIntermediateSize} / ${moeTp} = ${width} columns per shard is not a multiple of the FP8 block ${block}` : `${shape.moeIntermediateSize} does not divide by ${moeTp}`;
-  error('model-shape', path, `${what}: moe_intermediate_size ${why} (${shape.source}); the checkpoint cannot load`, `Use expert parallelism (${d.engine === 'sglang' ? 'ep = tp, e.g. moe.a2a: deepep' : 'moe.a2a set, so vLLM enables expert parallelism'}) so experts are not split${workable.length ? `, or a TP split of ${workable[workable.length - 1]}` : ''}.`);
+  error('model-shape', path, `${what}: moe_intermediate_size ${why} (${shape.source}); the checkpoint cannot load`, `Use expert parallelism (${split.avoid}) so experts are not split${workable.length ? `, or a TP split of ${workable[workable.length - 1]}` : ''}.`);
 }
 
-/** vLLM applies maxRunningRequests / chunkedPrefill per engine where SGLang divides them by dp (effective.ts). */
-function checkEngineSemantics(d: ResolvedDeployment, g: ResolvedGroup, warn: Report): void {
-  if (d.engine !== 'vllm' || g.dp <= 1) return;
-  for (const field of ['maxRunningRequests', 'chunkedPrefill'] as const) {
-    const written = g.memory[field];
-    if (written === undefined || written <= 0) continue;
-    const flag = field === 'maxRunningRequests' ? '--max-num-seqs' : '--max-num-batched-tokens';
-    warn('semantics', g.origin('memory', field), `${field} ${written} means ${written} per DP rank in vLLM (${flag}, ${written * g.dp} across dp ${g.dp}); the same YAML under SGLang is one global value (${Math.floor(written / g.dp)} per rank with DP attention)`, `When comparing against SGLang, write ${written * g.dp} there for the same per-rank load, or ${Math.max(1, Math.floor(written / g.dp))} here.`);
-  }
-}
 
 /** The redundant-expert count closest to `current` that makes (routed + redundant) divide over ep (ties go up). */
 export function nearestRedundantExperts(routed: number, current: number, ep: number): number {
@@ -519,14 +242,8 @@ function checkRouter(d: ResolvedDeployment, error: Report, warn: Report): void {
     error('router', r.origin('enabled'), 'PD disaggregation needs the router: it pairs each request with a prefill and a decode server', 'Remove router.enabled: false.');
   }
   if (!r.enabled) return;
-  if (d.engine === 'vllm') {
-    error('router', r.origin('enabled'), 'MoE Bench has no router for vLLM deployments', 'Drop the router section; bench the vLLM server directly.');
-    return;
-  }
+  if (!engineOf(d.engine).checkRouter(d, error, warn)) return;
   if (!d.cluster.nodes.some((n) => n.name === r.node)) error('router', r.origin('node'), `router node "${r.node}" is not in cluster ${d.cluster.name}`);
-  if (r.kind === 'mini_lb' && !d.pd) error('router', r.origin('kind'), 'mini_lb only pairs prefill and decode servers; use sglang_router for unified replicas');
-  // PD mode of sglang_router (#7096) first shipped in v0.4.8
-  if (r.kind === 'sglang_router' && d.pd && compareVersions(d.version, '0.4.8') < 0) error('router', r.origin('kind'), `sglang_router has no PD mode before SGLang 0.4.8 (this is ${d.version.text})`, 'Use router.kind: mini_lb, or a newer engine version.');
   if (r.kind === 'mini_lb' && (r.policy || r.prefillPolicy || r.decodePolicy)) warn('router', r.origin(r.policy ? 'policy' : r.prefillPolicy ? 'prefillPolicy' : 'decodePolicy'), 'MiniLB pairs servers at random; the policy is ignored');
   if (r.prefillPolicy && r.decodePolicy && r.policy) warn('router', r.origin('policy'), 'with both prefillPolicy and decodePolicy the router ignores policy');
   if (r.kind === 'sglang_router') checkRouterPolicies(d, error, warn);
@@ -614,8 +331,6 @@ function overlapText(a: number[], b: number[]): string {
   return both.length > 1 ? `${both[0]}-${both[both.length - 1]}` : String(both[0]);
 }
 
-/** SGLang's DP-attention handshake socket sits this far above the dist-init port (server_args.py@b26729f2245c L9812) */
-export const DP_ATTENTION_HANDSHAKE_PORT_DELTA = 13;
 
 interface PortUse {
   node: string;
@@ -635,25 +350,7 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
     const owner = s.id;
     uses.push({ node: s.node, from: s.port, to: s.port, owner, what: 'HTTP port', path: g.origin('ports', 'server') });
     if (s.nodeRank !== 0) continue;
-    if (g.role === 'prefill' && d.engine === 'sglang') uses.push({ node: s.node, from: g.ports.bootstrap, to: g.ports.bootstrap, owner, what: 'bootstrap port', path: g.origin('ports', 'bootstrap') });
-    if (inst.nodes.length > 1 || (d.engine === 'sglang' && g.dpAttention && g.dp > 1)) {
-      if (d.engine === 'sglang' && g.dpAttention && g.dp > 1) {
-        // with DP attention ZMQ uses ports derived from the dist-init port P: P .. P+6 (§3.6);
-        // on one node without --dist-init-addr the base is --port + 233
-        const base = inst.nodes.length > 1 ? g.ports.distInit : s.port + 233;
-        const path = inst.nodes.length > 1 ? g.origin('ports', 'distInit') : g.origin('ports', 'server');
-        uses.push({ node: s.node, from: base, to: base + 6, owner, what: inst.nodes.length > 1 ? 'dist-init ports (P..P+6 under DP attention)' : 'DP-attention ports (--port+233 .. +239)', path });
-        // node 0's DP controller also binds a handshake socket at P + 13 (P = the dist-init port, or
-        // --port without --dist-init-addr), since v0.5.3.post2
-        // (data_parallel_controller.py@b26729f2245c L444-451; server_args.py L9812 DP_ATTENTION_HANDSHAKE_PORT_DELTA = 13)
-        if (atLeast(d.version, '0.5.3.post2')) {
-          const handshake = (inst.nodes.length > 1 ? g.ports.distInit : s.port) + DP_ATTENTION_HANDSHAKE_PORT_DELTA;
-          uses.push({ node: s.node, from: handshake, to: handshake, owner, what: `DP-attention handshake port (${inst.nodes.length > 1 ? 'dist-init' : '--port'} + 13)`, path });
-        }
-      } else {
-        uses.push({ node: s.node, from: g.ports.distInit, to: g.ports.distInit, owner, what: d.engine === 'vllm' ? 'data-parallel RPC port' : 'dist-init port', path: g.origin('ports', 'distInit') });
-      }
-    }
+    for (const x of engineOf(d.engine).extraPorts(d, g, inst, s.port)) uses.push({ node: s.node, owner, ...x });
   }
   if (router) uses.push({ node: router.node, from: router.port, to: router.port, owner: 'router', what: 'router port', path: d.router.origin('port') });
   for (let i = 0; i < uses.length; i++) {
@@ -670,7 +367,7 @@ function checkPorts(d: ResolvedDeployment, servers: LaidOutProcess[], router: La
 }
 
 function checkFlags(d: ResolvedDeployment, servers: LaidOutProcess[], error: Report, warn: Report): void {
-  const engineName = d.engine === 'sglang' ? 'SGLang' : 'vLLM';
+  const engineName = engineOf(d.engine).label;
   const seen = new Set<string>();
   const report = (lookup: FlagLookup, path: SpecPath, flag: string, fromExtra: boolean, fix?: IssueFix) => {
     const key = `${path.join('.')}|${flag}`;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseSpec, type YamlSource } from '../spec/yaml-spec';
+import { parseSpec, type YamlSource } from './yaml-spec';
 import { KNOWN_MODEL_IDS } from './models';
-import { isVersionText } from './version';
+import { isVersionText } from '../engines/version';
 
 /**
  * `moebench-deploy`: one deployment, written the way the SGLang team describes theirs (prefill

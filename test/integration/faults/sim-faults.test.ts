@@ -98,7 +98,8 @@ describe('fault injection on a sim deployment', () => {
 
   test('cutting the node stalls every stream in flight until it is resumed', async (t) => {
     await withDeployment(async (session) => {
-      await bench(session, 'cut', ['workload: { dataset: random, numPrompts: 60, inputLen: 32, outputLen: 8, rangeRatio: 1 }', 'load: { requestRate: 20, arrival: constant }', 'faults:', '  - { at: 1s, cutNode: { node: node1, forSec: 1.5 } }']);
+      // 5 s of arrivals: the resume at cut + 1.5 s falls inside the run even when a loaded machine starts the cut late
+      await bench(session, 'cut', ['workload: { dataset: random, numPrompts: 100, inputLen: 32, outputLen: 8, rangeRatio: 1 }', 'load: { requestRate: 20, arrival: constant }', 'faults:', '  - { at: 1s, cutNode: { node: node1, forSec: 1.5 } }']);
       const f = await summaryFaults(session, 'cut');
       assert.match(f.injected[0].label, /^cut node1/);
       const o = f.outcomes[0];

@@ -1,7 +1,12 @@
-import type { SpecPath } from '../spec/yaml-spec';
-import { PieceList, type BuiltCommand } from './command-pieces';
-import { bindHost, EP_FORCED_BACKENDS, maxGraphBatch, type ResolvedDeployment, type ResolvedGroup, type ResolvedInstance } from './resolve';
-import { atLeast, type EngineVersion } from './version';
+import type { SpecPath } from '../../spec/yaml-spec';
+import { PieceList, type BuiltCommand } from '../command-pieces';
+import { urlHostOf } from '../../launch/endpoint-host';
+import { bindHost, instanceUrl, maxGraphBatch, type ResolvedDeployment, type ResolvedGroup, type ResolvedInstance } from '../types';
+
+/** SGLang sets ep_size = tp_size for these all-to-all backends (server_args.py, §3.3 of the launch notes). */
+export const EP_FORCED_BACKENDS: ReadonlySet<string> = new Set(['deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe']);
+
+import { atLeast, type EngineVersion } from '../version';
 
 /**
  * SGLang server and router commands, spelled for the chosen release. Version boundaries come
@@ -25,14 +30,6 @@ export const sglangSpelling = {
   /** /get_server_info -> /server_info (callers migrated in #21226, March 2026; alias kept). Known at 0.5.15 */
   serverInfoPath: (v: EngineVersion) => (atLeast(v, '0.5.15') ? '/server_info' : '/get_server_info'),
 };
-
-export function instanceUrl(d: ResolvedDeployment, g: ResolvedGroup, inst: ResolvedInstance): string {
-  return `http://${urlHost(d.addressOf(inst.nodes[0]))}:${g.ports.server}`;
-}
-
-export function urlHost(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-}
 
 export function sglangServerCommand(d: ResolvedDeployment, g: ResolvedGroup, inst: ResolvedInstance, nodeRank: number): BuiltCommand {
   const v = d.version;
@@ -64,7 +61,7 @@ export function sglangServerCommand(d: ResolvedDeployment, g: ResolvedGroup, ins
 
   if (inst.nodes.length > 1) {
     // every rank of one instance points at the instance's rank-0 node (torch.distributed rendezvous)
-    out.add(o('ports', 'distInit'), '--dist-init-addr', `${urlHost(d.addressOf(inst.nodes[0]))}:${g.ports.distInit}`);
+    out.add(o('ports', 'distInit'), '--dist-init-addr', `${urlHostOf(d.addressOf(inst.nodes[0]))}:${g.ports.distInit}`);
     out.add([role, 'nodes'], '--nnodes', inst.nodes.length);
     out.add([role, 'nodes'], '--node-rank', nodeRank);
   }

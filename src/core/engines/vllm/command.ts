@@ -1,8 +1,8 @@
-import type { SpecPath } from '../spec/yaml-spec';
-import { PieceList, type BuiltCommand } from './command-pieces';
-import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from './resolve';
-import { urlHost } from './sglang-command';
-import { atLeast, type EngineVersion } from './version';
+import type { SpecPath } from '../../spec/yaml-spec';
+import { PieceList, type BuiltCommand } from '../command-pieces';
+import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from '../types';
+import { urlHostOf } from '../../launch/endpoint-host';
+import { atLeast, type EngineVersion } from '../version';
 
 /**
  * `vllm serve` commands. Multi-node vLLM runs data parallel across nodes: node 0 serves the API
@@ -52,7 +52,7 @@ export function vllmServerCommand(d: ResolvedDeployment, g: ResolvedGroup, inst:
     const local = vllmRanksPerNode(g);
     out.add([role, 'nodes'], '--data-parallel-size-local', local);
     if (headless) out.add([role, 'nodes'], '--data-parallel-start-rank', nodeRank * local);
-    out.add(o('ports', 'distInit'), '--data-parallel-address', urlHost(d.addressOf(inst.nodes[0])));
+    out.add(o('ports', 'distInit'), '--data-parallel-address', urlHostOf(d.addressOf(inst.nodes[0])));
     out.add(o('ports', 'distInit'), '--data-parallel-rpc-port', g.ports.distInit);
     if (headless) out.add([role, 'nodes'], '--headless');
   }
