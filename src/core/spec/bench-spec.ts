@@ -142,18 +142,20 @@ export interface SweepStep {
 }
 
 /** A list in requestRate or maxConcurrency is a sweep; both lists give their product. */
-export function sweepSteps(load: BenchSpec['load'], workload?: { trace?: string }): SweepStep[] {
-  // a workload trace sets its own times, like load.trace
+export function sweepSteps(load: BenchSpec['load'], workload?: { trace?: string; conversations?: unknown; agents?: unknown }): SweepStep[] {
+  // a workload trace sets its own times, like load.trace; sessions start by their own rule
   if (workload?.trace !== undefined) load = { ...load, trace: workload.trace };
+  const sessions = workload?.conversations !== undefined || workload?.agents !== undefined;
   const rates = (Array.isArray(load.requestRate) ? load.requestRate : [load.requestRate]).map((r) => (r === 'inf' ? Infinity : r));
   const concs: (number | undefined)[] = load.maxConcurrency === undefined ? [undefined] : Array.isArray(load.maxConcurrency) ? load.maxConcurrency : [load.maxConcurrency];
   const steps: SweepStep[] = [];
   for (const r of rates) {
     for (const c of concs) {
       const parts: string[] = [];
-      if (load.trace === undefined && (Number.isFinite(r) || rates.length > 1)) parts.push(`rate ${Number.isFinite(r) ? r : 'inf'}`);
+      if (load.trace === undefined && !sessions && (Number.isFinite(r) || rates.length > 1)) parts.push(`rate ${Number.isFinite(r) ? r : 'inf'}`);
       if (c !== undefined) parts.push(`concurrency ${c}`);
-      steps.push({ index: steps.length, label: load.trace !== undefined ? 'trace' : parts.join(', ') || 'all at once', requestRate: r, maxConcurrency: c });
+      const base = load.trace !== undefined ? 'trace' : sessions ? 'sessions' : undefined;
+      steps.push({ index: steps.length, label: base === 'trace' ? 'trace' : base ? [base, ...parts].join(', ') : parts.join(', ') || 'all at once', requestRate: r, maxConcurrency: c });
     }
   }
   return steps;
