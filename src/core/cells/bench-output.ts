@@ -28,8 +28,8 @@ export function validityBadges(results: readonly StepResult[]): Badge[] {
   return badges.sort((a, b) => RANK[b.level] - RANK[a.level]);
 }
 
-/** what a reader looks for first in bench_serving's 38 columns (the rest stay one click away) */
-const KEY_COLUMNS = ['Step', 'Request throughput (req/s)', 'Output token throughput (tok/s)', 'Mean TTFT (ms)', 'P99 TTFT (ms)', 'Mean TPOT (ms)', 'P99 TPOT (ms)', 'Median ITL (ms)', 'Failed requests', 'Request goodput (req/s)'];
+/** what a reader looks for first in bench_serving's 38 columns (the rest stay one click away); TTFAT (time to first answer token) only exists for reasoning models */
+const KEY_COLUMNS = ['Step', 'Request throughput (req/s)', 'Output token throughput (tok/s)', 'Mean TTFT (ms)', 'P99 TTFT (ms)', 'Mean TTFAT (ms)', 'P99 TTFAT (ms)', 'Mean TPOT (ms)', 'P99 TPOT (ms)', 'Median ITL (ms)', 'Failed requests', 'Request goodput (req/s)'];
 
 /** the named columns first (those present, in that order), then the others in their order */
 export function keyColumnsFirst(columns: readonly string[], rows: readonly (string | number | null)[][], keys: readonly string[]): { columns: string[]; rows: (string | number | null)[][]; key: number } {

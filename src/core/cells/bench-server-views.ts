@@ -56,8 +56,8 @@ export class BenchServerViews {
       label,
       runId: outcome.runId,
       servers: windows.length,
-      decomposition: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows) : undefined,
-      reasoning: reasoningSplit(outcome.records),
+      decomposition: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows, outcome.records) : undefined,
+      reasoning: reasoningOf(outcome),
       ttft: outcome.summary.ttftMs,
       cache: cachePanel(outcome.records, windows),
       gate: runGate(outcome.summary, outcome.records, windows, { warmupRequests, cancelled: outcome.cancelled }),
@@ -101,7 +101,7 @@ export function cacheTable(steps: readonly StepServerViews[]): TableBlock {
   return {
     type: 'table',
     title: 'Prefix cache and speculative decoding (server counters over the run; cached tokens per request from the responses)',
-    columns: ['run', 'server hit rate', 'cached / prompt tokens', 'by source', 'scheduler hit rate', 'cached tokens / req (mean)', 'p50', 'p99', 'responses reporting', 'spec accept length', 'spec accept rate'],
+    columns: ['run', 'server hit rate', 'cached / prompt tokens', 'by source', 'scheduler hit rate', 'cached tokens / req (mean)', 'p50', 'p99', 'responses reporting', 'spec accept length', 'spec accept rate', 'spec accept length / req (tokens per pass)', 'p50 / req', 'p10 / req', 'spec accept rate / req (mean)', 'responses reporting spec'],
     rows: steps.map((s) => {
       const c = s.cache;
       return [
@@ -116,6 +116,11 @@ export function cacheTable(steps: readonly StepServerViews[]): TableBlock {
         `${c.client.reporting}/${c.client.requests}`,
         r3(c.spec.acceptLength),
         r3(c.spec.acceptRate),
+        r3(c.spec.perRequest?.acceptLength ?? null),
+        r3(c.spec.perRequest?.p50AcceptLength ?? null),
+        r3(c.spec.perRequest?.p10AcceptLength ?? null),
+        r3(c.spec.perRequest?.meanAcceptRate ?? null),
+        c.spec.perRequest ? `${c.spec.perRequest.requests}/${c.client.requests}` : null,
       ];
     }),
   };
@@ -145,6 +150,24 @@ export function reasoningTable(steps: readonly StepServerViews[]): TableBlock {
         x?.noAnswer ?? null,
       ];
     }),
+  };
+}
+
+/**
+ * The run's thinking split: from the summary (every request, tallied in the load threads) when
+ * it has one, else from the kept records (a run summarized before the columns kept it).
+ */
+function reasoningOf(outcome: BenchmarkOutcome): ReasoningSplit | undefined {
+  const r = outcome.summary.reasoning;
+  if (!r) return reasoningSplit(outcome.records);
+  return {
+    reasoningRequests: r.thinkingRequests,
+    requests: outcome.summary.completed,
+    reasoningShare: r.thinkingShare,
+    reasoningTokens: r.thinkingTokens,
+    answerTokens: r.answerTokens,
+    ttfatMs: { mean: r.ttfatMs.mean, p50: r.ttfatMs.median, p99: r.ttfatMs.p['p99'] ?? null },
+    noAnswer: r.noAnswer,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ApiKind, RequestRecord } from './types';
+import type { ApiKind, RequestRecord, ServerRequestTimes, SpecRequestStats } from './types';
 import { ssePayload } from './sse';
 
 /**
@@ -35,7 +35,7 @@ class NextMarker {
 /** What one streamed response yielded; the runner adds the schedule fields to make a RequestRecord. */
 export type StreamResult = Pick<
   RequestRecord,
-  'ok' | 'error' | 'httpStatus' | 'headersMs' | 'lastLineMs' | 'chunkMs' | 'chunkChars' | 'chunkTokens' | 'outputTokens' | 'promptTokens' | 'cachedTokens' | 'finishReason' | 'text'
+  'ok' | 'error' | 'httpStatus' | 'headersMs' | 'lastLineMs' | 'chunkMs' | 'chunkChars' | 'chunkTokens' | 'outputTokens' | 'promptTokens' | 'cachedTokens' | 'finishReason' | 'text' | 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'
 > & {
   /** performance.now() just before the request was written (bench_serving's `st`) */
   startAt: number;
@@ -70,6 +70,15 @@ export class ResponseAccumulator {
   private readonly errorBytes = new NextBytes('"error"');
   private lastGenerateBytes: { buf: Buffer; from: number; to: number } | undefined;
   private readonly errorMark = new NextMarker('"error"');
+  // rarely set fields last: the hot path's fields keep their places in the object
+  reasoningTokens: number | undefined;
+  serverTimes: ServerRequestTimes | undefined;
+  spec: SpecRequestStats | undefined;
+  /**
+   * reasoning_content characters as [chunk index, chars] pairs, only for chunks that had some:
+   * the plain-content fast paths never touch it (made dense in result())
+   */
+  private reasoningAt: number[] | undefined;
 
   constructor(
     readonly api: ApiKind,
@@ -187,7 +196,23 @@ export class ResponseAccumulator {
       cachedTokens: this.cachedTokens,
       finishReason: this.finishReason,
       text: this.text,
+      ...this.extras(),
     };
+  }
+
+  /** the optional fields, present only when the server sent them */
+  private extras(): Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'> {
+    const out: Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'> = {};
+    const at = this.reasoningAt;
+    if (at) {
+      const dense = new Array<number>(this.chunkChars.length).fill(0);
+      for (let k = 0; k < at.length; k += 2) dense[at[k]] = at[k + 1];
+      out.reasoningChars = dense;
+    }
+    if (this.reasoningTokens !== undefined) out.reasoningTokens = this.reasoningTokens;
+    if (this.serverTimes) out.serverTimes = this.serverTimes;
+    if (this.spec) out.spec = this.spec;
+    return out;
   }
 
   private pushChunk(t: number, chars: number, tokens: number): void {
@@ -242,6 +267,13 @@ export class ResponseAccumulator {
     if (c !== null) this.cachedTokens = c;
     const fr = meta['finish_reason'];
     if (fr !== null && fr !== undefined) this.finishReason = isObj(fr) && typeof fr['type'] === 'string' ? fr['type'] : String(fr);
+    const rt = num(meta['reasoning_tokens']);
+    if (rt !== null && rt > 0) this.reasoningTokens = rt;
+    // per-request time stats (servers with --enable-metrics): the scheduler's ride on every
+    // chunk, the API server's come at finish; e2e_latency alone (always sent) does not start them
+    if (meta['queue_time'] !== undefined || meta['request_received_ts'] !== undefined) this.serverTimes = serverTimesOf(meta, this.serverTimes);
+    const vc = num(meta['spec_verify_ct']);
+    if (vc !== null && vc > 0) this.spec = { verifyCt: vc, acceptLength: num(meta['spec_accept_length']), acceptRate: num(meta['spec_accept_rate']) };
   }
 
   private finalGenerateText(): string {
@@ -332,6 +364,8 @@ export class ResponseAccumulator {
     const text = reasoning + content;
     if (c0['finish_reason'] !== null && c0['finish_reason'] !== undefined) this.finishReason = String(c0['finish_reason']);
     if (text.length) this.textParts.push(text);
+    // thinking kept apart per chunk (TTFT still counts it, as bench_serving does; TTFAT does not)
+    if (reasoning.length) (this.reasoningAt ??= []).push(this.chunkMs.length, reasoning.length);
     this.pushChunk(t, text.length, this.continuousTokens(data['usage']));
   }
 
@@ -350,6 +384,8 @@ export class ResponseAccumulator {
     if (out !== null) this.outputTokens = out;
     const p = num(usage['prompt_tokens']);
     if (p !== null) this.promptTokens = p;
+    const rt = num(usage['reasoning_tokens']);
+    if (rt !== null && rt > 0) this.reasoningTokens = rt;
     const details = usage['prompt_tokens_details'];
     if (isObj(details)) {
       const c = num(details['cached_tokens']);
@@ -479,6 +515,30 @@ function isObj(x: unknown): x is Record<string, unknown> {
 
 function num(x: unknown): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/** the time-stat fields of one meta_info, merged over what earlier chunks said */
+function serverTimesOf(meta: Record<string, unknown>, prev: ServerRequestTimes | undefined): ServerRequestTimes {
+  const out: ServerRequestTimes = { ...prev };
+  const set = (key: keyof ServerRequestTimes, ...names: string[]): void => {
+    for (const n of names) {
+      const v = num(meta[n]);
+      if (v !== null) {
+        out[key] = v;
+        return;
+      }
+    }
+  };
+  set('queueTime', 'queue_time');
+  set('prefillWaitingLatency', 'prefill_waiting_latency', 'prefill_launch_delay');
+  set('prefillLaunchLatency', 'prefill_launch_latency');
+  set('forwardEntryTime', 'forward_entry_time');
+  set('prefillFinishedTime', 'prefill_finished_time', 'prefill_finished_ts');
+  set('requestReceivedTs', 'request_received_ts');
+  set('requestFinishedTs', 'request_finished_ts');
+  set('inferenceTime', 'inference_time');
+  set('e2eLatency', 'e2e_latency');
+  return out;
 }
 
 function errorText(e: unknown): string {

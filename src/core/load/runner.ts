@@ -489,6 +489,10 @@ export class LoadRun {
     if (res.httpStatus !== undefined) rec.httpStatus = res.httpStatus;
     if (res.headersMs !== undefined) rec.headersMs = res.headersMs;
     if (res.finishReason !== undefined) rec.finishReason = res.finishReason;
+    if (res.reasoningChars !== undefined) rec.reasoningChars = res.reasoningChars;
+    if (res.reasoningTokens !== undefined) rec.reasoningTokens = res.reasoningTokens;
+    if (res.serverTimes !== undefined) rec.serverTimes = res.serverTimes;
+    if (res.spec !== undefined) rec.spec = res.spec;
     if (p.row.answer !== undefined) rec.answer = p.row.answer;
     if (p.row.answerKind !== undefined) rec.answerKind = p.row.answerKind;
     return rec;

@@ -78,8 +78,58 @@ export interface RequestRecord {
   /** server-reported prefix-cache hit tokens */
   cachedTokens: number | null;
   finishReason?: string;
-  /** generated text (kept for empty/repetition checks and answer grading) */
+  /** generated text (kept for empty/repetition checks and answer grading); reasoning_content included, in arrival order */
   text: string;
+  /**
+   * characters of `reasoning_content` (or `reasoning`) in each chunk, same length as chunkChars;
+   * present only when the server separated thinking from the answer (SGLang's --reasoning-parser)
+   */
+  reasoningChars?: number[];
+  /** the server's count of thinking tokens (usage / meta_info `reasoning_tokens`) when it sent a non-zero one */
+  reasoningTokens?: number;
+  /** per-request time stats from the final meta_info (/generate on a server with --enable-metrics) */
+  serverTimes?: ServerRequestTimes;
+  /** per-request speculative-decoding figures from the final meta_info (servers with --speculative-algorithm) */
+  spec?: SpecRequestStats;
   answer?: string;
   answerKind?: 'gsm8k' | 'mmlu';
+}
+
+/**
+ * What SGLang puts in a finished request's `meta_info` about where its time went (only with
+ * --enable-metrics). Seconds as the server sends them; the epoch stamps are the server's wall
+ * clock. Names from sgl-project/sglang@00ce49e0 python/sglang/srt/observability/req_time_stats.py
+ * (SchedulerReqTimeStats / APIServerReqTimeStats.convert_to_output_meta_info) and
+ * managers/tokenizer_manager.py@001067ff (_handle_batch_output: the scheduler's stats on every
+ * chunk, the API server's at finish); older releases send `prefill_launch_delay` instead of
+ * `prefill_waiting_latency` and no epoch stamps. In PD the client talks to the decode server, so
+ * these are the decode server's: `queue_time` is its decode queue. The PD bootstrap / KV-alloc /
+ * transfer split is not in meta_info (SGLang logs it with --enable-request-time-stats-logging);
+ * it comes from the histograms.
+ */
+export interface ServerRequestTimes {
+  /** forward entry − wait-queue entry, s (in PD on the decode server: KV arrived -> running batch) */
+  queueTime?: number;
+  /** forward entry -> prefill batch launch, s (`prefill_waiting_latency`, older `prefill_launch_delay`) */
+  prefillWaitingLatency?: number;
+  /** prefill batch launch -> end, s */
+  prefillLaunchLatency?: number;
+  /** epoch s */
+  forwardEntryTime?: number;
+  prefillFinishedTime?: number;
+  requestReceivedTs?: number;
+  requestFinishedTs?: number;
+  /** finish − scheduler forward entry, s */
+  inferenceTime?: number;
+  /** server-side arrival -> finish, s */
+  e2eLatency?: number;
+}
+
+/** tokenizer_manager._calculate_spec_decoding_metrics (sgl-project/sglang@001067ff) */
+export interface SpecRequestStats {
+  verifyCt: number;
+  /** completion tokens / verify passes (bonus token included) */
+  acceptLength: number | null;
+  /** correct drafts / proposed drafts */
+  acceptRate: number | null;
 }

@@ -36,6 +36,20 @@ export interface CachePanel {
     /** spec_accept_length / spec_accept_rate at the run's end (gauges: the scheduler's recent window) */
     acceptLength: number | null;
     acceptRate: number | null;
+    /**
+     * from each finished response's meta_info (spec_verify_ct, spec_accept_length, spec_accept_rate:
+     * tokenizer_manager.py @001067ff _calculate_spec_decoding_metrics), null when none carried them
+     */
+    perRequest: {
+      requests: number;
+      /** Σ completion tokens / Σ verify passes over the reporting requests (the run's tokens per pass) */
+      acceptLength: number;
+      meanAcceptLength: number;
+      p50AcceptLength: number;
+      p10AcceptLength: number;
+      /** mean of the per-request accept rates */
+      meanAcceptRate: number | null;
+    } | null;
   };
 }
 
@@ -79,6 +93,32 @@ export function cachePanel(records: readonly RequestRecord[], windows: readonly 
       p99CachedTokens: cachedPerReq.length ? percentile(cachedPerReq, 99) : null,
       hitRate: promptOfReporting > 0 ? cachedPerReq.reduce((a, b) => a + b, 0) / promptOfReporting : null,
     },
-    spec: { acceptLength: gauge(specLen), acceptRate: gauge(specRate) },
+    spec: { acceptLength: gauge(specLen), acceptRate: gauge(specRate), perRequest: specPerRequest(ok) },
+  };
+}
+
+function specPerRequest(ok: readonly RequestRecord[]): CachePanel['spec']['perRequest'] {
+  const lengths: number[] = [];
+  const rates: number[] = [];
+  let tokens = 0;
+  let passes = 0;
+  for (const r of ok) {
+    const s = r.spec;
+    if (!s || s.verifyCt <= 0) continue;
+    const len = s.acceptLength ?? (r.outputTokens !== null ? r.outputTokens / s.verifyCt : null);
+    if (len === null) continue;
+    lengths.push(len);
+    if (s.acceptRate !== null) rates.push(s.acceptRate);
+    tokens += len * s.verifyCt;
+    passes += s.verifyCt;
+  }
+  if (lengths.length === 0) return null;
+  return {
+    requests: lengths.length,
+    acceptLength: tokens / passes,
+    meanAcceptLength: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+    p50AcceptLength: percentile(lengths, 50),
+    p10AcceptLength: percentile(lengths, 10),
+    meanAcceptRate: rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : null,
   };
 }

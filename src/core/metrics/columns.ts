@@ -1,6 +1,7 @@
 import type { ApiKind, RequestRecord } from '../load/types';
 import { deriveRequest, type DerivedRequest, type MetricDefinition } from './definitions';
 import { isCorrectAnswer, ngramRepetition } from './text-checks';
+import { splitRecord } from './reasoning';
 
 /**
  * Per-request numbers in columns instead of objects: a run of millions of requests keeps a few
@@ -98,6 +99,16 @@ export interface ValidityTally {
   graded: number;
   correct: number;
   answerKind: 'gsm8k' | 'mmlu' | null;
+  /** reasoning models: requests whose output had a thinking part (reasoning_content or <think>) */
+  thinkingRequests: number;
+  /** thinking / all output characters over the completed requests */
+  thinkingChars: number;
+  outputChars: number;
+  /** output tokens split into thinking and answer (server's reasoning_tokens, else by character share) */
+  thinkingTokens: number;
+  answerTokens: number;
+  /** requests that thought and were cut before any answer */
+  thinkingNoAnswer: number;
 }
 
 export function emptyTally(): ValidityTally {
@@ -126,6 +137,12 @@ export function emptyTally(): ValidityTally {
     graded: 0,
     correct: 0,
     answerKind: null,
+    thinkingRequests: 0,
+    thinkingChars: 0,
+    outputChars: 0,
+    thinkingTokens: 0,
+    answerTokens: 0,
+    thinkingNoAnswer: 0,
   };
 }
 
@@ -142,8 +159,11 @@ function keepFirst(list: [number, string][], seq: number, text: string): void {
   if (list.length > KEEP_ERRORS) list.length = KEEP_ERRORS;
 }
 
-/** fold one measured record (and its derived numbers) into the tally */
-export function tallyRecord(t: ValidityTally, r: RequestRecord, d: DerivedRequest, ignoreEos: boolean): void {
+/**
+ * fold one measured record (and its derived numbers) into the tally; returns the record's time
+ * to first answer token when it thought and then answered (NaN otherwise)
+ */
+export function tallyRecord(t: ValidityTally, r: RequestRecord, d: DerivedRequest, ignoreEos: boolean): number {
   t.measured++;
   if (r.startMs < t.minStart) t.minStart = r.startMs;
   if (r.startMs > t.maxStart) t.maxStart = r.startMs;
@@ -157,7 +177,7 @@ export function tallyRecord(t: ValidityTally, r: RequestRecord, d: DerivedReques
       keepFirst(t.clientErrorSamples, r.seq, r.error ?? 'client error');
     }
   }
-  if (!r.ok) return;
+  if (!r.ok) return Number.NaN;
   t.recOk++;
   if (r.cachedTokens !== null) {
     t.cachedReported++;
@@ -181,6 +201,30 @@ export function tallyRecord(t: ValidityTally, r: RequestRecord, d: DerivedReques
     if (t.answerKind === null) t.answerKind = r.answerKind;
     if (isCorrectAnswer(r.answerKind, r.answer, r.text)) t.correct++;
   }
+  return tallyThinking(t, r);
+}
+
+/** the thinking/answer split of one completed record (reasoning.ts), summed into the tally */
+function tallyThinking(t: ValidityTally, r: RequestRecord): number {
+  const tokens = r.outputTokens ?? 0;
+  const s = splitRecord(r);
+  if (!s) {
+    t.outputChars += r.text.length;
+    t.answerTokens += tokens;
+    return Number.NaN;
+  }
+  t.thinkingRequests++;
+  t.thinkingChars += s.reasoningChars;
+  t.outputChars += s.reasoningChars + s.answerChars;
+  const chars = s.reasoningChars + s.answerChars;
+  const thinking = r.reasoningTokens !== undefined ? Math.min(tokens, r.reasoningTokens) : chars > 0 ? Math.round((tokens * s.reasoningChars) / chars) : 0;
+  t.thinkingTokens += thinking;
+  t.answerTokens += tokens - thinking;
+  if (s.firstAnswerMs === null) {
+    t.thinkingNoAnswer++;
+    return Number.NaN;
+  }
+  return s.firstAnswerMs;
 }
 
 export function mergeTally(a: ValidityTally, b: ValidityTally): ValidityTally {
@@ -208,8 +252,9 @@ export interface ColumnsSnapshot {
   tally: ValidityTally;
 }
 
-type GoodColumn = 'ttft' | 'latency' | 'tpot' | 'start' | 'queue' | 'promptLen' | 'outputLen' | 'itlFrom' | 'itlCount';
-const GOOD_COLUMNS: GoodColumn[] = ['ttft', 'latency', 'tpot', 'start', 'queue', 'promptLen', 'outputLen', 'itlFrom', 'itlCount'];
+/** `ttfat`: time to first answer token of a request that thought first, NaN for the others */
+type GoodColumn = 'ttft' | 'latency' | 'tpot' | 'start' | 'queue' | 'promptLen' | 'outputLen' | 'itlFrom' | 'itlCount' | 'ttfat';
+const GOOD_COLUMNS: GoodColumn[] = ['ttft', 'latency', 'tpot', 'start', 'queue', 'promptLen', 'outputLen', 'itlFrom', 'itlCount', 'ttfat'];
 
 /**
  * The columns one run's metrics are computed from. `add` takes every finished record (warmups
@@ -248,7 +293,7 @@ export class RunColumns {
 
   addDerived(rec: RequestRecord, d: DerivedRequest): void {
     this.lag.push(rec.dispatchedMs - rec.scheduledMs);
-    tallyRecord(this.tally, rec, d, this.ignoreEos);
+    const ttfat = tallyRecord(this.tally, rec, d, this.ignoreEos);
     if (!d.ok) return;
     const g = this.good;
     g.ttft.push(d.ttftMs);
@@ -260,6 +305,7 @@ export class RunColumns {
     g.outputLen.push(d.outputLen);
     g.itlFrom.push(this.itl.length);
     g.itlCount.push(d.itlMs.length);
+    g.ttfat.push(ttfat);
     for (const x of d.itlMs) this.itl.push(x);
   }
 

@@ -7,10 +7,11 @@ import { percentile } from './stats';
  * the first thinking token, while a user waits for the first answer token. This splits each
  * request's text at the end of its thinking and times the first chunk that carries answer text.
  *
- * With SGLang's `--reasoning-parser`, thinking arrives as `reasoning_content` and the load
- * generator counts it as content (as SGLang's own client does), so the split needs the client to
- * keep reasoning characters per chunk: a record may carry `reasoningChars` (same length as
- * `chunkChars`), and then that is used instead of the tags.
+ * With SGLang's `--reasoning-parser`, thinking arrives as `reasoning_content` deltas; the load
+ * generator counts it as content for TTFT (as SGLang's own client does) and keeps the reasoning
+ * characters of each chunk apart in `reasoningChars` (same length as `chunkChars`), which is then
+ * used instead of the tags. The run's totals come from the columns (columns.ts tallies every
+ * request); `reasoningSplit` over a record list serves sampled records and tests.
  */
 export interface ReasoningSplit {
   /** requests whose output had thinking */
@@ -29,19 +30,19 @@ export interface ReasoningSplit {
 
 const THINK_END = '</think>';
 
-type WithReasoning = RequestRecord & { reasoningChars?: readonly number[] };
-
 /** index in `text` where the answer starts, or undefined when the output has no thinking */
 function answerStart(text: string): number | undefined {
   const end = text.indexOf(THINK_END);
   if (end >= 0) return end + THINK_END.length;
-  // opened but never closed: all thinking (the answer never came)
-  if (text.trimStart().startsWith('<think>')) return text.length;
+  // opened but never closed: all thinking (the answer never came); no trimStart copy of a long text
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) <= 32) i++;
+  if (text.startsWith('<think>', i)) return text.length;
   return undefined;
 }
 
 /** per-request split: thinking characters, and when the first answer character arrived */
-export function splitRecord(r: WithReasoning): { reasoningChars: number; answerChars: number; firstAnswerMs: number | null } | undefined {
+export function splitRecord(r: RequestRecord): { reasoningChars: number; answerChars: number; firstAnswerMs: number | null } | undefined {
   if (r.reasoningChars && r.reasoningChars.length === r.chunkChars.length) {
     const reasoning = r.reasoningChars.reduce((a, b) => a + b, 0);
     if (reasoning === 0) return undefined;
@@ -88,9 +89,9 @@ export function reasoningSplit(records: readonly RequestRecord[]): ReasoningSpli
     const chars = s.reasoningChars + s.answerChars;
     reasoningChars += s.reasoningChars;
     totalChars += chars;
-    const share = chars > 0 ? s.reasoningChars / chars : 0;
-    reasoningTokens += Math.round(tokens * share);
-    answerTokens += tokens - Math.round(tokens * share);
+    const thinking = r.reasoningTokens !== undefined ? Math.min(tokens, r.reasoningTokens) : chars > 0 ? Math.round((tokens * s.reasoningChars) / chars) : 0;
+    reasoningTokens += thinking;
+    answerTokens += tokens - thinking;
     if (s.firstAnswerMs === null) noAnswer++;
     else ttfat.push(s.firstAnswerMs);
   }

@@ -53,6 +53,9 @@ export function summaryTable(runs: readonly SummaryRowInput[]): { columns: strin
     columns.push(`Mean ${name} (ms)`, `Median ${name} (ms)`, ...pcts.map((p) => `${percentileKey(p).toUpperCase()} ${name} (ms)`));
     if (withMax) columns.push(`Max ${name} (ms)`);
   }
+  // reasoning models: time to first answer token next to TTFT, thinking apart from the answer
+  const anyReasoning = runs.some((r) => r.summary.reasoning);
+  if (anyReasoning) columns.push('Mean TTFAT (ms)', 'Median TTFAT (ms)', ...pcts.map((p) => `${percentileKey(p).toUpperCase()} TTFAT (ms)`), 'Thinking tokens', 'Answer tokens', 'Thinking share (%)');
   const rows = runs.map((r) => {
     const s = r.summary;
     const row: (string | number | null)[] = [
@@ -79,6 +82,10 @@ export function summaryTable(runs: readonly SummaryRowInput[]): { columns: strin
       const st: Stats = s[key];
       row.push(round2(st.mean), round2(st.median), ...pcts.map((p) => round2(st.p[percentileKey(p)])));
       if (withMax) row.push(round2(st.max));
+    }
+    if (anyReasoning) {
+      const x = s.reasoning;
+      row.push(round2(x?.ttfatMs.mean), round2(x?.ttfatMs.median), ...pcts.map((p) => round2(x?.ttfatMs.p[percentileKey(p)])), x?.thinkingTokens ?? null, x?.answerTokens ?? null, round2(x ? x.thinkingShare * 100 : null));
     }
     return row;
   });
@@ -114,6 +121,11 @@ export function sglangJson(s: RunSummary): Record<string, number | null> {
   out['max_output_tokens_per_s'] = s.maxOutputTokensPerSec;
   out['max_concurrent_requests'] = s.maxConcurrentRequests;
   out['request_goodput'] = s.requestGoodput;
+  if (s.reasoning) {
+    put('ttfat', s.reasoning.ttfatMs);
+    out['thinking_tokens'] = s.reasoning.thinkingTokens;
+    out['answer_tokens'] = s.reasoning.answerTokens;
+  }
   return out;
 }
 

@@ -59,6 +59,22 @@ export interface RunSummary {
   e2eIncludingQueueMs: Stats;
   /** how late each request left the client against its planned time */
   dispatchLagMs: Stats;
+  /** reasoning models only (some output had a thinking part): thinking apart from the answer */
+  reasoning?: ReasoningSummary;
+}
+
+export interface ReasoningSummary {
+  /** completed requests that thought first */
+  thinkingRequests: number;
+  /** thinking characters / all output characters */
+  thinkingShare: number;
+  /** output tokens split (server's reasoning_tokens where reported, else by character share) */
+  thinkingTokens: number;
+  answerTokens: number;
+  /** requests that thought and never reached an answer (cut by max tokens) */
+  noAnswer: number;
+  /** time to first answer token, ms after the request was sent, over requests that thought and answered */
+  ttfatMs: Stats;
 }
 
 /** Per-second series for charts (bench_serving's peak-metric buckets). */
@@ -164,6 +180,20 @@ export function summarizeColumns(cols: RunColumns, options: MetricsOptions): { s
     e2eIncludingQueueMs: summarizeInPlace(e2eWithQueue, percentiles),
     dispatchLagMs: summarizeInPlace(cols.lag.toArray(), percentiles),
   };
+  const t = cols.tally;
+  if (t.thinkingRequests > 0) {
+    const all = g.ttfat.toArray();
+    let n = 0;
+    for (let i = 0; i < all.length; i++) if (!Number.isNaN(all[i])) all[n++] = all[i];
+    summary.reasoning = {
+      thinkingRequests: t.thinkingRequests,
+      thinkingShare: t.outputChars > 0 ? t.thinkingChars / t.outputChars : 0,
+      thinkingTokens: t.thinkingTokens,
+      answerTokens: t.answerTokens,
+      noAnswer: t.thinkingNoAnswer,
+      ttfatMs: summarizeInPlace(all.subarray(0, n), percentiles),
+    };
+  }
   return { summary, series };
 }
 

@@ -1,5 +1,6 @@
 import { familyWindow, type FamilyWindow, type LabelFilter } from '../telemetry/server/family-window';
 import { labelsOf, type PromScrape } from '../telemetry/server/prometheus';
+import type { RequestRecord } from '../load/types';
 
 /** One server's /metrics at the start and the end of a run (see telemetry/server/run-scrapes.ts). */
 export interface ServerWindow {
@@ -41,7 +42,28 @@ export interface TtftDecomposition {
   serverTtftMs: { prefill: number | null; decode: number | null };
   /** stages that overlap the stack (bootstrap and KV allocation run beside prefill), with sizes and speeds */
   kv: KvFamilyReading[];
+  /** what the responses' own meta_info said (servers with --enable-metrics, /generate), when any did */
+  perRequest?: PerRequestTimes;
   notes: string[];
+}
+
+/**
+ * Means over the requests whose final meta_info carried time stats. In PD these come from the
+ * decode server (the one that streams): its queue_time is the decode queue, and forward entry −
+ * queue − arrival is how long it held the request before the KV was in place (bootstrap, the
+ * prefill's queue and compute, the transfer), the span the histograms split.
+ */
+export interface PerRequestTimes {
+  requests: number;
+  /** measured requests with ok responses (the share that reported is requests / of) */
+  of: number;
+  queueMs: number | null;
+  /** decode server arrival -> KV in place (PD only; needs the epoch stamps of current releases) */
+  kvWaitMs: number | null;
+  /** finish − forward entry */
+  inferenceMs: number | null;
+  /** prefill_launch_latency (unified / prefill servers) */
+  prefillLaunchMs: number | null;
 }
 
 /** engine_type label of any scheduler sample (SGLang labels every scheduler metric with it), else the endpoint's name */
@@ -101,7 +123,7 @@ function kvReading(windows: readonly ServerWindow[], name: string): KvFamilyRead
  * "unexplained" (negative when stages overlap or a figure over-counts), never dropped.
  * Returns undefined unless both a prefill and a decode server were scraped.
  */
-export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWindow[]): TtftDecomposition | undefined {
+export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWindow[], records: readonly RequestRecord[] = []): TtftDecomposition | undefined {
   const prefill = windows.filter((w) => serverRole(w) === 'prefill');
   const decode = windows.filter((w) => serverRole(w) === 'decode');
   if (prefill.length === 0 || decode.length === 0) return undefined;
@@ -120,17 +142,84 @@ export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWind
     notes.push('KV-transfer metrics are gauges on these servers (SGLang before PR #19009): the transfer segment is the last request per rank, not a mean over the run.');
   }
 
+  const per = perRequestTimes(records);
+  let decodeQueue = meanMs(pooled(decode, 'sglang:queue_time_seconds'), 1000);
+  let decodeQueueSource = 'queue_time_seconds mean (decode servers)';
+  if (per && per.queueMs !== null) {
+    decodeQueue = per.queueMs;
+    decodeQueueSource = `meta_info.queue_time per request (the decode server's), mean over ${per.requests} of ${per.of} responses`;
+  }
+  let firstStep = meanMs(pooled(decode, 'sglang:inter_token_latency_seconds'), 1000);
+  let firstStepSource = 'estimate: inter_token_latency_seconds mean on the decode servers (one decode step; the first step itself is not exported)';
+  if (firstStep === null) {
+    const itl = clientItlMedian(records);
+    if (itl !== null) {
+      firstStep = itl;
+      firstStepSource = "estimate: the client's median gap between chunks (the decode servers export no ITL histogram)";
+    }
+  }
   const segments: TtftSegment[] = [
     { id: 'router', label: 'router + network + client', ms: decodeTtft === null ? null : clientTtftMs - decodeTtft, source: 'client TTFT − decode server time_to_first_token_seconds mean' },
     { id: 'prefillQueue', label: 'prefill queue', ms: meanMs(pooled(prefill, 'sglang:queue_time_seconds'), 1000), source: 'queue_time_seconds mean (prefill servers)' },
     { id: 'prefillCompute', label: 'prefill compute', ms: meanMs(pooled(prefill, 'sglang:per_stage_req_latency_seconds', { stage: 'prefill_forward' }), 1000), source: 'per_stage_req_latency_seconds{stage="prefill_forward"} mean' },
     { id: 'kvTransfer', label: 'KV transfer', ms: kvTransferMs, source: kvSource },
-    { id: 'decodeQueue', label: 'decode queue', ms: meanMs(pooled(decode, 'sglang:queue_time_seconds'), 1000), source: 'queue_time_seconds mean (decode servers)' },
-    { id: 'firstDecodeStep', label: 'first decode step', ms: meanMs(pooled(decode, 'sglang:inter_token_latency_seconds'), 1000), source: 'inter_token_latency_seconds mean on the decode servers (one decode step, estimated)' },
+    { id: 'decodeQueue', label: 'decode queue', ms: decodeQueue, source: decodeQueueSource },
+    { id: 'firstDecodeStep', label: 'first decode step (estimate)', ms: firstStep, source: firstStepSource },
   ];
   for (const s of segments) if (s.ms === null) notes.push(`${s.label}: not exported by these servers (${s.source}); its time is in "unexplained".`);
   const explained = segments.reduce((a, s) => a + (s.ms ?? 0), 0);
   const rest = clientTtftMs - explained;
   segments.push({ id: 'unexplained', label: rest < 0 ? 'over-attributed (stages overlap)' : 'unexplained', ms: rest, source: 'client TTFT − Σ segments above' });
-  return { clientTtftMs, segments, serverTtftMs: { prefill: prefillTtft, decode: decodeTtft }, kv, notes };
+  if (per && per.kvWaitMs !== null) {
+    const histParts = ['prefillQueue', 'prefillCompute', 'kvTransfer'].map((id) => segments.find((x) => x.id === id)?.ms ?? 0).reduce((a, b) => a + b, 0);
+    const boot = kv[1].type === 'histogram' && kv[1].value !== null ? kv[1].value : 0;
+    notes.push(`Per request (meta_info): the decode server held a request ${per.kvWaitMs.toFixed(1)} ms on average before its KV was in place; the histograms put bootstrap + prefill queue + prefill compute + KV transfer at ${(histParts + boot).toFixed(1)} ms.`);
+  }
+  const out: TtftDecomposition = { clientTtftMs, segments, serverTtftMs: { prefill: prefillTtft, decode: decodeTtft }, kv, notes };
+  if (per) out.perRequest = per;
+  return out;
+}
+
+/** the response time stats of the completed records (undefined when none carried any) */
+export function perRequestTimes(records: readonly RequestRecord[]): PerRequestTimes | undefined {
+  let n = 0;
+  let of = 0;
+  const sums = { queue: [0, 0], kvWait: [0, 0], inference: [0, 0], launch: [0, 0] };
+  const add = (k: keyof typeof sums, v: number | undefined | null): void => {
+    if (v === undefined || v === null || !Number.isFinite(v)) return;
+    sums[k][0] += v;
+    sums[k][1]++;
+  };
+  for (const r of records) {
+    if (!r.ok || r.warmup) continue;
+    of++;
+    const t = r.serverTimes;
+    if (!t) continue;
+    n++;
+    add('queue', t.queueTime !== undefined ? t.queueTime * 1000 : undefined);
+    if (t.forwardEntryTime !== undefined && t.requestReceivedTs !== undefined && t.queueTime !== undefined) add('kvWait', (t.forwardEntryTime - t.queueTime - t.requestReceivedTs) * 1000);
+    add('inference', t.inferenceTime !== undefined ? t.inferenceTime * 1000 : undefined);
+    add('launch', t.prefillLaunchLatency !== undefined ? t.prefillLaunchLatency * 1000 : undefined);
+  }
+  if (n === 0) return undefined;
+  const mean = (k: keyof typeof sums): number | null => (sums[k][1] > 0 ? sums[k][0] / sums[k][1] : null);
+  return { requests: n, of, queueMs: mean('queue'), kvWaitMs: mean('kvWait'), inferenceMs: mean('inference'), prefillLaunchMs: mean('launch') };
+}
+
+/** median gap between consecutive text chunks over the completed records, ms */
+function clientItlMedian(records: readonly RequestRecord[]): number | null {
+  const gaps: number[] = [];
+  for (const r of records) {
+    if (!r.ok || r.warmup) continue;
+    let prev = -1;
+    for (let k = 0; k < r.chunkMs.length && gaps.length < 200_000; k++) {
+      if (r.chunkChars[k] <= 0) continue;
+      if (prev >= 0) gaps.push(r.chunkMs[k] - prev);
+      prev = r.chunkMs[k];
+    }
+  }
+  if (gaps.length === 0) return null;
+  gaps.sort((a, b) => a - b);
+  const m = gaps.length >> 1;
+  return gaps.length % 2 ? gaps[m] : (gaps[m - 1] + gaps[m]) / 2;
 }

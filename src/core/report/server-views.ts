@@ -35,8 +35,12 @@ const finite = (x: number | null | undefined): number | null => (typeof x === 'n
 
 /** Columns a report shows only when at least one compared run has the figure. */
 export const OPTIONAL_REPORT_METRICS: MetricDef[] = [
-  { id: 'ttfatP50', label: 'TTFAT p50', unit: 'ms', better: 'lower', digits: 1, value: (r) => finite(r.serverViews?.ttfatMs?.p50) },
-  { id: 'thinkingShare', label: 'Thinking share', unit: '%', better: 'lower', digits: 1, value: (r) => (r.serverViews?.reasoningShare === undefined ? null : 100 * r.serverViews.reasoningShare) },
+  // reasoning figures from summary.json (every request) when the run has them, else server-views.json
+  { id: 'ttfatP50', label: 'TTFAT p50', unit: 'ms', better: 'lower', digits: 1, value: (r) => finite(r.summary.reasoning?.ttfatMs.median ?? r.serverViews?.ttfatMs?.p50) },
+  { id: 'ttfatMean', label: 'TTFAT mean', unit: 'ms', better: 'lower', digits: 1, value: (r) => finite(r.summary.reasoning?.ttfatMs.mean ?? r.serverViews?.ttfatMs?.mean) },
+  { id: 'thinkingShare', label: 'Thinking share', unit: '%', better: 'lower', digits: 1, value: (r) => { const s = r.summary.reasoning?.thinkingShare ?? r.serverViews?.reasoningShare; return s === undefined ? null : 100 * s; } },
+  { id: 'thinkingTokens', label: 'Thinking tokens', unit: 'tok', better: 'lower', digits: 0, value: (r) => finite(r.summary.reasoning?.thinkingTokens) },
+  { id: 'answerTokens', label: 'Answer tokens', unit: 'tok', better: 'higher', digits: 0, value: (r) => finite(r.summary.reasoning?.answerTokens) },
   { id: 'prefixCacheHit', label: 'Prefix-cache hit', unit: '%', better: 'higher', digits: 1, value: (r) => { const h = finite(r.serverViews?.prefixCacheHitRate); return h === null ? null : 100 * h; } },
   { id: 'kvTransferMs', label: 'KV transfer', unit: 'ms', better: 'lower', digits: 2, value: (r) => finite(r.serverViews?.ttftSegmentsMs?.['kvTransfer']) },
   { id: 'ttftUnexplained', label: 'TTFT unexplained', unit: 'ms', better: 'lower', digits: 1, value: (r) => finite(r.serverViews?.ttftSegmentsMs?.['unexplained']) },

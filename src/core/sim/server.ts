@@ -95,6 +95,10 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     faults,
     engine: paced ?? scheduler,
     role,
+    // flags SGLang reads in the tokenizer / OpenAI layer (server_args.py names)
+    reasoning: typeof shape.serverArgs['reasoning_parser'] === 'string' && shape.serverArgs['reasoning_parser'] !== '',
+    specDraftTokens: specDraftTokensOf(shape.serverArgs),
+    timeStats: metrics && (paced ?? scheduler) ? metricLayoutForVersion(sglangVersion) : null,
     activity: (d) => {
       active += d;
       if (d > 0) scheduler?.refreshGauges();
@@ -344,4 +348,12 @@ async function applyInitExpertLocation(moe: MoeRouting, value: string): Promise<
   const passes = Array.isArray(lc[0]) && Array.isArray((lc[0] as unknown[])[0]) ? (lc as number[][][]) : [lc as number[][]];
   for (const p of passes) for (let l = 0; l < layers && l < p.length; l++) for (let e = 0; e < experts && e < p[l].length; e++) load[l * experts + e] += Number(p[l][e]) || 0;
   moe.rebalance(load);
+}
+
+/** speculative_num_draft_tokens when a speculative algorithm is set (4 when the flag is not given: the emulator's choice, SGLang derives its own) */
+function specDraftTokensOf(args: Record<string, unknown>): number | undefined {
+  const algo = args['speculative_algorithm'];
+  if (typeof algo !== 'string' || algo === '' || algo.toLowerCase() === 'none') return undefined;
+  const n = args['speculative_num_draft_tokens'];
+  return typeof n === 'number' && n > 1 ? n : 4;
 }

@@ -239,6 +239,7 @@ export class Scheduler implements Engine {
             const m = this.o.metrics;
             // KV arrived: it enters the running batch at once, so its decode queue time is ~0
             m?.queueTimeSeconds.observe(m.rankLabels[s.rank], 0);
+            if (s.job.times) s.job.times.waitQueueEntryMs = s.job.times.forwardEntryMs = performance.now();
             m?.perStageLatency.observe({ ...m.rankLabels[s.rank], stage: 'decode_transferred' }, (performance.now() - t0) / 1000);
             s.state = 'running';
             s.produced = s.job.outcome.outputTokens > 0 ? 1 : 0;
@@ -282,6 +283,7 @@ export class Scheduler implements Engine {
       r.kvReserved += need;
       s.state = 'prefilling';
       s.forwardEntryMs = performance.now();
+      if (s.job.times) s.job.times.forwardEntryMs = s.forwardEntryMs;
       r.prefilling.push(s);
       const m = this.o.metrics;
       m?.queueTimeSeconds.observe(m.rankLabels[s.rank], (s.forwardEntryMs - s.job.arrivalMs) / 1000);
@@ -319,6 +321,7 @@ export class Scheduler implements Engine {
           w.prefillTokens += t;
           w.prefillPairs += t * start + (t * (t + 1)) / 2;
           plan.chunk.push({ s, tokens: t });
+          if (s.job.times) s.job.times.prefillRunStartMs = performance.now();
           budget -= t;
         }
         anyPrefill = true;
@@ -378,6 +381,7 @@ export class Scheduler implements Engine {
         for (const { s, tokens } of plan.chunk) {
           if (s.state !== 'prefilling') continue;
           s.prefilled += tokens;
+          if (s.job.times) s.job.times.prefillRunEndMs = now;
           computed += tokens;
           if (s.prefilled < s.toPrefill) continue;
           cached += s.cached;
@@ -427,6 +431,7 @@ export class Scheduler implements Engine {
     const role = this.o.shape.role;
     const mf = this.o.metrics;
     mf?.perStageLatency.observe({ ...mf.rankLabels[s.rank], stage: 'prefill_forward' }, (performance.now() - s.forwardEntryMs) / 1000);
+    if (s.job.times) s.job.times.prefillFinishedMs = performance.now();
     if (role === 'prefill') {
       // KV goes to the decode server; the request's one token is the first output token
       s.state = 'inflight';

@@ -7,6 +7,20 @@ export interface EngineJob {
   outcome: Outcome;
   /** performance.now() at arrival */
   arrivalMs: number;
+  /**
+   * where the scheduler saw the request, performance.now() ms, filled in as it goes (SGLang's
+   * SchedulerReqTimeStats): the HTTP layer reports them in meta_info with --enable-metrics
+   */
+  times?: EngineTimes;
+}
+
+/** SchedulerReqTimeStats' stamps (sgl-project/sglang@00ce49e0 observability/req_time_stats.py), 0 = not reached */
+export interface EngineTimes {
+  waitQueueEntryMs: number;
+  forwardEntryMs: number;
+  prefillRunStartMs: number;
+  prefillRunEndMs: number;
+  prefillFinishedMs: number;
 }
 
 /** What the engine tells the HTTP layer about a job; called on step boundaries only. */

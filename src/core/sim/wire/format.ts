@@ -21,12 +21,30 @@ export interface StreamContext {
   cacheReport: boolean;
   /** index field on /generate events of batch requests */
   batch: boolean;
+  /**
+   * --reasoning-parser: chat streams the thinking as `reasoning_content` deltas and the answer as
+   * `content` (serving_chat.py @002897c2 _generate_stream_content yields
+   * DeltaMessage(reasoning_content=...) chunks; the non-streaming message carries both fields)
+   */
+  reasoning: boolean;
 }
 
 export interface Progress {
   cachedTokens: number;
   /** server-side seconds from arrival to finish (meta_info.e2e_latency) */
   e2eLatencySec: number;
+  /**
+   * per-request meta_info extras (respond.ts metaExtras): `sched` rides on every /generate event
+   * right after the retraction count, `finish` follows e2e_latency on the last one
+   */
+  meta?: { sched: Record<string, number | null>; finish: Record<string, number | null> };
+}
+
+/** `,"k":v,...` for splicing into a JSON object ('' for none) */
+function fields(o: Record<string, unknown> | undefined): string {
+  if (!o) return '';
+  const j = JSON.stringify(o);
+  return j.length > 2 ? ',' + j.slice(1, -1) : '';
 }
 
 /**
@@ -49,18 +67,18 @@ function finishJson(outcome: Outcome): string {
   return outcome.finish.type === 'length' ? `{"type":"length","length":${outcome.finish.length}}` : `{"type":"stop","matched":${outcome.finish.matched}}`;
 }
 
-function usageJson(req: GenRequest, completion: number, ctx: StreamContext, cached: number, nullDetails: boolean): string {
+function usageJson(req: GenRequest, completion: number, ctx: StreamContext, cached: number, nullDetails: boolean, reasoning = 0): string {
   const details = ctx.cacheReport ? `,"prompt_tokens_details":{"cached_tokens":${cached}}` : nullDetails ? ',"prompt_tokens_details":null' : '';
-  return `{"prompt_tokens":${req.promptTokens},"total_tokens":${req.promptTokens + completion},"completion_tokens":${completion}${details},"reasoning_tokens":0}`;
+  return `{"prompt_tokens":${req.promptTokens},"total_tokens":${req.promptTokens + completion},"completion_tokens":${completion}${details},"reasoning_tokens":${reasoning}}`;
 }
 
-function usageObject(req: GenRequest, completion: number, ctx: StreamContext, cached: number): Record<string, unknown> {
+function usageObject(req: GenRequest, completion: number, ctx: StreamContext, cached: number, reasoning = 0): Record<string, unknown> {
   return {
     prompt_tokens: req.promptTokens,
     total_tokens: req.promptTokens + completion,
     completion_tokens: completion,
     prompt_tokens_details: ctx.cacheReport ? { cached_tokens: cached } : null,
-    reasoning_tokens: 0,
+    reasoning_tokens: reasoning,
   };
 }
 
@@ -90,9 +108,9 @@ class GenerateFormatter implements JobFormatter {
   }
   private event(k: number, final: boolean, p: Progress, stamp: string): string {
     const index = this.ctx.batch ? `,"index":${this.req.index}` : '';
-    const tail = final ? `,"e2e_latency":${p.e2eLatencySec}` : '';
+    const tail = final ? `,"e2e_latency":${p.e2eLatencySec}${fields(p.meta?.finish)}` : '';
     // callers grow to k first, so the running strings are exactly the first k tokens
-    return `data: {"text":"${this.text}","output_ids":[${this.ids}],${this.metaHead}${final ? finishJson(this.outcome) : 'null'},"prompt_tokens":${this.req.promptTokens},"weight_version":"default","total_retractions":0,"completion_tokens":${k},"cached_tokens":${p.cachedTokens}${tail}}${index},"${EMIT_FIELD}":${stamp}}\n\n`;
+    return `data: {"text":"${this.text}","output_ids":[${this.ids}],${this.metaHead}${final ? finishJson(this.outcome) : 'null'},"prompt_tokens":${this.req.promptTokens},"weight_version":"default","total_retractions":0${fields(p.meta?.sched)},"completion_tokens":${k},"cached_tokens":${p.cachedTokens}${tail}}${index},"${EMIT_FIELD}":${stamp}}\n\n`;
   }
   start(): string {
     return '';
@@ -120,9 +138,11 @@ class GenerateFormatter implements JobFormatter {
         prompt_tokens: this.req.promptTokens,
         weight_version: 'default',
         total_retractions: 0,
+        ...p.meta?.sched,
         completion_tokens: this.outcome.outputTokens,
         cached_tokens: p.cachedTokens,
         e2e_latency: p.e2eLatencySec,
+        ...p.meta?.finish,
       },
     };
     if (this.ctx.batch) out.index = this.req.index;
@@ -195,38 +215,52 @@ class ChatFormatter implements JobFormatter {
   ) {
     this.head = `{"id":${JSON.stringify(req.rid)},"object":"chat.completion.chunk","created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[`;
     this.contentPrefix = `data: ${this.head}{"index":${req.index},"delta":{"content":"`;
+    this.reasoningPrefix = `data: ${this.head}{"index":${req.index},"delta":{"reasoning_content":"`;
+  }
+  private readonly reasoningPrefix: string;
+  /** output tokens that are thinking (reasoning_content) */
+  private get thinking(): number {
+    return this.ctx.reasoning ? this.outcome.reasoningTokens : 0;
   }
   start(stamp: string): string {
     return `data: ${this.head}{"index":${this.req.index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null,"matched_stop":null}],"${EMIT_FIELD}":${stamp}}\n\n`;
   }
   tokens(from: number, to: number, _final: boolean, p: Progress, stamp: string): string {
     const seed = this.outcome.textSeed;
+    const thinking = this.thinking;
     let out = '';
     if (this.ctx.continuousUsage) {
       for (let i = from; i < to; i++) {
-        out += `${this.contentPrefix}${OUTPUT_VOCAB[outputTokenIndex(seed, i)]}"},"logprobs":null,"finish_reason":null,"matched_stop":null}],"usage":${usageJson(this.req, i + 1, this.ctx, p.cachedTokens, true)},"${EMIT_FIELD}":${stamp}}\n\n`;
+        const prefix = i < thinking ? this.reasoningPrefix : this.contentPrefix;
+        out += `${prefix}${OUTPUT_VOCAB[outputTokenIndex(seed, i)]}"},"logprobs":null,"finish_reason":null,"matched_stop":null}],"usage":${usageJson(this.req, i + 1, this.ctx, p.cachedTokens, true, Math.min(i + 1, thinking))},"${EMIT_FIELD}":${stamp}}\n\n`;
       }
       return out;
     }
     const tail = `"},"logprobs":null,"finish_reason":null,"matched_stop":null}],"${EMIT_FIELD}":${stamp}}\n\n`;
-    for (let i = from; i < to; i++) out += this.contentPrefix + OUTPUT_VOCAB[outputTokenIndex(seed, i)] + tail;
+    for (let i = from; i < to; i++) out += (i < thinking ? this.reasoningPrefix : this.contentPrefix) + OUTPUT_VOCAB[outputTokenIndex(seed, i)] + tail;
     return out;
   }
   end(p: Progress, stamp: string): string {
     let out = `data: ${this.head}{"index":${this.req.index},"delta":{},"logprobs":null,"finish_reason":"${this.outcome.finish.type}","matched_stop":${String(matchedStop(this.outcome))}}],"${EMIT_FIELD}":${stamp}}\n\n`;
-    if (this.ctx.includeUsage) out += `data: ${this.head}],"usage":${usageJson(this.req, this.outcome.outputTokens, this.ctx, p.cachedTokens, true)},"${EMIT_FIELD}":${stamp}}\n\n`;
+    if (this.ctx.includeUsage) out += `data: ${this.head}],"usage":${usageJson(this.req, this.outcome.outputTokens, this.ctx, p.cachedTokens, true, this.thinking)},"${EMIT_FIELD}":${stamp}}\n\n`;
     return out;
   }
   whole(p: Progress): Record<string, unknown> {
+    let thought = '';
     let text = '';
-    for (let i = 0; i < this.outcome.outputTokens; i++) text += OUTPUT_VOCAB[outputTokenIndex(this.outcome.textSeed, i)];
+    const thinking = this.thinking;
+    for (let i = 0; i < this.outcome.outputTokens; i++) {
+      const piece = OUTPUT_VOCAB[outputTokenIndex(this.outcome.textSeed, i)];
+      if (i < thinking) thought += piece;
+      else text += piece;
+    }
     return {
       id: this.req.rid,
       object: 'chat.completion',
       created: this.ctx.created,
       model: this.ctx.model,
-      choices: [{ index: this.req.index, message: { role: 'assistant', content: text, reasoning_content: null, tool_calls: null }, logprobs: null, finish_reason: this.outcome.finish.type, matched_stop: matchedStop(this.outcome) }],
-      usage: usageObject(this.req, this.outcome.outputTokens, this.ctx, p.cachedTokens),
+      choices: [{ index: this.req.index, message: { role: 'assistant', content: text, reasoning_content: thinking > 0 ? thought : null, tool_calls: null }, logprobs: null, finish_reason: this.outcome.finish.type, matched_stop: matchedStop(this.outcome) }],
+      usage: usageObject(this.req, this.outcome.outputTokens, this.ctx, p.cachedTokens, thinking),
       metadata: { weight_version: 'default' },
     };
   }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Engine, JobHandle } from '../engine/types';
+import type { Engine, EngineTimes, JobHandle } from '../engine/types';
 import type { FaultInjector, StreamFaults } from '../faults';
 import type { SglangMetrics } from '../sglang-metrics';
 import { DONE_EVENT, EMIT_FIELD, createFormatter, emitStamp, type JobFormatter, type Progress, type StreamContext } from './format';
@@ -30,6 +30,15 @@ export interface CallEnv {
   role: 'unified' | 'prefill' | 'decode';
   /** +1 when a generation starts, -1 when it ends (busy tracking for telemetry) */
   activity(delta: number): void;
+  /** --reasoning-parser given: chat separates thinking (reasoning_content) from the answer */
+  reasoning?: boolean;
+  /** --speculative-algorithm given: speculative_num_draft_tokens (per-request acceptance in meta_info) */
+  specDraftTokens?: number;
+  /**
+   * per-request time stats in /generate meta_info (--enable-metrics, with an engine: zero-cost
+   * mode has no scheduler to time), in the field names of the claimed release's layout
+   */
+  timeStats?: 'current' | 'legacy' | null;
 }
 
 interface Job {
@@ -40,18 +49,91 @@ interface Job {
   firstTokenMs: number;
   lastTokenMs: number;
   cached: number;
+  /** the scheduler's stamps (engine modes with time stats on) */
+  times?: EngineTimes;
 }
 
 function makeJobs(call: ParsedCall, env: CallEnv, ctx: StreamContext, arrivalMs: number): Job[] {
   return call.requests.map((req) => {
-    let outcome = decideOutcome(req, env.seed, env.contextLength);
-    if (env.role === 'prefill' && outcome.outputTokens > 1) outcome = { ...outcome, outputTokens: 1, finish: { type: 'length', length: 1 } };
-    return { req, outcome, fmt: createFormatter(call.api, req, outcome, ctx), arrivalMs, firstTokenMs: 0, lastTokenMs: 0, cached: 0 };
+    let outcome = decideOutcome(req, env.seed, env.contextLength, { reasoning: env.reasoning, specDraftTokens: env.specDraftTokens });
+    if (env.role === 'prefill' && outcome.outputTokens > 1) outcome = { ...outcome, outputTokens: 1, finish: { type: 'length', length: 1 }, reasoningTokens: 0, spec: undefined };
+    const job: Job = { req, outcome, fmt: createFormatter(call.api, req, outcome, ctx), arrivalMs, firstTokenMs: 0, lastTokenMs: 0, cached: 0 };
+    // a unified or prefill scheduler queues the request on arrival (no tokenizer delay here); a
+    // decode scheduler's wait queue starts when the KV has arrived (the scheduler stamps it)
+    if (env.timeStats && env.engine) job.times = { waitQueueEntryMs: env.role === 'decode' ? 0 : arrivalMs, forwardEntryMs: 0, prefillRunStartMs: 0, prefillRunEndMs: 0, prefillFinishedMs: 0 };
+    return job;
   });
 }
 
-function progressOf(job: Job, nowMs: number): Progress {
-  return { cachedTokens: job.cached, e2eLatencySec: Math.round((nowMs - job.arrivalMs) * 1e3) / 1e6 };
+function progressOf(job: Job, nowMs: number, env?: CallEnv, final = false): Progress {
+  const p: Progress = { cachedTokens: job.cached, e2eLatencySec: Math.round((nowMs - job.arrivalMs) * 1e3) / 1e6 };
+  if (env && (job.times || (final && job.outcome.spec))) p.meta = metaExtras(job, nowMs, env, final);
+  return p;
+}
+
+const epochSec = (ms: number): number => Math.round((performance.timeOrigin + ms) * 1e3) / 1e6;
+const sec = (ms: number): number => Math.round(ms * 1e3) / 1e6;
+
+/**
+ * meta_info's per-request extras, as SGLang builds them in TokenizerManager._handle_batch_output
+ * (managers/tokenizer_manager.py @001067ff): with --enable-metrics the scheduler's time stats on
+ * every chunk (SchedulerReqTimeStats.convert_to_output_meta_info, observability/req_time_stats.py
+ * @00ce49e0: forward_entry_time and prefill_finished_time as epoch seconds when reached,
+ * queue_time, prefill_waiting_latency, prefill_launch_latency); at finish the speculative figures
+ * (_calculate_spec_decoding_metrics) and the API server's stamps (request_received_ts,
+ * api_server_dispatch_finish_ts, request_finished_ts, inference_time, decode_throughput). The
+ * legacy layout (releases before the observability/ refactor) sends queue_time,
+ * prefill_launch_delay and prefill_launch_latency per chunk (`_add_metric_if_present` in the older
+ * tokenizer_manager.py) and spec_accept_token_num / spec_draft_token_num at finish; its
+ * finish-time stamps are not emulated.
+ */
+function metaExtras(job: Job, nowMs: number, env: CallEnv, final: boolean): { sched: Record<string, number | null>; finish: Record<string, number | null> } {
+  const sched: Record<string, number | null> = {};
+  const finish: Record<string, number | null> = {};
+  const t = job.times;
+  const legacy = env.timeStats === 'legacy';
+  if (t) {
+    const waiting = t.prefillRunStartMs > 0 && t.forwardEntryMs > 0 ? sec(t.prefillRunStartMs - t.forwardEntryMs) : null;
+    const launch = t.prefillRunStartMs > 0 && t.prefillRunEndMs > 0 ? sec(t.prefillRunEndMs - t.prefillRunStartMs) : null;
+    if (legacy) {
+      sched.queue_time = sec(t.forwardEntryMs - t.waitQueueEntryMs);
+      if (waiting !== null) sched.prefill_launch_delay = waiting;
+      if (launch !== null) sched.prefill_launch_latency = launch;
+    } else {
+      if (t.forwardEntryMs > 0) sched.forward_entry_time = epochSec(t.forwardEntryMs);
+      if (t.prefillFinishedMs > 0) sched.prefill_finished_time = epochSec(t.prefillFinishedMs);
+      sched.queue_time = sec(t.forwardEntryMs - t.waitQueueEntryMs);
+      sched.prefill_waiting_latency = waiting;
+      sched.prefill_launch_latency = launch;
+    }
+  }
+  if (!final) return { sched, finish };
+  const spec = job.outcome.spec;
+  if (spec && spec.verifyCt > 0) {
+    const proposed = spec.verifyCt * (spec.draftTokens - 1);
+    finish.spec_accept_rate = proposed > 0 ? spec.correctDrafts / proposed : 0;
+    finish.spec_accept_length = job.outcome.outputTokens / spec.verifyCt;
+    if (legacy) {
+      finish.spec_accept_token_num = spec.correctDrafts;
+      finish.spec_draft_token_num = proposed;
+      finish.spec_verify_ct = spec.verifyCt;
+    } else {
+      finish.spec_num_correct_drafts = spec.correctDrafts;
+      finish.spec_num_proposed_drafts = proposed;
+      finish.spec_verify_ct = spec.verifyCt;
+      finish.spec_accepted_drafts = spec.correctDrafts;
+      finish.spec_proposed_drafts = proposed;
+    }
+  }
+  if (t && !legacy) {
+    finish.request_received_ts = epochSec(job.arrivalMs);
+    finish.api_server_dispatch_finish_ts = epochSec(job.arrivalMs);
+    finish.request_finished_ts = epochSec(nowMs);
+    if (t.forwardEntryMs > 0) finish.inference_time = sec(nowMs - t.forwardEntryMs);
+    const decodeMs = nowMs - job.firstTokenMs;
+    if (job.firstTokenMs > 0 && decodeMs > 0 && job.outcome.outputTokens > 0) finish.decode_throughput = job.outcome.outputTokens / (decodeMs / 1000);
+  }
+  return { sched, finish };
 }
 
 function recordFinished(env: CallEnv, job: Job, nowMs: number, streaming: boolean): void {
@@ -99,6 +181,7 @@ export function serveCall(req: IncomingMessage, res: ServerResponse, call: Parse
     continuousUsage: call.continuousUsage,
     cacheReport: env.cacheReport,
     batch: call.batch,
+    reasoning: env.reasoning === true,
   };
   const jobs = makeJobs(call, env, ctx, arrivalMs);
   const streamFaults = env.faults?.streamFaults() ?? null;
@@ -119,7 +202,7 @@ export function serveCall(req: IncomingMessage, res: ServerResponse, call: Parse
         recordFirstToken(env, j, now, false);
         recordFinished(env, j, now, false);
       }
-      respondWhole(res, call, jobs, now);
+      respondWhole(res, call, jobs, now, env);
       finish();
     }
     return;
@@ -127,9 +210,9 @@ export function serveCall(req: IncomingMessage, res: ServerResponse, call: Parse
   runOnEngine(req, res, call, jobs, env, env.engine, streamFaults, finish);
 }
 
-function respondWhole(res: ServerResponse, call: ParsedCall, jobs: Job[], nowMs: number): void {
+function respondWhole(res: ServerResponse, call: ParsedCall, jobs: Job[], nowMs: number, env?: CallEnv): void {
   const bodies = jobs.map((j) => {
-    const b = j.fmt.whole(progressOf(j, nowMs));
+    const b = j.fmt.whole(progressOf(j, nowMs, env, true));
     b[EMIT_FIELD] = Number(emitStamp());
     return b;
   });
@@ -198,7 +281,7 @@ function pumpZeroCost(res: ServerResponse, call: ParsedCall, jobs: Job[], env: C
       // grow the batch until it is ~16 KiB (8 tokens first to learn the event size)
       let n = Math.min(limit - sent, 8);
       while (n > 0) {
-        const chunk = job.fmt.tokens(sent, sent + n, sent + n === total, progressOf(job, now), stamp);
+        const chunk = job.fmt.tokens(sent, sent + n, sent + n === total, progressOf(job, now, env, sent + n === total), stamp);
         if (sent === 0) {
           job.firstTokenMs = now;
           recordFirstToken(env, job, now, true);
@@ -271,7 +354,7 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
   if (call.stream && call.api === 'generate') ensureHead();
   jobs.forEach((job, i) => {
     const handle = engine.submit(
-      { req: job.req, outcome: job.outcome, arrivalMs: job.arrivalMs },
+      { req: job.req, outcome: job.outcome, arrivalMs: job.arrivalMs, times: job.times },
       {
         onProgress: (produced, cached) => {
           if (failed || res.destroyed) return;
@@ -289,7 +372,8 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
           if (!call.stream) return;
           const stamp = emitStamp();
           if (from === 0) write(job.fmt.start(stamp));
-          write(job.fmt.tokens(from, produced, produced === job.outcome.outputTokens, progressOf(job, now), stamp));
+          const final = produced === job.outcome.outputTokens;
+          write(job.fmt.tokens(from, produced, final, progressOf(job, now, env, final), stamp));
           if (faults?.dropAt != null && produced >= faults.dropAt && produced < job.outcome.outputTokens) {
             failed = true;
             abortAll();
@@ -313,11 +397,11 @@ function runOnEngine(req: IncomingMessage, res: ServerResponse, call: ParsedCall
           if (failed) return;
           const now = performance.now();
           recordFinished(env, job, now, call.stream);
-          if (call.stream) write(job.fmt.end(progressOf(job, now), emitStamp()));
+          if (call.stream) write(job.fmt.end(progressOf(job, now, env, true), emitStamp()));
           remaining--;
           if (remaining > 0) return;
           if (!call.stream) {
-            respondWhole(res, call, jobs, now);
+            respondWhole(res, call, jobs, now, env);
             finish();
             return;
           }
