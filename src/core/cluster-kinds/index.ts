@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ClusterKindEntry } from '../launch/kind';
 import { localKind } from '../launch/local/kind';
 import { sshKind } from '../launch/ssh/kind';
+import { slurmKind } from '../launch/slurm/kind';
 import { simKind } from '../sim/kind';
 
 /**
@@ -9,7 +10,7 @@ import { simKind } from '../sim/kind';
  * it. Adding a kind (a scheduler, a container platform): its folder with a kind.ts
  * (schema, create, preview) and a Launcher if the shell supervisor does not fit, plus one line here.
  */
-export const CLUSTER_KINDS = [localKind, simKind, sshKind] as const;
+export const CLUSTER_KINDS = [localKind, simKind, sshKind, slurmKind] as const;
 
 type Spec<K> = K extends ClusterKindEntry<infer S> ? S : never;
 export type ClusterSpec = Spec<(typeof CLUSTER_KINDS)[number]>;

@@ -104,3 +104,49 @@ test('a conversations file (OpenAI and ShareGPT layouts) runs turn by turn with 
   // each turn's prompt holds the one before it, its reply and the new question
   for (let k = 1; k < c1.length; k++) assert.ok((c1[k].promptTokens ?? 0) > (c1[k - 1].promptTokens ?? 0) + (c1[k - 1].outputTokens ?? 0));
 });
+
+test('Azure and BurstGPT CSV traces replay their lengths exactly, with no prefix shared', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'moebench-traces-'));
+  try {
+    await writeFile(path.join(dir, 'azure.csv'), 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,700,5\n2023-11-16 18:15:46.6905900,300,7\n2023-11-16 18:15:46.7005900,1200,3\n');
+    await writeFile(path.join(dir, 'burst.csv'), 'Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n0,ChatGPT,400,6,406,Conversation log\n0.01,ChatGPT,999,0,999,Conversation log\n0.02,GPT-4,250,4,254,Conversation log\n');
+    for (const [file, format, lens] of [['azure.csv', 'azure', [700, 300, 1200]], ['burst.csv', 'burstgpt', [400, 250]]] as const) {
+      const out = await runBenchmark(config({ baseDir: dir, workers: 0, workload: { kind: 'trace', path: file, format, seed: 2 } }), { toolVersion: 'test' });
+      assert.deepEqual(out.records.map((r) => r.promptTokens), [...lens], format);
+      assert.equal(out.workload?.summary.expected.hitRate, 0);
+      assert.ok((out.workload?.measuredHitRate ?? 1) < 0.02, `${format}: ${out.workload?.measuredHitRate}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('agentic sessions: every agent after the first finds the shared system prompt, and each call its growing context', async () => {
+  const out = await runBenchmark(
+    config({
+      api: 'completions',
+      workers: 0,
+      workload: {
+        kind: 'conversations',
+        source: 'agentic',
+        agents: 4,
+        calls: { kind: 'constant', value: 5 },
+        systemPromptTokens: 2000,
+        toolOutputTokens: { kind: 'uniform', min: 50, max: 200 },
+        outputTokens: { kind: 'constant', value: 12 },
+        start: { kind: 'concurrency', sessions: 4 },
+        thinkTimeSec: { kind: 'constant', value: 0 },
+        seed: 9,
+      },
+    }),
+    { toolVersion: 'test' },
+  );
+  assert.equal(out.summary.completed, 20);
+  const w = out.workload;
+  assert.ok(w?.byTurn && w.measuredHitRate !== null);
+  // the later calls of a chain find nearly all of their context
+  for (const t of w.byTurn.slice(1)) assert.ok((t.cacheHitRate ?? 0) > 0.85, JSON.stringify(t));
+  assert.ok(Math.abs(w.measuredHitRate - w.summary.expected.hitRate) < 0.05, `${w.measuredHitRate} vs ${w.summary.expected.hitRate}`);
+});
