@@ -57,6 +57,8 @@ interface Entry {
   remote?: RankState;
   phase: ProcessPhase;
   exitCode?: number;
+  /** why a rank is gone, when its launcher knows (a Slurm job ended by the scheduler: state and reason) */
+  reason?: string;
 }
 
 /** a rank died while we waited for it */
@@ -207,6 +209,7 @@ export class Deployment implements DeploymentHandle {
         pgid: e.remote?.pgid,
         phase: e.phase,
         exitCode: e.exitCode,
+        reason: e.reason,
       })),
     };
   }
@@ -349,6 +352,7 @@ export class Deployment implements DeploymentHandle {
           this.setProcessPhase(e, 'exited', s.exitCode);
           rejectFailed(new RankExited(e.process.id));
         } else if (s.state === 'gone') {
+          e.reason = s.reason;
           this.setProcessPhase(e, 'gone');
           rejectFailed(new RankExited(e.process.id));
         }
@@ -503,7 +507,7 @@ export class Deployment implements DeploymentHandle {
       logTail = await this.logTail(e.process.id, 16 * 1024).catch(() => relay.recentLines(e.process.id, 60).join('\n'));
     }
     if (err instanceof RankExited && e) {
-      const how = e.phase === 'exited' ? `exited with status ${e.exitCode ?? '?'}` : 'disappeared (killed, or its node rebooted)';
+      const how = e.phase === 'exited' ? `exited with status ${e.exitCode ?? '?'}` : e.reason ? `is gone: ${e.reason}` : 'disappeared (killed, or its node rebooted)';
       return { title: `${e.process.id} on ${e.process.node} ${how} during startup (step: ${step})`, processId, node: e.process.node, exitCode: e.exitCode, logTail, hint: 'The other processes were stopped. Fix the cause its log shows and run the cell again.' };
     }
     if (err instanceof DeploymentFailedError) return { title: err.message, processId, node: e?.process.node ?? err.where.node, logTail, hint: err.hint };
@@ -522,6 +526,7 @@ export class Deployment implements DeploymentHandle {
         try {
           const s = await this.cluster.launcher.status(e.remote, options.signal);
           if (s.state === 'exited') e.exitCode = s.exitCode;
+          if (s.state === 'gone') e.reason = s.reason;
           if (s.state !== 'running') e.phase = s.state;
           else if (options.probeHealth && e.process.nodeRank === 0) {
             const base = await this.reach(e.process);

@@ -23,6 +23,8 @@ export interface ProcessView {
   pgid?: number;
   phase: ProcessPhase;
   exitCode?: number;
+  /** why the process is gone, when its launcher knows (a Slurm job's end state and reason) */
+  reason?: string;
 }
 
 /** A snapshot for docs and the Deployments tree: plain data, no methods. */
