@@ -24,7 +24,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalCluster } from '../src/core/launch/local/local-cluster';
 import type { Cluster } from '../src/core/launch/types';
-import { startDeepTelemetry, type DeepCollectKind } from '../src/core/telemetry/deep/deep-telemetry';
+import type { DeepCollectKind } from '../src/core/telemetry/deep/deep-telemetry';
+import { startRunTelemetry, type RunTelemetryOptions } from '../src/core/telemetry/run-telemetry';
 import { SimIbCounters } from '../src/core/sim/deep/ib-sysfs';
 import { decodeBatchLine, schedulerPrefix } from '../src/core/sim/deep/sched-log';
 import { writeDeepShims } from '../src/core/sim/deep/shims';
@@ -50,12 +51,14 @@ function withEnv(cluster: Cluster, env: Record<string, string>): Cluster {
   return { ...cluster, name: cluster.name, kind: cluster.kind, nodes: cluster.nodes, node: (n) => cluster.node(n), exec: (node, argv, o = {}) => cluster.exec(node, argv, { ...o, env: { ...o.env, ...env } }), httpEndpoint: (n, p) => cluster.httpEndpoint(n, p), connectionState: (n) => cluster.connectionState(n), dispose: () => cluster.dispose() };
 }
 
-async function measure(label: string, cluster: Cluster, collect: DeepCollectKind[], extra: Parameters<typeof startDeepTelemetry>[0] = { collect: [] }): Promise<void> {
+async function measure(label: string, cluster: Cluster, collect: DeepCollectKind[], extra: Partial<RunTelemetryOptions> = {}): Promise<void> {
   const cpu0 = childCpuMs();
   const t0 = Date.now();
-  const deep = await startDeepTelemetry({ ...extra, cluster, nodes: ['local'], collect, intervalMs: INTERVAL_MS });
+  const tel = await startRunTelemetry({ ...extra, cluster, nodes: ['local'], collect, intervalMs: INTERVAL_MS });
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const res = await deep.stop();
+  const run = await tel.stop();
+  if (!run.deep) throw new Error('no deep telemetry result');
+  const res = run.deep;
   const wallSec = (Date.now() - t0) / 1000;
   const cpuMs = childCpuMs() - cpu0;
   const o = res.overhead[0];

@@ -4,12 +4,10 @@ import type { Block } from '../output/doc';
 import type { TelemetryRecord } from '../telemetry/schema';
 import type { TelemetrySink } from '../telemetry/recorder';
 import { runDirSink } from '../telemetry/recorder';
-import { startRunTelemetry, type CollectKind, type RunTelemetry, type RunTelemetryResult } from '../telemetry/run-telemetry';
-import { startDeepTelemetry, type DeepCollectKind, type DeepTelemetry, type DeepTelemetryResult } from '../telemetry/deep/deep-telemetry';
+import { startRunTelemetry, type RunCollectKind, type RunTelemetry, type RunTelemetryResult } from '../telemetry/run-telemetry';
 import type { LogProcess } from '../telemetry/deep/sglang-log/follow';
 
-export type BenchCollectKind = CollectKind | DeepCollectKind;
-const DEEP: readonly string[] = ['gpuDeep', 'nic', 'schedLogs'];
+export type BenchCollectKind = RunCollectKind;
 
 /** a Deployment (src/core/deploy) exposes its supervised processes; other handles may not */
 function logProcessesOf(deployment: DeploymentHandle): LogProcess[] | undefined {
@@ -18,20 +16,19 @@ function logProcessesOf(deployment: DeploymentHandle): LogProcess[] | undefined 
 }
 
 /**
- * Telemetry joined to a bench cell's runs (`collect: [gpus, serverMetrics, experts]`): one set of
- * collectors for the whole sweep, each step's samples written into that step's run directory
- * (telemetry.jsonl, with phase markers), and energy/cost per step in the cell's output.
+ * Telemetry joined to a bench cell's runs (`collect: [gpus, serverMetrics, experts, gpuDeep, nic,
+ * schedLogs]`): one set of collectors for the whole sweep, started by startRunTelemetry (GPUs
+ * from the session's shared nvidia-smi stream of each node), each step's samples written into
+ * that step's run directory (telemetry.jsonl, with phase markers), and energy/cost per step in
+ * the cell's output.
  */
 export class BenchTelemetry {
   private constructor(
     private readonly telemetry: RunTelemetry,
     private readonly sink: StepSink,
-    private readonly deep: DeepTelemetry | undefined,
   ) {}
 
   static async start(kinds: readonly BenchCollectKind[], deployment: DeploymentHandle, ctx: CellContext): Promise<BenchTelemetry> {
-    const collect = kinds.filter((k): k is CollectKind => !DEEP.includes(k));
-    const deepKinds = kinds.filter((k): k is DeepCollectKind => DEEP.includes(k));
     const cluster = ctx.session.clusters.get(deployment.clusterName, ctx.cell.name);
     const nodes = [...new Set(deployment.commands.map((c) => c.node))];
     const servers = (await deployment.servers()).filter((s) => s.role !== 'router').map((s) => ({ name: `${s.role}@${s.node}`, url: s.url, node: s.node }));
@@ -42,23 +39,13 @@ export class BenchTelemetry {
       serverUrls: servers,
       sink,
       intervalMs: ctx.host.setting('telemetry.intervalMs', 1000),
-      collect,
+      collect: kinds,
+      gpuStreams: ctx.session.gpuStreams,
+      logProcesses: kinds.includes('schedLogs') ? logProcessesOf(deployment) : undefined,
       signal: ctx.signal,
       onNotice: (n) => ctx.emit({ kind: 'log', stream: n.level === 'error' ? 'stderr' : 'stdout', text: `telemetry: ${n.message}\n` }),
     });
-    const deep = deepKinds.length
-      ? await startDeepTelemetry({
-          cluster,
-          nodes,
-          collect: deepKinds,
-          sink,
-          intervalMs: ctx.host.setting('telemetry.intervalMs', 1000),
-          logProcesses: deepKinds.includes('schedLogs') ? logProcessesOf(deployment) : undefined,
-          signal: ctx.signal,
-          onNotice: (n) => ctx.emit({ kind: 'log', stream: n.level === 'error' ? 'stderr' : 'stdout', text: `telemetry: ${n.message}\n` }),
-        })
-      : undefined;
-    return new BenchTelemetry(telemetry, sink, deep);
+    return new BenchTelemetry(telemetry, sink);
   }
 
   /** a sweep step's run directory exists: its samples go there from now on */
@@ -72,11 +59,9 @@ export class BenchTelemetry {
     this.telemetry.measured(step, window);
   }
 
-  async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult & { deep?: DeepTelemetryResult }> {
+  async stop(stepOutputTokens: number[], usdPerGpuHour: number, gpuCount: number | undefined): Promise<RunTelemetryResult> {
     const outputTokens = stepOutputTokens.reduce((a, b) => a + b, 0);
-    const r = await this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry' });
-    const deep = await this.deep?.stop({ chartIdPrefix: 'bench-deep', phases: this.telemetry.state.phases, t0Ms: r.startMs });
-    return { ...r, deep };
+    return this.telemetry.stop({ outputTokens, stepOutputTokens, usdPerGpuHour, gpuCount, chartIdPrefix: 'bench-telemetry', deepChartIdPrefix: 'bench-deep' });
   }
 }
 
@@ -121,7 +106,7 @@ class StepSink implements TelemetrySink {
 }
 
 /** Energy and cost per step, GPU counts, notices and the compact charts, for the result doc. */
-export function telemetryBlocks(r: RunTelemetryResult & { deep?: DeepTelemetryResult }, stepLabels: string[]): Block[] {
+export function telemetryBlocks(r: RunTelemetryResult, stepLabels: string[]): Block[] {
   const fmt = (v: number | null, digits: number): string | null => (v === null ? null : Number(v.toFixed(digits)).toString());
   const blocks: Block[] = [
     {

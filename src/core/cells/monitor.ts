@@ -3,10 +3,10 @@ import type { DeploymentHandle } from '../exec/handles';
 import type { Badge, Block, OutputDoc } from '../output/doc';
 import { clientHostInfo, newRunId, RunWriter } from '../results';
 import { readingWarnings } from '../telemetry/gpu-warnings';
-import { gpuNowTable, serverNowTable, telemetrySummaryKv, Throttle, type TelemetryState } from '../telemetry/live-charts';
+import { gpuNowTable, serverNowTable, telemetrySummaryKv, type TelemetryState } from '../telemetry/live-charts';
 import type { TelemetryNotice } from '../telemetry/notice';
 import { COLLECT_KINDS, startRunTelemetry, type CollectKind, type RunTelemetryResult, type ServerTarget } from '../telemetry/run-telemetry';
-import { sleep } from '../telemetry/sleep';
+import { sleep, Throttle } from '../util/timing';
 import { CellReferenceError } from '../util/errors';
 import type { CellContext, CellExecutor } from '../exec/cell';
 import { parseSpec } from '../spec/yaml-spec';
@@ -158,6 +158,8 @@ export class MonitorCellExecutor implements CellExecutor {
       runDir: writer.dir,
       intervalMs,
       collect: t.watch,
+      // the node's one nvidia-smi stream, shared with the Cluster view and other cells
+      gpuStreams: ctx.session.gpuStreams,
       experts: spec.experts,
       signal: ctx.signal,
       onRecord: () => throttle.poke(),

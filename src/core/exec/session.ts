@@ -1,15 +1,22 @@
 import * as path from 'node:path';
 import type { Cluster } from '../launch/types';
+import { GpuStreamRegistry } from '../telemetry/gpu/shared-stream';
 import { CellReferenceError } from '../util/errors';
 import { DisposableStore, type Disposable } from '../util/disposable';
 
 /** Named things cells define and other cells refer to (by name, never by position). */
 export class NameRegistry<T> {
   private readonly items = new Map<string, { value: T; definedBy: string }>();
-  constructor(private readonly what: string) {}
+  /** `onRemove`: a value was deleted or replaced by another under its name */
+  constructor(
+    private readonly what: string,
+    private readonly onRemove?: (value: T) => void,
+  ) {}
 
   set(name: string, value: T, definedBy: string): void {
+    const old = this.items.get(name)?.value;
     this.items.set(name, { value, definedBy });
+    if (old !== undefined && old !== value) this.onRemove?.(old);
   }
   has(name: string): boolean {
     return this.items.has(name);
@@ -32,7 +39,9 @@ export class NameRegistry<T> {
     return item.value;
   }
   delete(name: string): void {
+    const old = this.items.get(name)?.value;
     this.items.delete(name);
+    if (old !== undefined) this.onRemove?.(old);
   }
   names(): string[] {
     return [...this.items.keys()];
@@ -56,7 +65,12 @@ export interface SessionOptions {
  * controller (or the CLI run); disposing it tears down whatever the cells started.
  */
 export class Session implements Disposable {
-  readonly clusters = new NameRegistry<Cluster>('cluster');
+  /**
+   * One nvidia-smi stream per node of each cluster, shared by the Cluster view and the cells
+   * (monitor, bench `collect: [gpus]`); a cluster removed or replaced stops its streams.
+   */
+  readonly gpuStreams = new GpuStreamRegistry();
+  readonly clusters = new NameRegistry<Cluster>('cluster', (c) => void this.gpuStreams.dropCluster(c));
   /** deployments are typed by the plan module; the registry stays generic here */
   readonly deployments = new NameRegistry<unknown>('deployment');
   readonly runs = new NameRegistry<{ runIds: string[]; cell: string }>('run');
@@ -83,6 +97,8 @@ export class Session implements Disposable {
   }
 
   async dispose(): Promise<void> {
+    // streams first: their commands run through the clusters the store disposes
+    await this.gpuStreams.dispose();
     await this.store.dispose();
   }
 }

@@ -1,4 +1,3 @@
-import type { Disposable } from '../util/disposable';
 import type { KeyValueBlock, PlotBlock, TableBlock } from '../output/doc';
 import { minMaxBuckets } from './downsample';
 import { balancednessPlot, expertGpuLoadPlot, expertHeatmapPlot } from './charts/expert-charts';
@@ -261,46 +260,4 @@ function mean(vs: (number | undefined)[]): number | null {
 }
 function round1(v: number | null): number | null {
   return v === null ? null : Math.round(v * 10) / 10;
-}
-
-/**
- * Calls `fn` at most once per `minIntervalMs`, trailing: a burst of pokes gives one call now
- * (when idle long enough) and one at the end of the interval, never more. Owns its timer.
- */
-export class Throttle implements Disposable {
-  private lastMs = -Infinity;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private disposed = false;
-
-  constructor(
-    private readonly minIntervalMs: number,
-    private readonly fn: () => void,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  poke(): void {
-    if (this.disposed || this.timer) return;
-    const wait = this.lastMs + this.minIntervalMs - this.now();
-    if (wait <= 0) this.fire();
-    else this.timer = setTimeout(() => this.fire(), wait);
-  }
-
-  /** call now if a call is pending (e.g. before the final doc) */
-  flush(): void {
-    if (this.timer) this.fire();
-  }
-
-  private fire(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.disposed) return;
-    this.lastMs = this.now();
-    this.fn();
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 }

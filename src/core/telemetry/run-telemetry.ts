@@ -1,7 +1,10 @@
 /**
- * Telemetry around one benchmark run (or one monitor session): starts the collectors, writes
- * every sample and phase marker to `<runDir>/telemetry.jsonl`, keeps chart-ready state for live
- * charts, and on stop returns energy/cost, expert snapshots and compact charts.
+ * Telemetry around one benchmark run (or one monitor session), the one set-up path for every
+ * collector: GPUs (the node's shared nvidia-smi stream), server /metrics, expert load, and the
+ * deep collectors (DCGM or its nvidia-smi fallback, IB/RoCE counters, scheduler log lines).
+ * Writes every sample and phase marker to `<runDir>/telemetry.jsonl` through one recorder, keeps
+ * chart-ready state for live charts, and on stop returns energy/cost, expert snapshots, compact
+ * charts and, when deep kinds were collected, the deep charts and overhead.
  *
  * How the bench cell uses it:
  *
@@ -24,7 +27,11 @@ import { isAbortError } from '../util/errors';
 import { combineEfficiency, phaseWindow, runEfficiency, windowEfficiency, type RunEfficiency } from './energy';
 import { compareEplb, expertSnapshot, type EplbComparison } from './experts/load';
 import { dumpExpertRecord, fetchExpertDump, startExpertRecord, stopExpertRecord } from './experts/recorder';
+import { DEEP_COLLECT_KINDS, DeepCollectors, type DeepCollectKind, type DeepOptions, type DeepTelemetryResult } from './deep/deep-telemetry';
+import type { SchedulerLogConsumer } from './deep/sglang-log/consumer';
+import type { DeepTelemetryState } from './deep/state';
 import { GpuCollector } from './gpu/collector';
+import type { GpuStreamRegistry } from './gpu/shared-stream';
 import { telemetryCharts, TelemetryState } from './live-charts';
 import type { TelemetryNotice } from './notice';
 import { runDirSink, TelemetryRecorder, type TelemetrySink } from './recorder';
@@ -33,6 +40,10 @@ import { ServerMetricsCollector } from './server/collector';
 
 export type CollectKind = 'gpus' | 'serverMetrics' | 'experts';
 export const COLLECT_KINDS: readonly CollectKind[] = ['gpus', 'serverMetrics', 'experts'];
+/** everything a run can collect: the kinds above and the deep ones */
+export type RunCollectKind = CollectKind | DeepCollectKind;
+export const RUN_COLLECT_KINDS: readonly RunCollectKind[] = [...COLLECT_KINDS, ...DEEP_COLLECT_KINDS];
+const isDeepKind = (k: RunCollectKind): k is DeepCollectKind => (DEEP_COLLECT_KINDS as readonly string[]).includes(k);
 
 /** A server to scrape (and to record expert load from). */
 export interface ServerTarget {
@@ -53,7 +64,7 @@ export interface ExpertOptions {
   epSize?: number;
 }
 
-export interface RunTelemetryOptions {
+export interface RunTelemetryOptions extends DeepOptions {
   /** where GPUs are sampled and expert dumps converted; without it only server metrics work */
   cluster?: Cluster;
   /** nodes to sample (default: all of the cluster's) */
@@ -64,9 +75,15 @@ export interface RunTelemetryOptions {
   runDir?: string;
   /** instead of runDir (tests, or another store) */
   sink?: TelemetrySink;
-  /** sampling interval for GPUs and /metrics (default 1000) */
+  /** sampling interval of every collector (default 1000) */
   intervalMs?: number;
-  collect: readonly CollectKind[];
+  collect: readonly RunCollectKind[];
+  /**
+   * the Session's shared nvidia-smi streams (`session.gpuStreams`): GPUs are read from the
+   * node's one stream that the Cluster view and other cells share. Without it the run has
+   * streams of its own.
+   */
+  gpuStreams?: GpuStreamRegistry;
   experts?: ExpertOptions;
   /** aborting stops the collectors (what was received is kept; call stop() for the result) */
   signal?: AbortSignal;
@@ -88,6 +105,8 @@ export interface StopOptions {
   expertLabel?: string;
   /** ids of the returned charts are `${chartIdPrefix}-...` (default "telemetry") */
   chartIdPrefix?: string;
+  /** ids of the deep charts are `${deepChartIdPrefix}-...` (default "deep") */
+  deepChartIdPrefix?: string;
 }
 
 export interface StepTelemetry {
@@ -118,6 +137,8 @@ export interface RunTelemetryResult {
   gpuCount: number;
   gpuSamples: number;
   serverSamples: number;
+  /** when a deep kind was collected: its charts, its collectors' notices, bytes per node */
+  deep?: DeepTelemetryResult;
 }
 
 export interface RunTelemetry {
@@ -139,6 +160,12 @@ export interface RunTelemetry {
   /** stop the collectors, take the final expert snapshot, flush telemetry.jsonl; idempotent */
   stop(options?: StopOptions): Promise<RunTelemetryResult>;
   readonly state: TelemetryState;
+  /** the deep collectors' chart-ready state, when a deep kind is collected */
+  readonly deepState?: DeepTelemetryState;
+  /** scheduler log lines from elsewhere (the deploy log relay), when a deep kind is collected */
+  readonly consumer?: SchedulerLogConsumer;
+  /** add a record from outside (profile summaries) to the state and telemetry.jsonl */
+  record(r: TelemetryRecord): void;
 }
 
 interface ExpertSource {
@@ -190,10 +217,15 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
   const sink = o.sink ?? (o.runDir ? runDirSink(o.runDir) : undefined);
   const recorder = sink ? new TelemetryRecorder(sink, { now, onError: (err) => notice({ level: 'error', message: `cannot write telemetry.jsonl: ${err instanceof Error ? err.message : String(err)}` }) }) : undefined;
   let collecting = true;
+  let deepCollecting = true;
+  let deep: DeepCollectors | undefined;
   const record = (r: TelemetryRecord): void => {
     // a chunk already in flight when the streams were stopped is not part of the run
     if (!collecting && (r.kind === 'gpu' || r.kind === 'server')) return;
+    // deep ticks are kept until their commands have ended (their last tick closes on exit)
+    if (!deepCollecting && (r.kind === 'gpu-deep' || r.kind === 'nic' || r.kind === 'sched')) return;
     state.add(r);
+    deep?.state.add(r);
     recorder?.record(r);
     o.onRecord?.(r);
   };
@@ -213,7 +245,7 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
     if (!o.cluster) notice({ level: 'warn', message: 'GPU telemetry needs a cluster (nodes to run nvidia-smi on); none was given' });
     else {
       const nodes = o.nodes && o.nodes.length > 0 ? [...o.nodes] : o.cluster.nodes.map((n) => n.name);
-      gpuCollector = new GpuCollector({ cluster: o.cluster, nodes, intervalMs, onSample: record, onNotice: notice, now });
+      gpuCollector = new GpuCollector({ cluster: o.cluster, nodes, intervalMs, streams: o.gpuStreams, onSample: record, onNotice: notice, now });
       gpuCollector.start();
     }
   }
@@ -230,6 +262,27 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
     ? await startExperts(targets, o, notice, () => (localCluster ??= new LocalCluster('local', 0)))
     : [];
 
+  const deepKinds = o.collect.filter(isDeepKind);
+  const deepNotices: TelemetryNotice[] = [];
+  if (deepKinds.length > 0) {
+    deep = await DeepCollectors.start({
+      cluster: o.cluster,
+      nodes: o.cluster ? (o.nodes && o.nodes.length > 0 ? [...o.nodes] : o.cluster.nodes.map((n) => n.name)) : [],
+      collect: deepKinds,
+      intervalMs,
+      logProcesses: o.logProcesses,
+      dcgm: o.dcgm,
+      epSize: o.epSize,
+      onLogLine: o.onLogLine,
+      record,
+      notice: (n) => {
+        deepNotices.push(n);
+        o.onNotice?.(n);
+      },
+      now,
+    });
+  }
+
   let open: { phase: PhaseName; step?: number; label?: string } | undefined;
   const endOpen = (): void => {
     if (!open) return;
@@ -240,7 +293,7 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
   let collectorsStopped: Promise<void> | undefined;
   const stopCollectors = (): Promise<void> => {
     collecting = false;
-    collectorsStopped ??= Promise.all([gpuCollector?.dispose(), serverCollector?.dispose()]).then(() => undefined);
+    collectorsStopped ??= Promise.all([gpuCollector?.dispose(), serverCollector?.dispose(), deep?.stop().then(() => void (deepCollecting = false))]).then(() => undefined);
     return collectorsStopped;
   };
   const onAbort = (): void => void stopCollectors();
@@ -269,6 +322,9 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
   let result: Promise<RunTelemetryResult> | undefined;
   const handle: RunTelemetry = {
     state,
+    deepState: deep?.state,
+    consumer: deep?.consumer,
+    record,
     phase(name, extra = {}) {
       if (result) return;
       endOpen();
@@ -302,7 +358,16 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
         const endMs = now();
         await recorder?.dispose();
         await localCluster?.dispose();
-        return summarize(state, notices, { startMs, endMs, options, idPrefix: options.chartIdPrefix ?? 'telemetry' });
+        const res = summarize(state, notices, { startMs, endMs, options, idPrefix: options.chartIdPrefix ?? 'telemetry' });
+        if (deep) {
+          res.deep = {
+            charts: deep.charts(options.deepChartIdPrefix ?? 'deep', { phases: state.phases, t0Ms: startMs, final: true }),
+            notices: [...deepNotices],
+            overhead: deep.overhead((endMs - startMs) / 1000),
+            counts: { ...deep.state.counts },
+          };
+        }
+        return res;
       })();
       return result;
     },

@@ -1,28 +1,42 @@
-import type { Cluster } from '../../launch/types';
-import { isAbortError } from '../../util/errors';
-import { LineBuffer } from '../line-buffer';
-import { sleep } from '../sleep';
+import type { Cluster } from '../launch/types';
+import { isAbortError } from '../util/errors';
+import { sleep } from '../util/timing';
+import { LineBuffer } from './line-buffer';
 
 /** How one run of a long-lived command ended. */
 export interface StreamEnd {
   exitCode: number | null;
+  /** the signal that ended it, when the cluster reports one */
+  signal: string | null;
   /** stderr (and the captured stdout tail when the cluster does not stream stderr), capped */
   said: string;
   /** lines the command printed before it ended */
   lines: number;
   failure?: unknown;
+  /** how long the loop waits before the next run when the verdict is 'restart' */
+  restartDelayMs: number;
 }
+
+/**
+ * What to do after a run ended on its own: 'restart' after the backoff, 'restart-now' without
+ * waiting (the command changed, e.g. a field the driver refused was dropped), 'stop' for good.
+ */
+export type StreamVerdict = 'restart' | 'restart-now' | 'stop';
 
 export interface StreamLoopOptions {
   cluster: Cluster;
   node: string;
-  argv: readonly string[];
+  /** the command; a function is asked again before every run (its arguments may change) */
+  argv: readonly string[] | (() => readonly string[]);
   signal: AbortSignal;
   onLine: (line: string) => void;
-  /** after each end (not abort): restart (after the backoff) or stop for good */
-  onEnd: (end: StreamEnd) => 'restart' | 'stop';
+  /** after each end (not abort) */
+  onEnd: (end: StreamEnd) => StreamVerdict;
+  /** whether the run that ended did useful work, which resets the backoff (default: it printed a line) */
+  healthy?: (end: Omit<StreamEnd, 'restartDelayMs'>) => boolean;
   /** counts every byte the command printed (overhead figures) */
   onBytes?: (n: number) => void;
+  /** first restart delay; doubles after every unhealthy run up to maxRestartDelayMs */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
 }
@@ -30,13 +44,17 @@ export interface StreamLoopOptions {
 const SAID_KEEP_CHARS = 4096;
 
 /**
- * Runs one long-lived sampling command on a node through `cluster.exec`, line by line, and
- * restarts it with exponential backoff when it dies (a node reboot, a driver reload) until the
- * signal aborts. Aborting kills the remote process group (the cluster's contract).
+ * The one restart/backoff loop of every telemetry collector (the nvidia-smi GPU stream, dcgmi,
+ * the NVLink / PCIe / IB loops): runs one long-lived sampling command on a node through
+ * `cluster.exec`, line by line, and restarts it with exponential backoff when it dies (a node
+ * reboot, a driver reload) until the signal aborts. Aborting kills the remote process group
+ * (the cluster's contract); the promise resolves once the command has ended, so a caller that
+ * awaits it before starting another never has two on the node.
  */
 export async function runStreamLoop(o: StreamLoopOptions): Promise<void> {
   const initial = o.restartDelayMs ?? 1000;
   const max = o.maxRestartDelayMs ?? 30_000;
+  const healthy = o.healthy ?? ((e: { lines: number }) => e.lines > 0);
   let delay = initial;
   while (!o.signal.aborted) {
     const lines = new LineBuffer();
@@ -47,9 +65,10 @@ export async function runStreamLoop(o: StreamLoopOptions): Promise<void> {
       o.onLine(line);
     };
     let exitCode: number | null = null;
+    let signal: string | null = null;
     let failure: unknown;
     try {
-      const r = await o.cluster.exec(o.node, o.argv, {
+      const r = await o.cluster.exec(o.node, typeof o.argv === 'function' ? o.argv() : o.argv, {
         signal: o.signal,
         captureLimitBytes: SAID_KEEP_CHARS,
         onStdout: (chunk) => {
@@ -62,6 +81,7 @@ export async function runStreamLoop(o: StreamLoopOptions): Promise<void> {
         },
       });
       exitCode = r.exitCode;
+      signal = r.signal;
       // clusters that do not stream stderr report it only in the result; stdout errors count too
       if (!said) said = `${r.stderr}\n${count === 0 ? r.stdout : ''}`;
     } catch (err) {
@@ -69,9 +89,11 @@ export async function runStreamLoop(o: StreamLoopOptions): Promise<void> {
     }
     lines.flush(onLine);
     if (o.signal.aborted || (failure !== undefined && isAbortError(failure))) return;
-    if (count > 0) delay = initial;
-    const end: StreamEnd = { exitCode, said: said.slice(0, SAID_KEEP_CHARS), lines: count, failure };
-    if (o.onEnd(end) === 'stop') return;
+    const ended = { exitCode, signal, said: said.slice(0, SAID_KEEP_CHARS), lines: count, failure };
+    if (healthy(ended)) delay = initial;
+    const verdict = o.onEnd({ ...ended, restartDelayMs: delay });
+    if (verdict === 'stop') return;
+    if (verdict === 'restart-now') continue;
     await sleep(delay, o.signal);
     delay = Math.min(delay * 2, max);
   }

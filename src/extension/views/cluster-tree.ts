@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Cluster, ClusterNodeInfo, ConnectionState } from '../../core/launch/types';
+import type { Session } from '../../core/exec/session';
 import type { MoeBenchController } from '../controller';
 import { GpuTreeData, type GpuRow } from './gpu-tree-data';
 
@@ -19,6 +20,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** one GPU stream per node of each cluster, running only while the view is visible */
   private readonly gpuData = new Map<Cluster, GpuTreeData>();
+  /** the session each listed cluster belongs to: its GPU streams are the session's shared ones */
+  private readonly owners = new WeakMap<Cluster, Session>();
   private visible = false;
 
   constructor(private readonly controller: MoeBenchController) {}
@@ -31,7 +34,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
   private gpusOf(cluster: Cluster): GpuTreeData {
     let d = this.gpuData.get(cluster);
     if (!d) {
-      d = new GpuTreeData({ cluster });
+      d = new GpuTreeData({ cluster, streams: this.owners.get(cluster)?.gpuStreams });
       d.onChange(() => this.refresh());
       d.setVisible(this.visible);
       this.gpuData.set(cluster, d);
@@ -55,7 +58,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
 
   getChildren(item?: Item): Item[] {
     if (!item) {
-      const clusters = this.controller.sessions().flatMap((s) => s.session.clusters.values());
+      const clusters: Cluster[] = [];
+      for (const { session } of this.controller.sessions()) {
+        for (const c of session.clusters.values()) {
+          this.owners.set(c, session);
+          clusters.push(c);
+        }
+      }
       for (const c of clusters) {
         if (!this.watched.has(c) && c.onStateChange) {
           this.watched.add(c);

@@ -2,12 +2,13 @@
  * Live GPU rows for the Cluster view (nodes -> GPUs), kept free of `vscode` so it runs and is
  * tested in plain Node; the tree provider renders it and subscribes to `onChange`.
  *
- * Owns ONE long-lived `nvidia-smi -lms` stream per node (through GpuCollector) while the view is
- * visible, none while it is hidden; change events are coalesced to at most one per second
- * however many nodes tick.
+ * Subscribes to the node's ONE long-lived `nvidia-smi -lms` stream (the session's
+ * GpuStreamRegistry, shared with monitor cells and bench `collect: [gpus]`, through GpuCollector)
+ * while the view is visible, and leaves it while it is hidden (the stream stops when nobody else
+ * watches); change events are coalesced to at most one per second however many nodes tick.
  *
  * Use:
- *   const data = new GpuTreeData({ cluster });
+ *   const data = new GpuTreeData({ cluster, streams: session.gpuStreams });
  *   data.onChange((nodes) => treeEmitter.fire(...));   // at most 1/s
  *   treeView.onDidChangeVisibility((e) => data.setVisible(e.visible));
  *   data.rows('gpu-001')  -> GpuRow[] for the node's children; data.status('gpu-001') for its description
@@ -16,11 +17,12 @@
  */
 import type { Cluster } from '../../core/launch/types';
 import { GpuCollector } from '../../core/telemetry/gpu/collector';
+import type { GpuStreamRegistry } from '../../core/telemetry/gpu/shared-stream';
 import { checkGpuLeaks, readGpuInventory } from '../../core/telemetry/gpu/node-queries';
 import type { GpuInventory } from '../../core/telemetry/gpu/inventory';
 import type { GpuMemoryLeak } from '../../core/telemetry/gpu/compute-apps';
 import { readingWarnings, type GpuWarning } from '../../core/telemetry/gpu-warnings';
-import { Throttle } from '../../core/telemetry/live-charts';
+import { Throttle } from '../../core/util/timing';
 import type { GpuSample } from '../../core/telemetry/schema';
 import type { Disposable } from '../../core/util/disposable';
 
@@ -50,6 +52,8 @@ export type NodeGpuState =
 
 export interface GpuTreeDataOptions {
   cluster: Cluster;
+  /** the session's shared streams (the view then adds no nvidia-smi of its own); default: streams of its own */
+  streams?: GpuStreamRegistry;
   /** default: every node of the cluster */
   nodes?: readonly string[];
   /** nvidia-smi sampling interval (default 1000) */
@@ -106,6 +110,7 @@ export class GpuTreeData implements Disposable {
         cluster: this.o.cluster,
         nodes: this.nodeNames.filter((n) => this.states.get(n)?.state !== 'unavailable'),
         intervalMs: this.o.intervalMs ?? 1000,
+        streams: this.o.streams,
         now: this.now,
         onSample: (s) => this.onSample(s),
         onNotice: (n) => {

@@ -7,7 +7,6 @@ import { createSimCluster } from '../../../src/core/sim/cluster';
 import { cliDcgmiCommand, writeDeepShims } from '../../../src/core/sim/deep/shims';
 import { startRemoteProcess, stopRemoteProcess, type RemoteProcessState } from '../../../src/core/launch/shell';
 import { startRunTelemetry } from '../../../src/core/telemetry/run-telemetry';
-import { startDeepTelemetry } from '../../../src/core/telemetry/deep/deep-telemetry';
 import { parseTelemetryJsonl } from '../../../src/core/telemetry/recorder';
 import type { TelemetryNotice } from '../../../src/core/telemetry/notice';
 import { deepEmulator } from './emulator';
@@ -56,10 +55,11 @@ test('a bench-style run on a two-node EP16 sim deployment: NIC bandwidth, NVLink
     await mkdir(runDir);
 
     const notices: TelemetryNotice[] = [];
-    const tel = await startRunTelemetry({ serverUrls: [{ name: 'ep16', url }], runDir, collect: ['serverMetrics'], intervalMs: 250 });
-    const deep = await startDeepTelemetry({
+    // one set-up path: the run's /metrics and the deep collectors start together
+    const tel = await startRunTelemetry({
       cluster,
-      collect: ['gpuDeep', 'nic', 'schedLogs'],
+      serverUrls: [{ name: 'ep16', url }],
+      collect: ['serverMetrics', 'gpuDeep', 'nic', 'schedLogs'],
       intervalMs: 250,
       logProcesses: states.map((s) => ({ id: `ep16/${s.name}`, remote: s })),
       runDir,
@@ -71,11 +71,12 @@ test('a bench-style run on a two-node EP16 sim deployment: NIC bandwidth, NVLink
     tel.endPhase();
     await new Promise((r) => setTimeout(r, 600));
     const telResult = await tel.stop();
-    const result = await deep.stop({ phases: tel.state.phases, t0Ms: telResult.startMs });
+    const result = telResult.deep;
+    assert.ok(result, 'deep results');
 
     assert.deepEqual(notices.filter((n) => n.level !== 'info'), [], 'no warnings');
-    assert.equal(deep.state.sources.get('node1'), 'dcgm');
-    assert.equal(deep.state.sources.get('node2'), 'dcgm');
+    assert.equal(tel.deepState?.sources.get('node1'), 'dcgm');
+    assert.equal(tel.deepState?.sources.get('node2'), 'dcgm');
     const ids = result.charts.map((c) => c.id);
     assert.deepEqual(ids, ['deep-nic-nodes', 'deep-nic-heat', 'deep-nvlink-heat', 'deep-rank-queues', 'deep-rank-kv', 'deep-activity']);
 

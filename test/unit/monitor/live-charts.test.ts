@@ -1,7 +1,8 @@
 import { test, mock } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { PlotBlock } from '../../../src/core/output/doc';
-import { compactPlot, svgWhenSmall, TelemetryState, telemetryCharts, Throttle } from '../../../src/core/telemetry/live-charts';
+import { compactPlot, svgWhenSmall, TelemetryState, telemetryCharts } from '../../../src/core/telemetry/live-charts';
+import { Throttle } from '../../../src/core/util/timing';
 import type { GpuSample, ServerSample } from '../../../src/core/telemetry/schema';
 
 const T0 = 1_700_000_000_000;

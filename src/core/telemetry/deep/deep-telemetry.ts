@@ -5,7 +5,6 @@ import { nicHeatmapPlot, nicNodePlot, nvlinkHeatmapPlot } from '../charts/deep-b
 import { rankQueuesPlot, rankTokenUsagePlot } from '../charts/deep-sched';
 import { compactPlot, svgWhenSmall } from '../live-charts';
 import type { TelemetryNotice } from '../notice';
-import { runDirSink, TelemetryRecorder, type TelemetrySink } from '../recorder';
 import type { PhaseMarker, TelemetryRecord } from '../schema';
 import { GpuDeepCollector } from './gpu-deep-collector';
 import { NicCollector } from './ib/collector';
@@ -16,28 +15,16 @@ import { DeepTelemetryState } from './state';
 export type DeepCollectKind = 'gpuDeep' | 'nic' | 'schedLogs';
 export const DEEP_COLLECT_KINDS: readonly DeepCollectKind[] = ['gpuDeep', 'nic', 'schedLogs'];
 
-export interface DeepTelemetryOptions {
-  cluster?: Cluster;
-  /** nodes to sample (default all of the cluster's) */
-  nodes?: readonly string[];
-  collect: readonly DeepCollectKind[];
-  /** default 1000 */
-  intervalMs?: number;
+/** What the deep collectors need beyond what every collector gets (RunTelemetryOptions). */
+export interface DeepOptions {
   /** server processes whose logs are followed for scheduler lines (Deployment.remoteStates()) */
   logProcesses?: readonly LogProcess[];
-  /** `<runDir>/telemetry.jsonl` (the same file the run's other telemetry goes to) */
-  runDir?: string;
-  sink?: TelemetrySink;
   /** try DCGM first (default true) */
   dcgm?: boolean;
   /** EP size shown next to the network charts */
   epSize?: number;
-  signal?: AbortSignal;
-  onRecord?: (r: TelemetryRecord) => void;
-  onNotice?: (n: TelemetryNotice) => void;
   /** scheduler-log lines that are not data, for the cell's log */
   onLogLine?: (source: LogSource, line: string) => void;
-  now?: () => number;
 }
 
 export interface DeepOverhead {
@@ -53,97 +40,75 @@ export interface DeepTelemetryResult {
   counts: DeepTelemetryState['counts'];
 }
 
-export interface DeepTelemetry {
-  readonly state: DeepTelemetryState;
-  /** feed scheduler log lines from elsewhere (the deploy log relay): `consumer.line({ endpoint, node }, line)` */
-  readonly consumer: SchedulerLogConsumer;
-  /** add a record from outside (profile summaries) to the state and telemetry.jsonl */
-  record(r: TelemetryRecord): void;
-  charts(idPrefix: string, o?: { phases?: readonly PhaseMarker[]; t0Ms?: number; final?: boolean }): PlotBlock[];
-  stop(o?: { chartIdPrefix?: string; phases?: readonly PhaseMarker[]; t0Ms?: number }): Promise<DeepTelemetryResult>;
+export interface DeepCollectorsOptions extends DeepOptions {
+  cluster?: Cluster;
+  nodes: readonly string[];
+  collect: readonly DeepCollectKind[];
+  intervalMs: number;
+  /** where every record goes (startRunTelemetry's one record path: state, telemetry.jsonl, listeners) */
+  record: (r: TelemetryRecord) => void;
+  notice: (n: TelemetryNotice) => void;
+  now: () => number;
 }
 
 /**
- * The deep collectors around a run, beside startRunTelemetry: DCGM (or the nvidia-smi
- * fallback), IB/RoCE counters and the scheduler log series, written to the run's
- * telemetry.jsonl and kept chart-ready. A collector that cannot run becomes a notice.
+ * The deep collectors of one run, started by startRunTelemetry (the one set-up path): DCGM (or
+ * the nvidia-smi fallback), IB/RoCE counters and the scheduler log series. They write through
+ * the run's record function and keep their chart-ready state here. A collector that cannot run
+ * becomes a notice. Every sampling command runs on the one stream loop (../stream-loop.ts).
  */
-export async function startDeepTelemetry(o: DeepTelemetryOptions): Promise<DeepTelemetry> {
-  const now = o.now ?? Date.now;
-  const startMs = now();
-  const intervalMs = Math.max(100, o.intervalMs ?? 1000);
-  const state = new DeepTelemetryState();
-  const notices: TelemetryNotice[] = [];
-  const notice = (n: TelemetryNotice): void => {
-    notices.push(n);
-    o.onNotice?.(n);
-  };
-  const sink = o.sink ?? (o.runDir ? runDirSink(o.runDir) : undefined);
-  const recorder = sink ? new TelemetryRecorder(sink, { now, onError: (err) => notice({ level: 'error', message: `cannot write telemetry.jsonl: ${err instanceof Error ? err.message : String(err)}` }) }) : undefined;
-  let collecting = true;
-  const record = (r: TelemetryRecord): void => {
-    if (!collecting && r.kind !== 'profile') return;
-    state.add(r);
-    recorder?.record(r);
-    o.onRecord?.(r);
-  };
-  const bytes = new Map<string, number>();
-  const onBytes = (node: string, n: number): void => void bytes.set(node, (bytes.get(node) ?? 0) + n);
+export class DeepCollectors {
+  readonly state = new DeepTelemetryState();
+  /** feed scheduler log lines from elsewhere (the deploy log relay): `consumer.line({ endpoint, node }, line)` */
+  readonly consumer: SchedulerLogConsumer;
+  private readonly bytes = new Map<string, number>();
+  private readonly gpu: GpuDeepCollector | undefined;
+  private readonly nic: NicCollector | undefined;
+  private readonly follower: SchedulerLogFollower | undefined;
+  private stopped: Promise<void> | undefined;
 
-  const nodes = o.cluster ? (o.nodes && o.nodes.length > 0 ? [...o.nodes] : o.cluster.nodes.map((n) => n.name)) : [];
-  const needsCluster = o.collect.some((k) => k !== 'schedLogs') || (o.logProcesses?.length ?? 0) > 0;
-  if (needsCluster && !o.cluster) notice({ level: 'warn', message: 'deep telemetry needs a cluster (nodes to run dcgmi / read counters on); none was given' });
+  private constructor(private readonly o: DeepCollectorsOptions) {
+    const onBytes = (node: string, n: number): void => void this.bytes.set(node, (this.bytes.get(node) ?? 0) + n);
+    const needsCluster = o.collect.some((k) => k !== 'schedLogs') || (o.logProcesses?.length ?? 0) > 0;
+    if (needsCluster && !o.cluster) o.notice({ level: 'warn', message: 'deep telemetry needs a cluster (nodes to run dcgmi / read counters on); none was given' });
+    const common = { nodes: o.nodes, intervalMs: o.intervalMs, onSample: o.record, onNotice: o.notice, onBytes, now: o.now };
+    this.gpu = o.cluster && o.collect.includes('gpuDeep') ? new GpuDeepCollector({ ...common, cluster: o.cluster, dcgm: o.dcgm }) : undefined;
+    this.nic = o.cluster && o.collect.includes('nic') ? new NicCollector({ ...common, cluster: o.cluster }) : undefined;
+    this.consumer = new SchedulerLogConsumer({ onRecord: o.record, onOtherLine: o.onLogLine, now: o.now });
+    this.follower = o.cluster && o.collect.includes('schedLogs') && o.logProcesses && o.logProcesses.length > 0 ? new SchedulerLogFollower(o.cluster, this.consumer, o.notice, onBytes) : undefined;
+  }
 
-  const gpu = o.cluster && o.collect.includes('gpuDeep') ? new GpuDeepCollector({ cluster: o.cluster, nodes, intervalMs, onSample: record, onNotice: notice, dcgm: o.dcgm, onBytes, now }) : undefined;
-  const nic = o.cluster && o.collect.includes('nic') ? new NicCollector({ cluster: o.cluster, nodes, intervalMs, onSample: record, onNotice: notice, onBytes, now }) : undefined;
-  const consumer = new SchedulerLogConsumer({ onRecord: record, onOtherLine: o.onLogLine, now });
-  const follower = o.cluster && o.collect.includes('schedLogs') && o.logProcesses && o.logProcesses.length > 0 ? new SchedulerLogFollower(o.cluster, consumer, notice, onBytes) : undefined;
-  gpu?.start();
-  nic?.start();
-  if (follower && o.logProcesses) await follower.follow(o.logProcesses);
+  static async start(o: DeepCollectorsOptions): Promise<DeepCollectors> {
+    const d = new DeepCollectors(o);
+    d.gpu?.start();
+    d.nic?.start();
+    if (d.follower && o.logProcesses) await d.follower.follow(o.logProcesses);
+    return d;
+  }
 
-  let stopped: Promise<void> | undefined;
-  const stopCollectors = (): Promise<void> => {
-    stopped ??= (async () => {
-      await Promise.all([gpu?.dispose(), nic?.dispose(), follower?.dispose()]);
-      collecting = false;
-    })();
-    return stopped;
-  };
-  const onAbort = (): void => void stopCollectors();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  if (o.signal?.aborted) onAbort();
+  /** stop every command; resolves when they have ended; idempotent */
+  stop(): Promise<void> {
+    this.stopped ??= Promise.all([this.gpu?.dispose(), this.nic?.dispose(), this.follower?.dispose()]).then(() => undefined);
+    return this.stopped;
+  }
 
-  const charts = (idPrefix: string, c: { phases?: readonly PhaseMarker[]; t0Ms?: number; final?: boolean } = {}): PlotBlock[] => {
-    const common = { t0Ms: c.t0Ms ?? startMs, phases: c.phases, epSize: o.epSize, maxPointsPerSeries: c.final ? 240 : 600, timeBuckets: c.final ? 120 : 200 };
+  charts(idPrefix: string, c: { t0Ms: number; phases?: readonly PhaseMarker[]; final?: boolean }): PlotBlock[] {
+    const common = { t0Ms: c.t0Ms, phases: c.phases, epSize: this.o.epSize, maxPointsPerSeries: c.final ? 240 : 600, timeBuckets: c.final ? 120 : 200 };
     const id = (n: string) => `${idPrefix}-${n}`;
     const out = [
-      nicNodePlot(state, id('nic-nodes'), common),
-      nicHeatmapPlot(state, id('nic-heat'), common),
-      nvlinkHeatmapPlot(state, id('nvlink-heat'), common),
-      rankQueuesPlot(state, id('rank-queues'), { ...common, maxPointsPerSeries: c.final ? 120 : 200 }),
-      rankTokenUsagePlot(state, id('rank-kv'), { ...common, maxPointsPerSeries: c.final ? 120 : 200 }),
-      activityVsThroughputPlot(state, id('activity'), common),
+      nicNodePlot(this.state, id('nic-nodes'), common),
+      nicHeatmapPlot(this.state, id('nic-heat'), common),
+      nvlinkHeatmapPlot(this.state, id('nvlink-heat'), common),
+      rankQueuesPlot(this.state, id('rank-queues'), { ...common, maxPointsPerSeries: c.final ? 120 : 200 }),
+      rankTokenUsagePlot(this.state, id('rank-kv'), { ...common, maxPointsPerSeries: c.final ? 120 : 200 }),
+      activityVsThroughputPlot(this.state, id('activity'), common),
     ];
     return out.filter((p): p is PlotBlock => p !== undefined).map((p) => svgWhenSmall(compactPlot(p)));
-  };
+  }
 
-  let result: Promise<DeepTelemetryResult> | undefined;
-  return {
-    state,
-    consumer,
-    record,
-    charts,
-    stop(s = {}) {
-      result ??= (async () => {
-        await stopCollectors();
-        o.signal?.removeEventListener('abort', onAbort);
-        await recorder?.dispose();
-        const sec = Math.max(1e-3, (now() - startMs) / 1000);
-        const overhead = nodes.map((node) => ({ node, bytes: bytes.get(node) ?? 0, bytesPerSec: (bytes.get(node) ?? 0) / sec }));
-        return { charts: charts(s.chartIdPrefix ?? 'deep', { phases: s.phases, t0Ms: s.t0Ms, final: true }), notices: [...notices], overhead, counts: { ...state.counts } };
-      })();
-      return result;
-    },
-  };
+  /** bytes the remote commands printed per node, over `sec` seconds (the overhead figures) */
+  overhead(sec: number): DeepOverhead[] {
+    const s = Math.max(1e-3, sec);
+    return this.o.nodes.map((node) => ({ node, bytes: this.bytes.get(node) ?? 0, bytesPerSec: (this.bytes.get(node) ?? 0) / s }));
+  }
 }

@@ -7,7 +7,7 @@ import { dcgmDmonArgv, dcgmUnavailableReason, DCGM_FIELD_IDS } from './dcgm/fiel
 import { DcgmDmonParser } from './dcgm/parse';
 import { DmonPcieParser, dmonPcieArgv, type PcieRow } from './nvsmi/dmon-pcie';
 import { nvlinkLoopArgv, nvlinkRates, parseNvlinkCounters, TICK_MARK, tickNodeMs, type NvlinkCounters } from './nvsmi/nvlink-counters';
-import { lastLine, runStreamLoop } from './stream-loop';
+import { lastLine, runStreamLoop } from '../stream-loop';
 import { TickAssembler } from './tick';
 
 export interface GpuDeepCollectorOptions {

@@ -38,6 +38,11 @@ export class GpuStreamAssembler {
     this.lines.push(chunk, this.onLine);
   }
 
+  /** One whole line (without its newline), for callers that split lines themselves. */
+  pushLine(line: string): void {
+    this.handleLine(line);
+  }
+
   /** The stream ended: parse a last unterminated line and emit what is pending. */
   end(): void {
     this.lines.flush(this.onLine);

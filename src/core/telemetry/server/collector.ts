@@ -3,7 +3,7 @@ import type { Disposable } from '../../util/disposable';
 import type { TelemetryNotice } from '../notice';
 import type { ServerSample } from '../schema';
 import { compareStates, parseServerMetrics, reduceScrape, type ServerState } from './normalize';
-import { sleep } from '../sleep';
+import { sleep } from '../../util/timing';
 import { KeepAliveGetter, type GetText } from './http-get';
 
 export interface MetricsEndpoint {

@@ -5,7 +5,7 @@ import { readGpuTopology } from '../../gpu/node-queries';
 import type { TelemetryNotice } from '../../notice';
 import type { NicReading, NicSample } from '../../schema';
 import { secondsArg, tickNodeMs } from '../nvsmi/nvlink-counters';
-import { lastLine, runStreamLoop } from '../stream-loop';
+import { lastLine, runStreamLoop } from '../../stream-loop';
 import { IB_NONE_MARK, ibLoopArgv, parseCounterLine, portRates, type PortCounters } from './counters';
 import { nicGpuMap } from './nic-map';
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Cluster } from '../../../launch/types';
 import type { TelemetryNotice } from '../../notice';
 import type { ProfileSummary } from '../../schema';
-import { sleep } from '../../sleep';
+import { sleep } from '../../../util/timing';
 import { startProfile, stopProfile, type ProfileRequest } from './api';
 import { kernelStats, rankFromTraceName, readTraceEvents } from './chrome-trace';
 import { copyTracesToRun, listTraceFiles } from './collect';
