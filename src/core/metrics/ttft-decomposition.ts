@@ -149,13 +149,23 @@ export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWind
     decodeQueue = per.queueMs;
     decodeQueueSource = `meta_info.queue_time per request (the decode server's), mean over ${per.requests} of ${per.of} responses`;
   }
-  let firstStep = meanMs(pooled(decode, 'sglang:inter_token_latency_seconds'), 1000);
-  let firstStepSource = 'estimate: inter_token_latency_seconds mean on the decode servers (one decode step; the first step itself is not exported)';
+  // the decode server's first token comes out of its prebuilt pass (stage fake_output: forward
+  // entry -> prebuilt finish, observability/req_time_stats.py @00ce49e0); without that stage the
+  // step is estimated from the decode ITL
+  let firstStep = meanMs(pooled(decode, 'sglang:per_stage_req_latency_seconds', { stage: 'fake_output' }), 1000);
+  let firstStepSource = 'per_stage_req_latency_seconds{stage="fake_output"} mean on the decode servers (the prebuilt pass that emits the first token)';
+  let firstStepLabel = 'first decode step';
+  if (firstStep === null) {
+    firstStep = meanMs(pooled(decode, 'sglang:inter_token_latency_seconds'), 1000);
+    firstStepSource = 'estimate: inter_token_latency_seconds mean on the decode servers (one decode step; the servers export no fake_output stage)';
+    firstStepLabel = 'first decode step (estimate)';
+  }
   if (firstStep === null) {
     const itl = clientItlMedian(records);
     if (itl !== null) {
       firstStep = itl;
-      firstStepSource = "estimate: the client's median gap between chunks (the decode servers export no ITL histogram)";
+      firstStepSource = "estimate: the client's median gap between chunks (the decode servers export neither the fake_output stage nor an ITL histogram)";
+      firstStepLabel = 'first decode step (estimate)';
     }
   }
   const segments: TtftSegment[] = [
@@ -164,7 +174,7 @@ export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWind
     { id: 'prefillCompute', label: 'prefill compute', ms: meanMs(pooled(prefill, 'sglang:per_stage_req_latency_seconds', { stage: 'prefill_forward' }), 1000), source: 'per_stage_req_latency_seconds{stage="prefill_forward"} mean' },
     { id: 'kvTransfer', label: 'KV transfer', ms: kvTransferMs, source: kvSource },
     { id: 'decodeQueue', label: 'decode queue', ms: decodeQueue, source: decodeQueueSource },
-    { id: 'firstDecodeStep', label: 'first decode step (estimate)', ms: firstStep, source: firstStepSource },
+    { id: 'firstDecodeStep', label: firstStepLabel, ms: firstStep, source: firstStepSource },
   ];
   for (const s of segments) if (s.ms === null) notes.push(`${s.label}: not exported by these servers (${s.source}); its time is in "unexplained".`);
   const explained = segments.reduce((a, s) => a + (s.ms ?? 0), 0);

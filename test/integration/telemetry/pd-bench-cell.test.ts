@@ -58,7 +58,7 @@ test('a bench cell on a PD deployment draws the TTFT decomposition beside client
     assert.ok(plot, 'the decomposition chart');
     assert.deepEqual(
       plot.data.map((t) => t.name),
-      ['router + network + client', 'prefill queue', 'prefill compute', 'KV transfer', 'decode queue', 'first decode step (estimate)', 'unexplained', 'client TTFT'],
+      ['router + network + client', 'prefill queue', 'prefill compute', 'KV transfer', 'decode queue', 'first decode step', 'unexplained', 'client TTFT'],
     );
     const table = doc.blocks.find((b): b is TableBlock => b.type === 'table' && (b.title ?? '').startsWith('TTFT decomposition'));
     assert.equal(table?.rows.length, 1);

@@ -241,6 +241,10 @@ export class Scheduler implements Engine {
             m?.queueTimeSeconds.observe(m.rankLabels[s.rank], 0);
             if (s.job.times) s.job.times.waitQueueEntryMs = s.job.times.forwardEntryMs = performance.now();
             m?.perStageLatency.observe({ ...m.rankLabels[s.rank], stage: 'decode_transferred' }, (performance.now() - t0) / 1000);
+            // SGLang's prebuilt pass that emits the prefill's token (stage fake_output: forward entry ->
+            // prebuilt finish, req_time_stats.py @00ce49e0, the observability/ layout) takes no time
+            // here: the token goes out at once. The legacy layout is not known to observe it.
+            if (m?.layout === 'current') m.perStageLatency.observe({ ...m.rankLabels[s.rank], stage: 'fake_output' }, 0);
             s.state = 'running';
             s.produced = s.job.outcome.outputTokens > 0 ? 1 : 0;
             r.running.push(s);
