@@ -423,7 +423,7 @@ function workloadFromArgs(v: Values, int: (flag: keyof Values & string, fallback
     if (stray) throw new UsageError(`${WORKLOAD_FLAGS[stray]} applies to a trace (--trace-format) or sessions (--conversations, --multi-turn-conversations, --agents)`);
     return undefined;
   }
-  const issues = workloadIssues(w, false);
+  const issues = workloadIssues(w, false, (v['request-rate'] ?? []).some((r) => r !== 'inf'));
   if (issues.length) throw new UsageError(issues.map((i) => `${WORKLOAD_FLAGS[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; '));
   return w;
 }
@@ -506,9 +506,28 @@ function render(format: Plan['format'], outcomes: { label: string; config: Bench
       cancelled: outcome.cancelled,
       summary: sglangJson(outcome.summary),
       validity: outcome.validity,
+      ...(outcome.workload ? { workload: outcome.workload } : {}),
     }));
     return JSON.stringify({ runs }, null, 2) + '\n';
   }
   const table = summaryTable(outcomes.map((o) => ({ label: o.label, requestRate: o.config.requestRate, maxConcurrency: o.config.maxConcurrency, summary: o.outcome.summary })));
-  return format === 'csv' ? toCsv(table) : toMarkdown(table);
+  const text = format === 'csv' ? toCsv(table) : toMarkdown(table);
+  return format === 'md' ? text + workloadMarkdown(outcomes) : text;
+}
+
+/** trace and session runs: expected vs measured prefix reuse, and TTFT by turn */
+function workloadMarkdown(outcomes: { label: string; outcome: BenchmarkOutcome }[]): string {
+  const f = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '-' : v.toFixed(d));
+  let out = '';
+  for (const { label, outcome } of outcomes) {
+    const w = outcome.workload;
+    if (!w) continue;
+    out += `\n[${label}] ${w.summary.label}: prefix-cache hit rate expected ${f(w.summary.expected.hitRate)} (unbounded cache), measured ${f(w.measuredHitRate)} (${w.measuredCachedTokens} of ${w.measuredPromptTokens} prompt tokens from the responses)\n`;
+    if (w.sessions) out += `sessions: ${w.sessions.completed} of ${w.sessions.sessions} completed, ${f(w.sessions.turnsMean, 1)} turns each, duration p50 ${f(w.sessions.durationP50Sec, 1)} s\n`;
+    if (w.byTurn?.length) {
+      out += '\n| turn | requests | prompt tokens (mean) | TTFT mean ms | TTFT p99 ms | cache hit rate |\n|---:|---:|---:|---:|---:|---:|\n';
+      for (const t of w.byTurn) out += `| ${t.turn} | ${t.requests} | ${f(t.promptTokensMean, 0)} | ${f(t.ttftMeanMs, 1)} | ${f(t.ttftP99Ms, 1)} | ${f(t.cacheHitRate)} |\n`;
+    }
+  }
+  return out;
 }

@@ -128,7 +128,9 @@ export const benchSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    for (const issue of workloadIssues(spec.workload, spec.load.trace !== undefined)) ctx.addIssue({ code: 'custom', path: ['workload', ...issue.path], message: issue.message });
+    const rate = spec.load.requestRate;
+    const rateSet = Array.isArray(rate) ? rate.length > 1 || rate[0] !== 'inf' : rate !== 'inf';
+    for (const issue of workloadIssues(spec.workload, spec.load.trace !== undefined, rateSet)) ctx.addIssue({ code: 'custom', path: ['workload', ...issue.path], message: issue.message });
   });
 
 export type BenchSpec = z.output<typeof benchSpecSchema>;

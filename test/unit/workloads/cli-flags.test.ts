@@ -37,3 +37,8 @@ test('the cell rules hold on the command line, named by flag', () => {
   assert.throws(() => planFromArgs(['--agents', '2']), /--agent-calls is needed with --agents/);
   assert.throws(() => planFromArgs(['--trace-file', 'a.csv', '--trace-format', 'azure', '--mooncake-block-size', '16']), /blockSize applies to Mooncake hash ids/);
 });
+
+test('a request rate with a trace or sessions is refused, as in the cell', () => {
+  assert.throws(() => planFromArgs(['--dataset-name', 'mooncake', '--dataset-path', 't.jsonl', '--request-rate', '4']), /a trace sets its own arrival times/);
+  assert.throws(() => planFromArgs(['--conversations', 'c.json', '--request-rate', '2']), /the request rate does not apply/);
+});

@@ -27,3 +27,9 @@ test('the cell spec becomes the workload the load engine runs', () => {
   assert.deepEqual(workloadSpecOf(spec.workload), { kind: 'conversations', seed: 42, start: { kind: 'rate', sessionsPerSec: 2 }, thinkTimeSec: { kind: 'uniform', min: 1, max: 3 }, source: 'file', path: 'c.json', maxConversations: undefined, maxTurns: 5 });
   assert.equal(workloadSpecOf(benchSpecSchema.parse({ name: 'b', target: 'http://127.0.0.1:1' }).workload), undefined);
 });
+
+test('a request rate next to a trace or sessions is refused in the cell', () => {
+  assert.match(issues({ trace: 't.jsonl', format: 'mooncake' }, { requestRate: 4 })[0], /^workload\.trace: a trace sets its own arrival times/);
+  assert.match(issues({ agents: { count: 2, calls: 3, systemPromptTokens: 100, toolOutputTokens: 10, outputTokens: 5 } }, { requestRate: [1, 2] })[0], /^workload\.sessions: .*the request rate does not apply/);
+  assert.deepEqual(issues({ conversations: 'c.json' }, { maxConcurrency: 16, durationSec: 60 }), []);
+});

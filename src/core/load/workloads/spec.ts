@@ -88,10 +88,14 @@ export interface WorkloadIssue {
 }
 
 /**
- * The rules between the fields. `loadTrace`: the cell's load.trace is set (JSONL timestamps only).
+ * The rules between the fields. `loadTrace`: the cell's load.trace is set (JSONL timestamps only);
+ * `rateSet`: a request rate other than "all at once" (or a list of rates) is asked for.
  */
-export function workloadIssues(w: WorkloadFieldsIn, loadTrace: boolean): WorkloadIssue[] {
+export function workloadIssues(w: WorkloadFieldsIn, loadTrace: boolean, rateSet = false): WorkloadIssue[] {
   const out: WorkloadIssue[] = [];
+  // SGLang's mooncake mode ignores --request-rate silently; here it is said
+  if (rateSet && w.trace !== undefined) out.push({ path: ['trace'], message: 'a trace sets its own arrival times: the request rate (load.requestRate, --request-rate) does not apply; scale the times with workload.timeScale (--mooncake-slowdown-factor)' });
+  if (rateSet && (w.conversations !== undefined || w.agents !== undefined)) out.push({ path: ['sessions'], message: 'sessions start by workload.sessions ({ rate } or { concurrency }; --session-rate, --session-concurrency) and each turn waits for the reply before it: the request rate does not apply' });
   const sessionSources = [w.conversations !== undefined && 'conversations', w.agents !== undefined && 'agents'].filter(Boolean);
   if (w.trace !== undefined && w.format === undefined) out.push({ path: ['format'], message: 'a trace needs its format: mooncake, azure or burstgpt' });
   if (w.format !== undefined && w.trace === undefined) out.push({ path: ['format'], message: 'format describes workload.trace, which is not set' });
