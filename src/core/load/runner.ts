@@ -521,14 +521,14 @@ export class LoadRun {
   }
 }
 
-/** resolves at performance.now() >= at (coarse timer, then a few loop turns) */
-async function sleepUntil(at: number): Promise<void> {
-  for (;;) {
-    const left = at - performance.now();
 function isRowSource(rows: readonly DatasetRow[] | RowSource): rows is RowSource {
   return !Array.isArray(rows);
 }
 
+/** resolves at performance.now() >= at (coarse timer, then a few loop turns) */
+async function sleepUntil(at: number): Promise<void> {
+  for (;;) {
+    const left = at - performance.now();
     if (left <= 0) return;
     await new Promise<void>((r) => (left > 2 ? setTimeout(r, left - 1.5) : setImmediate(r)));
   }
