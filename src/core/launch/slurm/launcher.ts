@@ -1,30 +1,10 @@
-import { z } from 'zod';
 import { CommandFailedError, UnsafeInputError } from '../../util/errors';
 import type { FollowOptions, FollowResult, Launcher, RankSpec, RankState, RankStatus, StopOutcome } from '../types';
 import { stepArgv } from './batch';
 import type { SlurmCluster } from './cluster';
+import { slurmRankStateSchema, type SlurmRankState } from './state';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** what a reload needs to find a rank's step again (validated: a record is a file a user could edit) */
-const slurmRankSchema = z
-  .object({
-    launcher: z.literal('slurm'),
-    cluster: z.string(),
-    node: z.string(),
-    deploymentId: z.string().regex(ID),
-    name: z.string().regex(ID),
-    startedAt: z.string(),
-    argv: z.array(z.string()),
-    pgid: z.number().int().optional(),
-    jobId: z.string().regex(/^[0-9]+$/),
-    host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
-    stepName: z.string().regex(ID),
-    /** the `srun` client on the login side, under the shell supervisor (its state, validated by that launcher) */
-    client: z.unknown(),
-  })
-  .passthrough();
-export type SlurmRankState = z.infer<typeof slurmRankSchema> & RankState;
 
 /** signals fault injection may send (scancel --signal takes these names) */
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', 'STOP', 'CONT', 'USR1', 'USR2', 'QUIT', 'ABRT', 'SEGV']);
@@ -68,6 +48,7 @@ export class SlurmLauncher implements Launcher {
     const argv = stepArgv(this.cluster.spec, { jobId: this.cluster.jobId, host, stepName }, rank.argv);
     // rank env (and the cluster's Slurm env) on the srun client: srun exports its environment to the task (--export=ALL)
     const client = await this.client.start({ ...rank, node: this.cluster.login.node, argv, env: { ...(this.cluster.spec.env ?? {}), ...(rank.env ?? {}) } });
+    if (client.launcher !== undefined && client.launcher !== 'shell') throw new CommandFailedError(`The login side of ${this.cluster.name} did not start ${rank.name} with the shell supervisor`, { node: rank.node });
     const state: SlurmRankState = {
       launcher: 'slurm',
       cluster: this.cluster.name,
@@ -79,23 +60,24 @@ export class SlurmLauncher implements Launcher {
       jobId: this.cluster.jobId,
       host,
       stepName,
-      client,
+      client: client as SlurmRankState['client'],
     };
     return state;
   }
 
   parseState(data: unknown): RankState {
-    const parsed = slurmRankSchema.safeParse(data);
+    const parsed = slurmRankStateSchema.safeParse(data);
     if (!parsed.success) throw new UnsafeInputError(`Saved Slurm rank state is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const s = parsed.data;
     if (s.jobId !== this.cluster.jobId) {
       throw new CommandFailedError(`The rank ${s.name} was started in Slurm job ${s.jobId}; cluster ${this.cluster.name} now holds job ${this.cluster.jobId}`, { node: s.node }, `Job ${s.jobId} has ended (or was replaced); its ranks are gone with it.`);
     }
-    return { ...s, client: this.client.parseState(s.client) } as SlurmRankState;
+    const state: SlurmRankState = { ...s, client: this.client.parseState(s.client) as SlurmRankState['client'] };
+    return state;
   }
 
   private own(rank: RankState): SlurmRankState {
-    if (rank.launcher !== 'slurm') throw new CommandFailedError(`${rank.name} was not started by the Slurm launcher`, { node: rank.node });
+    if (rank.launcher !== 'slurm' || !('stepName' in rank)) throw new CommandFailedError(`${rank.name} was not started by the Slurm launcher`, { node: rank.node });
     return rank as SlurmRankState;
   }
 

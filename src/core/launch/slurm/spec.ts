@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nameSchema } from '../../spec/common';
-import { clusterCommonFields } from '../../spec/cluster-spec';
+import { nameSchema } from '../../util/name-schema';
+import { clusterCommonFields } from '../cluster-spec';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Slurm time formats (man sbatch --time): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED/INFINITE */
