@@ -131,6 +131,9 @@ export const benchSpecSchema = z
     const rate = spec.load.requestRate;
     const rateSet = Array.isArray(rate) ? rate.length > 1 || rate[0] !== 'inf' : rate !== 'inf';
     for (const issue of workloadIssues(spec.workload, spec.load.trace !== undefined, rateSet)) ctx.addIssue({ code: 'custom', path: ['workload', ...issue.path], message: issue.message });
+    const w = spec.workload;
+    const own = w.trace !== undefined ? 'trace' : w.conversations !== undefined ? 'conversations' : w.agents !== undefined ? 'agents' : undefined;
+    if (own && spec.runner !== 'builtin') ctx.addIssue({ code: 'custom', path: ['workload', own], message: `${spec.runner}'s own benchmark cannot replay this workload (prompts from hash_ids, dependent turns): use runner: builtin` });
   });
 
 export type BenchSpec = z.output<typeof benchSpecSchema>;

@@ -33,3 +33,9 @@ test('a request rate next to a trace or sessions is refused in the cell', () => 
   assert.match(issues({ agents: { count: 2, calls: 3, systemPromptTokens: 100, toolOutputTokens: 10, outputTokens: 5 } }, { requestRate: [1, 2] })[0], /^workload\.sessions: .*the request rate does not apply/);
   assert.deepEqual(issues({ conversations: 'c.json' }, { maxConcurrency: 16, durationSec: 60 }), []);
 });
+
+test("a workload SGLang's or vLLM's own benchmark cannot replay is refused with those runners", () => {
+  const r = benchSpecSchema.safeParse({ name: 'b', target: 'http://127.0.0.1:1', runner: 'sglang', runnerNode: 'n1', workload: { trace: 't.jsonl', format: 'mooncake' } });
+  assert.ok(!r.success);
+  assert.match(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'), /workload\.trace: sglang's own benchmark cannot replay this workload/);
+});
