@@ -54,7 +54,7 @@ export interface RankState {
 }
 
 /** GET /server_info: server args + scheduler info + internal_states per DP rank + version. */
-export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: RankState[], extra: { seed: number; zeroCost: boolean; version?: string }): Record<string, unknown> {
+export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: RankState[], extra: { seed: number; zeroCost: boolean; version?: string; avgSpecAcceptLength?: number }): Record<string, unknown> {
   const args = serverArgsOf(shape);
   const GiB = 1024;
   const internal = ranks.map((r) => ({
@@ -67,6 +67,8 @@ export function buildServerInfo(shape: ServerShape, memory: MemoryPlan, ranks: R
       cuda_graph: 1.5,
     },
     load: r.load,
+    // only once speculative decoding has verified something (scheduler get_internal_state; see reference/sglang-api-bench.md)
+    ...(extra.avgSpecAcceptLength !== undefined ? { avg_spec_accept_length: extra.avgSpecAcceptLength } : {}),
   }));
   return {
     ...args,

@@ -99,6 +99,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     reasoning: typeof shape.serverArgs['reasoning_parser'] === 'string' && shape.serverArgs['reasoning_parser'] !== '',
     specDraftTokens: specDraftTokensOf(shape.serverArgs),
     timeStats: metrics && (paced ?? scheduler) ? metricLayoutForVersion(sglangVersion) : null,
+    specTotals: { tokens: 0, passes: 0, correct: 0, proposed: 0 },
     activity: (d) => {
       active += d;
       if (d > 0) scheduler?.refreshGauges();
@@ -220,7 +221,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     const ranks = [];
     const n = Math.max(1, shape.dpSize);
     for (let i = 0; i < n; i++) ranks.push({ lastGenThroughput: 0, load: scheduler ? scheduler.runningPerRank(i) : 0 });
-    sendJson(res, 200, buildServerInfo(shape, memory, ranks, { seed, zeroCost, version: sglangVersion }));
+    const spec = env.specTotals;
+    sendJson(res, 200, buildServerInfo(shape, memory, ranks, { seed, zeroCost, version: sglangVersion, avgSpecAcceptLength: spec && spec.passes > 0 ? spec.tokens / spec.passes : undefined }));
   }
 
   function loads(): unknown[] {
@@ -249,6 +251,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     while (busy() && performance.now() < deadline) await delay(50);
     if (busy()) return sendText(res, 400, FLUSH_TEXT);
     scheduler?.flushCache();
+    // SGLang resets its accept-length counters with the cache (avg_spec_accept_length starts over)
+    if (env.specTotals) Object.assign(env.specTotals, { tokens: 0, passes: 0, correct: 0, proposed: 0 });
     sendText(res, 200, FLUSH_TEXT);
   }
 

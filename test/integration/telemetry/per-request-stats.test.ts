@@ -5,7 +5,7 @@ import { startSimRouter } from '../../../src/core/sim/router';
 import { RunScrapes } from '../../../src/core/telemetry/server/run-scrapes';
 import { decomposeTtft } from '../../../src/core/metrics/ttft-decomposition';
 import { cachePanel } from '../../../src/core/metrics/cache-panel';
-import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { summaryTable } from '../../../src/core/metrics/summary-table';
 import type { ApiKind } from '../../../src/core/load/types';
 
@@ -114,6 +114,15 @@ test('speculative decoding: per-request acceptance from meta_info reaches the sp
     const tokens = out.records.reduce((a, r) => a + (r.outputTokens ?? 0), 0);
     const passes = out.records.reduce((a, r) => a + (r.spec?.verifyCt ?? 0), 0);
     assert.ok(Math.abs(per.acceptLength - tokens / passes) < 1e-9, 'the run figure is tokens per verify pass');
+    // bench_serving's "Accept length" comes from /server_info, which counts the same passes since the start
+    assert.ok(out.summary.acceptLength !== null && Math.abs(out.summary.acceptLength - tokens / passes) < 1e-9, `accept length ${out.summary.acceptLength}`);
+    const metrics = await (await fetch(sim.url + '/metrics')).text();
+    const gauge = /^sglang:spec_accept_length\{[^}]*\} ([0-9.]+)$/m.exec(metrics);
+    assert.ok(gauge && Math.abs(Number(gauge[1]) - tokens / passes) < 1e-6, 'the gauge follows the requests');
+    // /flush_cache starts the count over, as SGLang's does
+    assert.equal((await fetch(sim.url + '/flush_cache', { method: 'POST' })).status, 200);
+    const info = (await (await fetch(sim.url + '/server_info')).json()) as { internal_states: Record<string, unknown>[] };
+    assert.equal(info.internal_states[0]['avg_spec_accept_length'], undefined);
   } finally {
     await sim.close();
   }

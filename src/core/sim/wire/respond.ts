@@ -39,6 +39,18 @@ export interface CallEnv {
    * mode has no scheduler to time), in the field names of the claimed release's layout
    */
   timeStats?: 'current' | 'legacy' | null;
+  /**
+   * speculative totals since start or the last /flush_cache: /server_info's avg_spec_accept_length
+   * (what bench_serving reports as "Accept length") and the spec_accept_* gauges come from them
+   */
+  specTotals?: SpecTotals;
+}
+
+export interface SpecTotals {
+  tokens: number;
+  passes: number;
+  correct: number;
+  proposed: number;
 }
 
 interface Job {
@@ -138,6 +150,21 @@ function metaExtras(job: Job, nowMs: number, env: CallEnv, final: boolean): { sc
 
 function recordFinished(env: CallEnv, job: Job, nowMs: number, streaming: boolean): void {
   env.metrics?.observeFinished({ promptTokens: job.req.promptTokens, outputTokens: job.outcome.outputTokens, cachedTokens: job.cached, e2eSec: (nowMs - job.arrivalMs) / 1000, streaming });
+  const spec = job.outcome.spec;
+  const t = env.specTotals;
+  if (!spec || !t || spec.verifyCt <= 0) return;
+  t.tokens += job.outcome.outputTokens;
+  t.passes += spec.verifyCt;
+  t.correct += spec.correctDrafts;
+  t.proposed += spec.verifyCt * (spec.draftTokens - 1);
+  // SGLang's gauges cover the scheduler's recent window; here: everything since the last flush
+  const m = env.metrics;
+  if (m) {
+    for (const l of m.rankLabels) {
+      m.specAcceptLength.set(l, t.tokens / t.passes);
+      if (t.proposed > 0) m.specAcceptRate.set(l, t.correct / t.proposed);
+    }
+  }
 }
 
 function recordFirstToken(env: CallEnv, job: Job, nowMs: number, streaming: boolean): void {
