@@ -23,7 +23,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runBenchmark, type BenchmarkConfig } from '../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../src/core/bench/benchmark';
 import { StreamClient } from '../src/core/load/http-client';
 import { arrivalOffsets } from '../src/core/load/arrivals';
 import { createRng } from '../src/core/load/rng';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs } from '../src/core/engines/catalog-gen/extract';
 import { renderSglangCatalogModule, type CatalogSnapshot } from '../src/core/engines/catalog-gen/render';
 import { openSource } from '../src/core/engines/catalog-gen/sources';
-import { compareVersions, parseVersion } from '../src/core/engines/version';
+import { compareVersions, parseVersion } from '../src/core/util/version';
 
 interface Options {
   source: string;

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { runBenchmark, type BenchmarkConfig } from '../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../src/core/bench/benchmark';
 import { startSimRouter, startSimServer } from '../../src/core/sim';
 import { figure } from './helpers';
 

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareRows, runBenchmark, type BenchmarkConfig, type BenchmarkOutcome } from '../../core/load/benchmark';
+import { prepareRows, runBenchmark, type BenchmarkConfig, type BenchmarkOutcome } from '../../core/bench/benchmark';
 import { DATASET_NAMES, type DatasetName } from '../../core/load/datasets';
-import type { LiveRun } from '../../core/load/benchmark';
+import type { LiveRun } from '../../core/bench/benchmark';
 import type { ApiKind } from '../../core/load/types';
 import { BACKEND_NAMES, sglangJson, summaryTable, toCsv, toMarkdown } from '../../core/metrics/summary-table';
 import type { SloSpec } from '../../core/metrics/summary';

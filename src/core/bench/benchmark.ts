@@ -8,20 +8,20 @@ import { deriveRequest, type DerivedRequest } from '../metrics/definitions';
 import { clientHostInfo, newRunId, RunWriter } from '../results/run-store';
 import { redactSpecHeaders } from '../util/redact';
 import type { RunMeta } from '../results/types';
-import { arrivalForRate, type ArrivalSpec } from './arrivals';
-import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from './datasets';
-import { StreamClient } from './http-client';
-import { defaultWorkers, PooledRun, type LoadPlan } from './pool';
-import { openClientNodes, type ClientNodeSession, type ClientNodesContext } from './client-nodes';
-import { RemoteShardRun } from './remote-shards';
-import type { PayloadOptions } from './payloads';
-import { acceptLengthOf, engineVersionOf, fetchModelId, fetchModelPath, fetchServerInfo } from './probe';
-import type { LoadProgress } from './runner';
-import { createRng } from './rng';
-import { loadTrace, traceRows } from './trace';
-import type { ApiKind, DatasetRow, RequestRecord } from './types';
-import { buildWorkloadPlan, plannedRequests, sessionThreadsHint, summarizeWorkload, type WorkloadPlan, type WorkloadSpec } from './workloads/plan';
-import { hitRateOf, sessionStats, turnStats, type WorkloadReport } from './workloads/report';
+import { arrivalForRate, type ArrivalSpec } from '../load/arrivals';
+import { applyCacheBust, loadDataset, newCacheSalt, type DatasetSpec } from '../load/datasets';
+import { StreamClient } from '../load/http-client';
+import { defaultWorkers, PooledRun, type LoadPlan } from '../load/pool';
+import { openClientNodes, type ClientNodeSession, type ClientNodesContext } from '../load/client-nodes';
+import { RemoteShardRun } from '../load/remote-shards';
+import type { PayloadOptions } from '../load/payloads';
+import { acceptLengthOf, engineVersionOf, fetchModelId, fetchModelPath, fetchServerInfo } from '../load/probe';
+import type { LoadProgress } from '../load/runner';
+import { createRng } from '../load/rng';
+import { loadTrace, traceRows } from '../load/trace';
+import type { ApiKind, DatasetRow, RequestRecord } from '../load/types';
+import { buildWorkloadPlan, plannedRequests, sessionThreadsHint, summarizeWorkload, type WorkloadPlan, type WorkloadSpec } from '../load/workloads/plan';
+import { hitRateOf, sessionStats, turnStats, type WorkloadReport } from '../load/workloads/report';
 
 /** One benchmark run (one sweep step): everything needed to drive load and judge the result. */
 export interface BenchmarkConfig {

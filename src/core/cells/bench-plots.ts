@@ -1,5 +1,5 @@
 import type { PlotBlock } from '../output/doc';
-import type { BenchmarkOutcome } from '../load/benchmark';
+import type { BenchmarkOutcome } from '../bench/benchmark';
 import { percentileSorted, sortedCopy } from '../metrics/stats';
 import type { SweepStep } from '../spec/bench-spec';
 

@@ -11,8 +11,8 @@ import { analyzeFault, defaultStallMs, type FaultOutcome } from '../faults/analy
 import { faultBlocks } from '../faults/doc';
 import { FaultInjector, FaultSpecError } from '../faults/inject';
 import { recordRunFaults } from '../faults/record';
-import type { BenchmarkOutcome } from '../load/benchmark';
-import type { LiveRun } from '../load/benchmark';
+import type { BenchmarkOutcome } from '../bench/benchmark';
+import type { LiveRun } from '../bench/benchmark';
 import { summaryTable } from '../metrics/summary-table';
 import { runRemoteStep, type RemoteBenchTarget, type RemoteStepOutcome } from '../runners/remote-bench';
 import { RunnerSpecError } from '../runners/argv';

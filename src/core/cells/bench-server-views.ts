@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Block, OutputDoc, TableBlock } from '../output/doc';
 import type { DeploymentHandle } from '../exec/handles';
-import type { BenchmarkOutcome } from '../load/benchmark';
+import type { BenchmarkOutcome } from '../bench/benchmark';
 import { RunScrapes } from '../telemetry/server/run-scrapes';
 import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';

@@ -1,5 +1,5 @@
 import type { Block, OutputDoc } from '../output/doc';
-import type { BenchmarkOutcome } from '../load/benchmark';
+import type { BenchmarkOutcome } from '../bench/benchmark';
 import type { StepServerViews } from './bench-server-views';
 
 const r3 = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);

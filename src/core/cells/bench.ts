@@ -10,8 +10,8 @@ import { benchSpecSchema, sweepSteps, type BenchSpec, type SweepStep } from '../
 import { progressDoc, resultDoc } from './bench-output';
 import type { StepResult } from './bench-plots';
 import type { DeploymentHandle } from '../exec/handles';
-import { prepareRows, runBenchmark, type BenchmarkConfig } from '../load/benchmark';
-import type { LiveRun } from '../load/benchmark';
+import { prepareRows, runBenchmark, type BenchmarkConfig } from '../bench/benchmark';
+import type { LiveRun } from '../bench/benchmark';
 import { idleTimeoutMs } from '../load/idle-timeout';
 import { fetchServerInfo } from '../load/probe';
 import type { ApiKind } from '../load/types';

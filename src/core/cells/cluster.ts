@@ -2,7 +2,7 @@ import type { CellContext, CellExecutor } from '../exec/cell';
 import { parseSpec } from '../spec/yaml-spec';
 import type { Cluster } from '../launch/types';
 import type { OutputDoc } from '../output/doc';
-import type { DoctorSpec } from '../spec/cluster-spec';
+import type { DoctorSpec } from '../launch/cluster-spec';
 import { clusterKind, clusterSpecSchema, type ClusterSpec } from '../cluster-kinds';
 import { SpecValidationError } from '../util/errors';
 

@@ -1,3 +1,4 @@
+import type { EngineKind } from '../engines/catalog';
 import type { Cluster, RankState, StopOutcome } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
 import type { DeploymentHandle } from '../exec/handles';
@@ -98,7 +99,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class Deployment implements DeploymentHandle {
   readonly name: string;
   readonly clusterName: string;
-  readonly engine: 'sglang' | 'vllm';
+  readonly engine: EngineKind;
   readonly simulated: boolean;
   readonly commands: { node: string; argv: string[]; env: Record<string, string> }[];
   private readonly entries: Entry[];

@@ -1,3 +1,4 @@
+import type { EngineKind } from '../engines/catalog';
 import type { ProcessRole } from '../plan/planner';
 
 /**
@@ -32,7 +33,7 @@ export interface DeploymentView {
   name: string;
   clusterName: string;
   clusterKind: string;
-  engine: { kind: 'sglang' | 'vllm'; version: string };
+  engine: { kind: EngineKind; version: string };
   simulated: boolean;
   phase: DeploymentPhase;
   /** started by a cell in this session, or found running and adopted */

@@ -1,6 +1,6 @@
 import { SGLANG_CATALOG_COMMIT, SGLANG_CATALOG_SOURCE, SGLANG_CATALOG_VERSION, SGLANG_CHOICE_HISTORY, SGLANG_FLAG_PRESENCE, SGLANG_PAST_ARGS_TSV, SGLANG_RELEASES, SGLANG_ROUTER_CHOICE_HISTORY, SGLANG_ROUTER_PRESENCE, SGLANG_SERVER_ARGS_TSV } from './sglang/catalog-data';
 import { SGLANG_FLAG_HISTORY, type FlagChange } from './sglang/flag-history';
-import { parseVersion, compareVersions, type EngineVersion } from './version';
+import { parseVersion, compareVersions, type EngineVersion } from '../util/version';
 import { VLLM_CATALOG_COMMIT, VLLM_CATALOG_DATE, VLLM_SERVE_ARGS_TSV } from './vllm/catalog-data';
 import { VLLM_FLAGS, type VllmFlagRow } from './vllm/flags';
 

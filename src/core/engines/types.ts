@@ -3,7 +3,7 @@ import type { DeploySpec, GroupRole, GroupSpec, MemorySpec, MoeSpec, ServerSpec,
 import type { PlanCluster } from '../launch/types';
 import { urlHostOf } from '../launch/endpoint-host';
 import type { EngineKind } from './catalog';
-import type { EngineVersion } from './version';
+import type { EngineVersion } from '../util/version';
 import type { BuiltCommand } from './command-pieces';
 
 /**
@@ -180,7 +180,7 @@ export interface Engine {
   /** "SGLang", "vLLM" */
   readonly label: string;
   /** whose metric definitions a run against this engine uses by default */
-  readonly metricDefinitions: 'sglang' | 'vllm';
+  readonly metricDefinitions: EngineKind;
   /** tp, dp, ep and the GPUs one instance uses per node, from what the spec wrote */
   parallelSizes(a: { tp?: number; dp?: number; ep?: number; pp: number; instanceGpus: number; nodesPerInstance: number; a2a: string }): { tp: number; dp: number; ep: number; gpusUsedPerNode: number };
   /** the router when the spec leaves it open */

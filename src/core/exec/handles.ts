@@ -1,3 +1,4 @@
+import type { EngineKind } from '../engines/catalog';
 /**
  * What a deploy cell registers under its name in Session.deployments, so bench, monitor and
  * report cells can use a deployment without knowing how it was launched.
@@ -6,7 +7,7 @@ export interface DeploymentHandle {
   readonly name: string;
   /** the cluster it runs on */
   readonly clusterName: string;
-  readonly engine: 'sglang' | 'vllm';
+  readonly engine: EngineKind;
   /** true when the servers are the embedded emulator: every result is labelled simulated */
   readonly simulated: boolean;
   /** base URL reachable from this machine (router when there is one), e.g. http://127.0.0.1:30000 */

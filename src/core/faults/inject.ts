@@ -3,7 +3,7 @@ import { listenHost, type Deployment } from '../deploy';
 import type { PlannedProcess } from '../plan';
 import { CommandFailedError, MoeBenchError } from '../util/errors';
 import type { InjectedFault } from './analyze';
-import type { CutNodeFault, FaultSpec, KillFault, SlowDownFault } from './spec';
+import type { CutNodeFault, FaultSpec, KillFault, SlowDownFault } from '../spec/faults-spec';
 
 export class FaultSpecError extends MoeBenchError {}
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema } from './common';
+import { nameSchema } from '../util/name-schema';
 
 
 /** `doctor:` — the preflight checks of src/core/doctor, run on every node after the login check */

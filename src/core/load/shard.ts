@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { RunColumns, type ColumnsSnapshot } from '../metrics/columns';
 import type { MetricDefinition } from '../metrics/definitions';
 import type { ClientHealth } from '../metrics/validity';
-import { roundRecordTimes } from '../results/run-store';
+import { roundRecordTimes } from './record-times';
 import { arrivalOffsets, type ArrivalSpec } from './arrivals';
 import { ResponseAccumulator } from './accumulator';
 import type { StreamClientOptions } from './http-client';

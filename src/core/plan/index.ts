@@ -5,4 +5,4 @@ export { validateDeployment, envNameIssues, type DeployIssue, type DeployRule, t
 export { planCommands, processShellLine } from './print';
 export { lookupFlag, flagsFor, canonicalFlag, allFlags, scanArgs, describeFlag, closestFlag, SGLANG_CATALOG, NEWEST_KNOWN_VERSION, type FlagInfo, type FlagLookup, type FlagStatus, type EngineKind } from '../engines/catalog';
 export { KNOWN_MODELS, routedExpertsFor } from '../spec/models';
-export { parseVersion, compareVersions, type EngineVersion } from '../engines/version';
+export { parseVersion, compareVersions, type EngineVersion } from '../util/version';

@@ -1,3 +1,4 @@
+import type { EngineKind } from '../engines/catalog';
 import { isCollection } from 'yaml';
 import { YamlSource, type SpecIssue, type SpecPath } from '../spec/yaml-spec';
 import { SpecValidationError, type ErrorLocation } from '../util/errors';
@@ -60,7 +61,7 @@ export interface Plan {
   name: string;
   cluster: string;
   clusterKind: string;
-  engine: { kind: 'sglang' | 'vllm'; version: string };
+  engine: { kind: EngineKind; version: string };
   pd: boolean;
   instances: PlannedInstance[];
   /** server ranks in start order, then the router */

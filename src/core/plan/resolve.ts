@@ -2,7 +2,7 @@ import type { SpecPath } from '../spec/yaml-spec';
 import { NEWEST_KNOWN_VERSION, type EngineKind } from '../engines/catalog';
 import type { DeploySpec, GroupRole, GroupSpec } from '../spec/deploy-spec';
 import { ROLES } from '../spec/deploy-spec';
-import { parseVersion } from '../engines/version';
+import { parseVersion } from '../util/version';
 
 /** What the planner needs to know about a cluster; never touches a node. */
 export type { PlanCluster } from '../launch/types';

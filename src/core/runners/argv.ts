@@ -1,6 +1,6 @@
 import type { BenchSpec, SweepStep } from '../spec/bench-spec';
 import type { ApiKind } from '../load/types';
-import { parseVersion, compareVersions } from '../plan/version';
+import { parseVersion, compareVersions } from '../util/version';
 import { MoeBenchError } from '../util/errors';
 
 /** A unsupported combination of workload and runner; points at the field. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nameSchema } from '../spec/common';
-import { clusterCommonFields } from '../spec/cluster-spec';
+import { nameSchema } from '../util/name-schema';
+import { clusterCommonFields } from '../launch/cluster-spec';
 import type { ClusterKindEntry } from '../launch/kind';
 
 export const simSpecSchema = z

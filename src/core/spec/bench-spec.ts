@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { workloadFields, workloadIssues } from '../load/workloads/spec';
 import { DATASET_NAMES } from '../load/datasets';
-import { runnerFields } from '../runners/spec';
-import { sweepFields } from '../sweep/spec';
-import { faultsFields } from '../faults/spec';
+import { runnerFields } from './runner-spec';
+import { sweepFields } from './sweep-spec';
+import { faultsFields } from './faults-spec';
 import { NODE_BINARY_PATTERN } from '../load/client-nodes';
 
 /** RFC 9110 token, and the characters Node refuses in a header value (CR/LF would split the request) */

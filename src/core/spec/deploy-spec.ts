@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseSpec, type YamlSource } from './yaml-spec';
 import { KNOWN_MODEL_IDS } from './models';
-import { isVersionText } from '../engines/version';
+import { isVersionText } from '../util/version';
 
 /**
  * `moebench-deploy`: one deployment, written the way the SGLang team describes theirs (prefill

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COLLECT_KINDS, type CollectKind } from '../telemetry/run-telemetry';
-import { nameSchema } from './common';
+import { nameSchema } from '../util/name-schema';
 
 const urlSchema = z.string().regex(/^https?:\/\/[^\s/]+/i, 'a URL such as http://127.0.0.1:30000');
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IMPORT_SOURCES } from '../results/importers';
 import { EXPORT_FORMATS } from '../report';
-import { nameSchema } from './common';
+import { nameSchema } from '../util/name-schema';
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
 

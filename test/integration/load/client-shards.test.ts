@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { SshCluster } from '../../../src/core/launch/ssh/ssh-cluster';
-import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { readRequests } from '../../../src/core/results';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { startLab, type Lab } from '../../lab/lab';

@@ -4,9 +4,9 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
-import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { readRequests, readRunMeta, readRunResult } from '../../../src/core/results';
-import type { LiveRun } from '../../../src/core/load/benchmark';
+import type { LiveRun } from '../../../src/core/bench/benchmark';
 import type { ApiKind } from '../../../src/core/load/types';
 
 let sim: SimServer;

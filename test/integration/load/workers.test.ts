@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
-import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { readRequests } from '../../../src/core/results';
 import { computeMetrics } from '../../../src/core/metrics/summary';
 

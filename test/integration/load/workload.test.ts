@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { startSimServer, type SimServer } from '../../../src/core/sim';
-import { runBenchmark, type BenchmarkConfig } from '../../../src/core/load/benchmark';
+import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 
 // the emulator with its performance model (prefill cost grows with the uncached prompt tokens)
 // and its radix-cache stand-in; model time runs 20x faster than real time

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs, SGLANG_SERVER_ARGS_PATH } from '../../../src/core/plan/catalog-gen/extract';
-import { openSource } from '../../../src/core/plan/catalog-gen/sources';
-import { extractVllmServeArgs, isVllmSourcePath } from '../../../src/core/plan/catalog-gen/vllm-extract';
+import { CatalogSourceError, extractRouterArgs, extractSglangServerArgs, SGLANG_SERVER_ARGS_PATH } from '../../../src/core/engines/catalog-gen/extract';
+import { openSource } from '../../../src/core/engines/catalog-gen/sources';
+import { extractVllmServeArgs, isVllmSourcePath } from '../../../src/core/engines/catalog-gen/vllm-extract';
 import { FIXTURES } from './helpers';
 
 // The generator behind `npm run catalog:sglang`, on real excerpts of SGLang source (one per layout,

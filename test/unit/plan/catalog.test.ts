@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalFlag, choicesAt, describeFlag, flagsFor, lookupFlag, scanArgs, SGLANG_CATALOG } from '../../../src/core/plan/catalog';
-import { SGLANG_RELEASES } from '../../../src/core/plan/data/sglang-server-args';
-import { compareVersions, parseVersion } from '../../../src/core/plan/version';
+import { canonicalFlag, choicesAt, describeFlag, flagsFor, lookupFlag, scanArgs, SGLANG_CATALOG } from '../../../src/core/engines/catalog';
+import { SGLANG_RELEASES } from '../../../src/core/engines/sglang/catalog-data';
+import { compareVersions, parseVersion } from '../../../src/core/util/version';
 
 // Figures below are what scripts/catalog-sglang.ts read from SGLang's release tags (v0.4.6 ...
 // v0.5.17) and main at b26729f2245c (2026-08-16); see the generated data's header.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalFlag } from '../../../src/core/plan/catalog';
+import { canonicalFlag } from '../../../src/core/engines/catalog';
 import { planDeployCell } from '../../../src/core/plan/planner';
 import { fixture, flagMap, sshCluster } from './helpers';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDeployCell } from '../../../src/core/plan/planner';
-import { parseDeploySpec } from '../../../src/core/plan/spec';
+import { parseDeploySpec } from '../../../src/core/spec/deploy-spec';
 import { resolveDeployment } from '../../../src/core/plan/resolve';
-import { describeFlag, lookupFlag, SGLANG_CATALOG } from '../../../src/core/plan/catalog';
+import { describeFlag, lookupFlag, SGLANG_CATALOG } from '../../../src/core/engines/catalog';
 import { sshCluster } from './helpers';
 
 test('defaults: sglang at the newest catalog release, tp = all GPUs of the nodes, router on for PD at 8000', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDeployCell, planDeployCell, type LocatedIssue } from '../../../src/core/plan/planner';
-import { parseDeploySpec } from '../../../src/core/plan/spec';
+import { parseDeploySpec } from '../../../src/core/spec/deploy-spec';
 import type { PlanCluster } from '../../../src/core/plan/resolve';
 import { SpecValidationError } from '../../../src/core/util/errors';
 import { sshCluster } from './helpers';

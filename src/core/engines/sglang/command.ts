@@ -6,7 +6,7 @@ import { bindHost, instanceUrl, maxGraphBatch, type ResolvedDeployment, type Res
 /** SGLang sets ep_size = tp_size for these all-to-all backends (server_args.py, §3.3 of the launch notes). */
 export const EP_FORCED_BACKENDS: ReadonlySet<string> = new Set(['deepep', 'mooncake', 'nixl', 'mori', 'ascend_fuseep', 'flashinfer', 'megamoe']);
 
-import { atLeast, type EngineVersion } from '../version';
+import { atLeast, type EngineVersion } from '../../util/version';
 
 /**
  * SGLang server and router commands, spelled for the chosen release. Version boundaries come

@@ -1,4 +1,4 @@
-import { atLeast } from '../version';
+import { atLeast } from '../../util/version';
 import type { Engine, ExtraPort } from '../types';
 import { EP_FORCED_BACKENDS, sglangRouterCommand, sglangServerCommand, sglangSpelling } from './command';
 import { checkSglangGroup, checkSglangVersion } from './validate';

@@ -2,7 +2,7 @@ import type { SpecPath } from '../../spec/yaml-spec';
 import { PieceList, type BuiltCommand } from '../command-pieces';
 import type { ResolvedDeployment, ResolvedGroup, ResolvedInstance } from '../types';
 import { urlHostOf } from '../../launch/endpoint-host';
-import { atLeast, type EngineVersion } from '../version';
+import { atLeast, type EngineVersion } from '../../util/version';
 
 /**
  * `vllm serve` commands. Multi-node vLLM runs data parallel across nodes: node 0 serves the API

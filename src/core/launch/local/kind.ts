@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clusterCommonFields } from '../../spec/cluster-spec';
+import { clusterCommonFields } from '../cluster-spec';
 import type { ClusterKindEntry } from '../kind';
 
 export const localSpecSchema = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HostServices } from '../../host';
-import { clusterCommonFields } from '../../spec/cluster-spec';
+import { clusterCommonFields } from '../cluster-spec';
 import { SpecValidationError } from '../../util/errors';
 import type { ClusterKindEntry } from '../kind';
 

@@ -1,5 +1,5 @@
 import { destOf, type OptionSpec, type ValueType } from './argparse';
-import { SGLANG_SERVER_ARGS_TSV } from '../../plan/data/sglang-server-args';
+import { SGLANG_SERVER_ARGS_TSV } from '../../engines/sglang/catalog-data';
 
 /** the planner's flag catalog rows (flag, type, default, choices, help): one table for both */
 const SGLANG_SERVER_ARGS = SGLANG_SERVER_ARGS_TSV.slice(1).map((line) => {

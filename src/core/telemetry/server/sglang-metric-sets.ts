@@ -1,4 +1,4 @@
-import { compareVersions, isVersionText } from '../../plan/version';
+import { compareVersions, isVersionText } from '../../util/version';
 
 /**
  * SGLang's Prometheus families that the PD / cache / speculative views read, per SGLang
