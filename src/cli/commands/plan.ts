@@ -72,11 +72,14 @@ export async function planCommand(argv: string[]): Promise<number> {
         continue;
       }
       const { spec: clusterSpec } = parseSpec(clusterSpecSchema, clusterCell.source, { cell: clusterName, kind: 'moebench-cluster' });
-      const { cluster, notes } = clusterKind(clusterSpec.kind)!.preview(clusterSpec);
+      const kind = clusterKind(clusterSpec.kind)!;
+      const { cluster, notes } = kind.preview(clusterSpec);
       const { plan } = planDeployCell(c.source, cluster, label, { allowEnvNames: args.values['allow-env'] ?? [] });
       process.stdout.write(`# cell "${label}"\n`);
       for (const note of notes) process.stdout.write(`# note: ${note}\n`);
       process.stdout.write(planCommands(plan));
+      // a scheduler kind (slurm) also prints what it submits and how each rank is started
+      if (kind.launchPreview) process.stdout.write(`\n${kind.launchPreview(clusterSpec, plan)}`);
     } catch (err) {
       failed = true;
       if (err instanceof SpecValidationError && err.issues.length) {
