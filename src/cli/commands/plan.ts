@@ -72,7 +72,8 @@ export async function planCommand(argv: string[]): Promise<number> {
         continue;
       }
       const { spec: clusterSpec } = parseSpec(clusterSpecSchema, clusterCell.source, { cell: clusterName, kind: 'moebench-cluster' });
-      const kind = clusterKind(clusterSpec.kind)!;
+      const kind = clusterKind(clusterSpec.kind);
+      if (!kind) throw new SpecValidationError(`Unknown cluster kind ${JSON.stringify(clusterSpec.kind)}`, { cell: clusterName, field: 'kind' });
       const { cluster, notes } = kind.preview(clusterSpec);
       const { plan } = planDeployCell(c.source, cluster, label, { allowEnvNames: args.values['allow-env'] ?? [] });
       process.stdout.write(`# cell "${label}"\n`);
