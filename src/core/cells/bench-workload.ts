@@ -17,7 +17,7 @@ export function workloadBlocks(steps: readonly { label: string; outcome: Benchma
   blocks.push({
     type: 'table',
     title: 'Workload prefix reuse: expected (unbounded cache) vs measured',
-    columns: ['run', 'workload', 'expected hit rate', 'measured (responses)', 'cached / prompt tokens (responses)', 'server counters', 'sessions completed'],
+    columns: ['run', 'workload', 'expected hit rate', 'measured (responses)', 'cached / prompt tokens (responses)', 'server counters', 'sessions completed', 'turns / session', 'session duration p50 s'],
     rows: withWorkload.map((s) => {
       const w = s.outcome.workload;
       const server = views.find((v) => v.runId === s.outcome.runId)?.cache.server;
@@ -29,6 +29,8 @@ export function workloadBlocks(steps: readonly { label: string; outcome: Benchma
         w ? `${w.measuredCachedTokens} / ${w.measuredPromptTokens}` : null,
         server && server.servers > 0 ? r3(server.hitRate) : null,
         w?.sessions ? `${w.sessions.completed}/${w.sessions.sessions}` : null,
+        w?.sessions ? Math.round(w.sessions.turnsMean * 10) / 10 : null,
+        w?.sessions?.durationP50Sec === null || w?.sessions === undefined ? null : Math.round(w.sessions.durationP50Sec * 100) / 100,
       ];
     }),
   });
