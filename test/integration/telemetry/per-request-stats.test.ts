@@ -8,6 +8,8 @@ import { cachePanel } from '../../../src/core/metrics/cache-panel';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { summaryTable } from '../../../src/core/metrics/summary-table';
 import type { ApiKind } from '../../../src/core/load/types';
+import { presentOptionalMetrics } from '../../../src/core/report/server-views';
+import type { ComparedRun } from '../../../src/core/report/types';
 
 /**
  * Per-request server figures over real HTTP: the emulator answers the way SGLang's tokenizer
@@ -158,11 +160,19 @@ test('--reasoning-parser: thinking arrives as reasoning_content, is counted apar
     assert.ok(col > table.columns.indexOf('Mean TTFT (ms)'));
     assert.equal(table.rows[0][col], Math.round((x.ttfatMs.mean ?? 0) * 100) / 100);
 
+    // the compare report's columns read the stored summary
+    const shown = presentOptionalMetrics([{ summary: out.summary } as ComparedRun]);
+    const ttfat = shown.find((m) => m.id === 'ttfatP50');
+    assert.ok(ttfat, 'TTFAT p50 in the compare table');
+    assert.equal(ttfat.value({ summary: out.summary } as ComparedRun), x.ttfatMs.median);
+    assert.equal(shown.find((m) => m.id === 'thinkingTokens')?.value({ summary: out.summary } as ComparedRun), x.thinkingTokens);
+
     // the same model without the parser: no reasoning fields, no TTFAT column
     const base = await runBenchmark(config(plain.url, 'chat', { payload: { temperature: 0, ignoreEos: true } }), { toolVersion: 'test' });
     assert.equal(base.summary.reasoning, undefined);
     assert.ok(base.records.every((r) => r.reasoningChars === undefined));
     assert.equal(summaryTable([{ label: 'plain', requestRate: Infinity, summary: base.summary }]).columns.indexOf('Mean TTFAT (ms)'), -1);
+    assert.ok(!presentOptionalMetrics([{ summary: base.summary } as ComparedRun]).some((m) => m.id.startsWith('ttfat')));
   } finally {
     await sim.close();
     await plain.close();
