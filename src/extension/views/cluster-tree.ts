@@ -18,7 +18,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
   /** clusters whose connection-state events we listen to (reconnecting/failed shows live) */
   private readonly watched = new WeakSet<Cluster>();
   private refreshTimer: NodeJS.Timeout | undefined;
-  /** one GPU stream per node of each cluster, running only while the view is visible */
+  /** GPU rows per cluster, subscribed to the session's shared nvidia-smi stream of each node while the view is visible */
   private readonly gpuData = new Map<Cluster, GpuTreeData>();
   /** the session each listed cluster belongs to: its GPU streams are the session's shared ones */
   private readonly owners = new WeakMap<Cluster, Session>();

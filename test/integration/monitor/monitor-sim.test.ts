@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { BenchTelemetry } from '../../../src/core/cells/bench-telemetry';
 import { MonitorCellExecutor } from '../../../src/core/cells/monitor';
 import { headlessHost } from '../../../src/core/host';
 import type { CellContext } from '../../../src/core/exec/cell';
@@ -16,6 +17,7 @@ import { createSimCluster } from '../../../src/core/sim/cluster';
 import { parseTelemetryJsonl } from '../../../src/core/telemetry/recorder';
 import { startRunTelemetry } from '../../../src/core/telemetry/run-telemetry';
 import type { GpuSample, ServerSample } from '../../../src/core/telemetry/schema';
+import { GpuTreeData } from '../../../src/extension/views/gpu-tree-data';
 
 // An emulated 2-node cluster (8 GPUs each); one emulated SGLang server launched on n1 through the
 // node's own `python3 -m sglang.launch_server` shim. The node's `nvidia-smi` shim reads the
@@ -233,4 +235,44 @@ test('around a bench run: per-step energy, EPLB-style before/after expert snapsh
   const phases = parseTelemetryJsonl(readFileSync(join(runDir, 'telemetry.jsonl'), 'utf8')).records.filter((r) => r.kind === 'phase').map((p) => (p.kind === 'phase' ? `${p.phase}${p.step ?? ''}:${p.edge}` : ''));
   assert.deepEqual(phases, ['run:start', 'warmup:start', 'warmup:end', 'step0:start', 'step0:end', 'step1:start', 'step1:end', 'run:end']);
   assert.ok(result.charts.some((p) => p.id === 'telemetry-experts-balance'));
+});
+
+test('on an emulated node, the Cluster view, a monitor cell and a bench collect run one nvidia-smi between them; none once they have stopped', async () => {
+  const session = newSession();
+  const onN1: DeploymentHandle = { ...deployment(), commands: [{ node: 'n1', argv: ['python3', '-m', 'sglang.launch_server'], env: {} }] };
+  const tree = new GpuTreeData({ cluster, nodes: ['n1'], streams: session.gpuStreams });
+  const monitorStop = new AbortController();
+  try {
+    tree.setVisible(true);
+    // rows, named from the inventory (`nvidia-smi -q -x`, a one-off that has ended by then)
+    await until(() => tree.rows('n1').length === 8 && tree.rows('n1')[0].name !== 'GPU', 'the Cluster view shows n1\'s GPUs');
+    assert.equal(smiProcesses(), 1);
+
+    const mon = context(session, monitorStop.signal);
+    const run = new MonitorCellExecutor().execute('name: watch-shared\ncluster: simmon\nnodes: [n1]\nwatch: [gpus]\n', mon.ctx);
+    await until(() => docsOf(mon.events).some((d) => d.doc.blocks.some((b) => b.type === 'table' && b.title === 'GPUs now' && b.rows.length === 1)), 'the monitor shows n1');
+    const bench = context(session, new AbortController().signal);
+    const tel = await BenchTelemetry.start(['gpus'], onN1, bench.ctx);
+    tel.stepStarted(0, 'concurrency=1', undefined);
+    assert.equal(smiProcesses(), 1, 'one nvidia-smi on n1 for the view, the monitor and the bench');
+    // a tick after the bench joined reaches every watcher at once; the view shows when it came
+    const joinedMs = Date.now();
+    await until(() => {
+      const st = tree.status('n1');
+      return st.state === 'live' && st.updatedAtMs > joinedMs;
+    }, 'a tick after the bench joined');
+
+    tree.setVisible(false);
+    monitorStop.abort();
+    await run;
+    assert.equal(smiProcesses(), 1, 'the bench still collects');
+    const result = await tel.stop([0], 0, undefined);
+    assert.ok(result.gpuSamples > 0, 'the bench got ticks from the shared stream');
+    assert.equal(result.gpuCount, 8);
+    await until(() => smiProcesses() === 0, 'nvidia-smi to end when the last watcher left');
+  } finally {
+    monitorStop.abort();
+    await tree.dispose();
+    await session.dispose();
+  }
 });

@@ -57,7 +57,8 @@ interface Subscriber {
 
 interface RunningStream {
   readonly abort: AbortController;
-  readonly done: Promise<void>;
+  /** resolves once the loop has returned (its command has ended) */
+  done: Promise<void>;
   readonly intervalMs: number;
   /** the fields queried now (fewer than asked for once the driver refused some) */
   fieldsKey: string;
@@ -202,7 +203,10 @@ class NodeGpuStream {
         },
       });
     };
-    const done = runStreamLoop({
+    // registered before the loop starts: its callbacks may run before runStreamLoop returns
+    const running: RunningStream = { abort, done: Promise.resolve(), intervalMs, fieldsKey: fields.join(','), ended: false };
+    this.running = running;
+    running.done = runStreamLoop({
       cluster: this.cluster,
       node,
       signal: abort.signal,
@@ -235,15 +239,18 @@ class NodeGpuStream {
         this.broadcast({ node, level: 'warn', message: `nvidia-smi on ${node} stopped (${why})${detail ? `: ${detail}` : ''}; restarting in ${Math.round(end.restartDelayMs / 100) / 10} s` });
         return 'restart';
       },
-    }).finally(() => {
-      running.ended = true;
-      // an abort ends the loop without onEnd: a tick still pending is passed on (or dropped by a
-      // subscriber that has stopped collecting)
-      assembler?.end();
-      assembler = undefined;
-    });
-    const running: RunningStream = { abort, done, intervalMs, fieldsKey: fields.join(','), ended: false };
-    this.running = running;
+    })
+      .catch((err: unknown) => {
+        // a subscriber's callback threw inside the stream: the others hear why the ticks stopped
+        this.broadcast({ node, level: 'error', message: `GPU stream on ${node} ended: ${err instanceof Error ? err.message : String(err)}` });
+      })
+      .finally(() => {
+        running.ended = true;
+        // an abort ends the loop without onEnd: a tick still pending is passed on (or dropped by
+        // a subscriber that has stopped collecting)
+        assembler?.end();
+        assembler = undefined;
+      });
   }
 }
 
