@@ -4,6 +4,7 @@ import { startSimServer } from '../../../src/core/sim/server';
 import { startSimRouter } from '../../../src/core/sim/router';
 import { RunScrapes } from '../../../src/core/telemetry/server/run-scrapes';
 import { decomposeTtft } from '../../../src/core/metrics/ttft-decomposition';
+import { ttftDecompositionTable } from '../../../src/core/telemetry/charts/ttft-decomposition';
 import { cachePanel } from '../../../src/core/metrics/cache-panel';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { summaryTable } from '../../../src/core/metrics/summary-table';
@@ -85,6 +86,8 @@ for (const version of ['0.5.15', '0.5.9'] as const) {
         assert.ok((d.perRequest?.kvWaitMs ?? 0) > 0, 'arrival -> KV in place, from the epoch stamps');
         assert.ok(d.notes.some((n) => /before its KV was in place/.test(n)));
       } else assert.equal(d.perRequest?.kvWaitMs, null);
+      const table = ttftDecompositionTable([{ label: 'run', d }]);
+      assert.equal(table.rows[0][table.columns.indexOf('responses with time stats')], '12/12');
       // the remainder is still shown: the stack adds up to the client's TTFT
       const total = d.segments.reduce((a, s) => a + (s.ms ?? 0), 0);
       assert.ok(Math.abs(total - d.clientTtftMs) < 1e-6);

@@ -48,9 +48,9 @@ export function ttftDecompositionTable(runs: readonly { label: string; d: TtftDe
   const labels = runs[0]?.d.segments.map((s) => (s.id === 'unexplained' ? 'unexplained' : s.label)) ?? [];
   return {
     type: 'table',
-    title: 'TTFT decomposition (ms, mean per request; server histograms over the run)',
-    columns: ['run', 'client TTFT', ...labels, 'KV bootstrap', 'KV alloc wait', 'KV MB / req', 'KV GB/s', 'KV metric type'],
-    units: [null, 'ms', ...labels.map(() => 'ms'), 'ms', 'ms', 'MB', 'GB/s', null],
+    title: 'TTFT decomposition (ms, mean per request; server histograms over the run, per-request meta_info where the responses carry it)',
+    columns: ['run', 'client TTFT', ...labels, 'KV bootstrap', 'KV alloc wait', 'KV MB / req', 'KV GB/s', 'KV metric type', 'responses with time stats', 'decode server: arrival -> KV in place'],
+    units: [null, 'ms', ...labels.map(() => 'ms'), 'ms', 'ms', 'MB', 'GB/s', null, null, 'ms'],
     rows: runs.map((r) => {
       const kv = (name: string) => r2(r.d.kv.find((k) => k.name === name)?.value ?? null);
       return [
@@ -62,6 +62,8 @@ export function ttftDecompositionTable(runs: readonly { label: string; d: TtftDe
         kv('sglang:kv_transfer_total_mb'),
         kv('sglang:kv_transfer_speed_gb_s'),
         r.d.kv.find((k) => k.name === 'sglang:kv_transfer_latency_ms')?.type ?? 'absent',
+        r.d.perRequest ? `${r.d.perRequest.requests}/${r.d.perRequest.of}` : null,
+        r2(r.d.perRequest?.kvWaitMs ?? null),
       ];
     }),
   };
