@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { BenchCellExecutor } from '../../../src/core/cells/bench';
 import { ClusterCellExecutor } from '../../../src/core/cells/cluster';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
+import { ShellCellExecutor } from '../../../src/core/cells/shell';
 import { Deployment } from '../../../src/core/deploy';
 import type { CellContext } from '../../../src/core/exec/cell';
 import { Session } from '../../../src/core/exec/session';
@@ -151,6 +152,11 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     const { summary } = await readRunResult(path.join(session.runStoreDir, runIds[0]));
     assert.deepEqual([summary.completed, summary.failed], [16, 0]);
 
+    // a shell cell runs on every allocated node as an srun --overlap step, next to the ranks
+    const shell = new Events();
+    await new ShellCellExecutor().execute(`# cluster: ${name}\necho "on $SLURMD_NODENAME in job $SLURM_JOB_ID"\n`, ctx(session, shell, 'shellscript', 'where'));
+    for (const n of cluster.nodes) assert.match(shell.logText(), new RegExp(`^\\[${n.name}\\] on ${cluster.hostOf(n.name)} in job ${cluster.jobId}$`, 'm'));
+
     const report = await stopDeployment(session, 'pd-slurm', { graceMs: 5000 });
     assert.deepEqual(report.errors, []);
     assert.deepEqual(
@@ -205,6 +211,47 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     assert.match(state.state === 'failed' ? state.reason : '', /CANCELLED/);
     // stopping what is left finds nothing to stop and no step in the job
     const report = await stopDeployment(second, 'pd-re', { graceMs: 2000 });
+    assert.deepEqual(report.errors, []);
+    assert.equal(liveJobs(`moebench-${name}`), '');
+  });
+
+  test('a rank killed through its step (fault injection) exits on its own; a node failure ends the job and every rank reports NODE_FAIL', async (t) => {
+    const name = `slurm-nf-${run}`;
+    const session = new Session({ notebookPath: path.join(root, 'nf', 'exp.moebench'), toolVersion: 'test' });
+    t.after(() => session.dispose());
+    await new ClusterCellExecutor().execute(clusterCell(name, 2), ctx(session, new Events(), 'moebench-cluster', name));
+    const cluster = clusterOf(session, name);
+    await new DeployCellExecutor({ graceMs: 3000, healthTimeoutMs: 120_000 }).execute(await deploy1p1d(name, 'pd-nf'), ctx(session, new Events(), 'moebench-deploy', 'deploy'));
+    const d = session.deployments.get('pd-nf');
+    assert.ok(d instanceof Deployment);
+
+    // scancel --signal=KILL of the router's step: the router alone is gone, the job runs on
+    const router = d.remoteStates().find((x) => x.id === 'router');
+    assert.ok(router);
+    await cluster.launcher.signal(router.remote, 'KILL');
+    let view = await d.refresh();
+    while (view.processes.find((p) => p.id === 'router')?.phase === 'running') view = await d.refresh();
+    assert.deepEqual(
+      view.processes.map((p) => [p.id, p.phase === 'exited' || p.phase === 'gone' ? 'ended' : p.phase]),
+      [
+        ['prefill-0/rank-0', 'healthy'],
+        ['decode-0/rank-0', 'healthy'],
+        ['router', 'ended'],
+      ],
+    );
+    assert.equal(view.phase, 'degraded');
+
+    // the decode node fails (an administrator marks it DOWN): Slurm ends the job, no requeue
+    const host = cluster.hostOf('node2');
+    // the lab's slurmd is alive, so Slurm returns the node to service by itself (ReturnToService=2); resume it if not yet
+    t.after(() => {
+      if (/down|drain/.test(lab.slurm(['sinfo', '-h', '-n', host, '-o', '%t']))) lab.slurm(['scontrol', 'update', `NodeName=${host}`, 'State=RESUME']);
+    });
+    lab.slurm(['scontrol', 'update', `NodeName=${host}`, 'State=DOWN', 'Reason=moebench-test']);
+    view = await d.refresh();
+    while (view.processes.some((p) => p.id !== 'router' && p.phase !== 'gone')) view = await d.refresh();
+    for (const p of view.processes.filter((x) => x.id !== 'router')) assert.match(p.reason ?? '', new RegExp(`job ${cluster.jobId} NODE_FAIL: a node failed`), p.id);
+    const report = await stopDeployment(session, 'pd-nf', { graceMs: 2000 });
     assert.deepEqual(report.errors, []);
     assert.equal(liveJobs(`moebench-${name}`), '');
   });

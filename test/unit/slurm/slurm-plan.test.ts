@@ -34,6 +34,7 @@ describe('slurm plan: batch script and step commands', () => {
         '#SBATCH --job-name=moebench-h200',
         '#SBATCH --nodes=13',
         '#SBATCH --ntasks-per-node=1',
+        '#SBATCH --no-requeue',
         '#SBATCH --gres=gpu:8',
         '#SBATCH --partition=batch',
         '#SBATCH --account=moe-perf',

@@ -19,6 +19,8 @@ export function sbatchDirectives(spec: SlurmSpec): string[] {
   const d = [`--job-name=${jobNameOf(spec.name)}`, `--nodes=${count}`];
   if (spec.nodelist) d.push(`--nodelist=${spec.nodelist.join(',')}`);
   d.push('--ntasks-per-node=1');
+  // a requeued allocation would come back without our ranks (and maybe on other nodes): end it instead
+  d.push('--no-requeue');
   if (spec.gpusPerNode > 0 && spec.gpuRequest === 'gres') d.push(`--gres=gpu:${spec.gpusPerNode}`);
   if (spec.gpusPerNode > 0 && spec.gpuRequest === 'gpus-per-node') d.push(`--gpus-per-node=${spec.gpusPerNode}`);
   if (spec.partition) d.push(`--partition=${spec.partition}`);

@@ -17,6 +17,9 @@ export interface LoginSide {
   local: boolean;
 }
 
+/** states in which the allocation's nodes run our steps */
+const HOLDING_STATES = new Set(['RUNNING', 'CONFIGURING', 'SUSPENDED', 'RESIZING', 'COMPLETING']);
+
 /** step names of exec calls (telemetry, shell cells); deployments' steps are `<deployment>.<rank>` */
 export const EXEC_STEP_NAME = 'moebench-exec';
 
@@ -112,11 +115,17 @@ export class SlurmCluster implements Cluster {
    * scancel from elsewhere) is remembered with Slurm's reason, and every node reports it.
    */
   async jobState(signal?: AbortSignal): Promise<{ state: string; reason: string; ended: boolean; description?: string }> {
-    const job = await this.cli.job(this.jobId, signal);
+    let job = await this.cli.job(this.jobId, signal);
+    // COMPLETING: the job is ending; its final state (CANCELLED, TIMEOUT, NODE_FAIL...) follows shortly
+    for (let i = 0; i < 50 && job?.state === 'COMPLETING'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      job = await this.cli.job(this.jobId, signal);
+    }
     const d = job ? undefined : await this.cli.jobDetail(this.jobId, signal);
     const state = job?.state ?? d?.state ?? 'GONE';
     const reason = job?.reason ?? d?.reason ?? '';
-    const ended = !job || ENDED_STATES.has(state);
+    // anything but running means our steps are gone: ended, or (requeue disabled, but an admin may) pending again
+    const ended = !job || ENDED_STATES.has(state) || !HOLDING_STATES.has(state);
     if (ended) {
       this.endedReason = `job ${this.jobId} ${describeEnd(state, reason)}`;
       return { state, reason, ended, description: this.endedReason };
