@@ -9,6 +9,9 @@
  * 2. "live": the real collectors for a few wall seconds — GpuCollector on a cluster whose exec
  *    streams nvidia-smi lines every second, ServerMetricsCollector fetching 13 endpoints over
  *    loopback HTTP from a server in a child process (so only the client's CPU is counted).
+ * 3. "watchers": three GpuCollectors on the same 12 nodes (the Cluster view, a monitor cell, a
+ *    bench collect), once on the session's shared streams (GpuStreamRegistry) and once each with
+ *    streams of its own: nvidia-smi commands started and CPU per second.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Cluster, ExecResult, Launcher } from '../src/core/launch/types';
 import { GpuCollector } from '../src/core/telemetry/gpu/collector';
+import { GpuStreamRegistry } from '../src/core/telemetry/gpu/shared-stream';
 import { DEFAULT_STREAM_FIELDS } from '../src/core/telemetry/gpu/fields';
 import { GpuStreamAssembler } from '../src/core/telemetry/gpu/stream';
 import { ServerMetricsCollector } from '../src/core/telemetry/server/collector';
@@ -228,6 +232,54 @@ async function live(seconds: number): Promise<void> {
   }
 }
 
+/** A cluster of NODES whose `nvidia-smi -lms` prints a tick a second; counts the commands started. */
+function tickingCluster(): { cluster: Cluster; started: () => number } {
+  const nodes = Array.from({ length: NODES }, (_, n) => ({ name: `node${n}`, address: '127.0.0.1', gpus: GPUS_PER_NODE }));
+  let started = 0;
+  const cluster: Cluster = {
+    name: 'bench-watchers',
+    kind: 'sim',
+    get launcher(): Launcher {
+      throw new Error('the telemetry bench cluster launches nothing');
+    },
+    nodes,
+    node: (name) => nodes.find((x) => x.name === name) ?? nodes[0],
+    exec: (_node, _argv, options = {}) =>
+      new Promise<ExecResult>((resolve) => {
+        started++;
+        let t = 0;
+        const timer = setInterval(() => options.onStdout?.(nvidiaSmiTick(t++)), 1000);
+        options.signal?.addEventListener('abort', () => {
+          clearInterval(timer);
+          resolve({ exitCode: null, signal: 'SIGTERM', stdout: '', stderr: '' });
+        });
+      }),
+    httpEndpoint: async () => 'http://127.0.0.1:1',
+    connectionState: () => ({ state: 'connected' }),
+    dispose: () => undefined,
+  };
+  return { cluster, started: () => started };
+}
+
+async function watchers(seconds: number, shared: boolean): Promise<void> {
+  const { cluster, started } = tickingCluster();
+  const streams = shared ? new GpuStreamRegistry() : undefined;
+  let ticks = 0;
+  const nodes = cluster.nodes.map((n) => n.name);
+  const collectors = ['view', 'monitor', 'bench'].map(() => new GpuCollector({ cluster, nodes, intervalMs: 1000, streams, onSample: () => ticks++ }));
+  for (const c of collectors) c.start();
+  await new Promise((r) => setTimeout(r, 1500)); // warm-up
+  const c0 = cpuMs();
+  const w0 = performance.now();
+  const t0 = ticks;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = cpuMs() - c0;
+  const wall = (performance.now() - w0) / 1000;
+  await Promise.all(collectors.map((c) => c.dispose()));
+  await streams?.dispose();
+  console.log(`  ${shared ? 'shared streams (session.gpuStreams)' : 'a stream per collector          '}: ${started()} nvidia-smi commands for ${NODES} nodes, ${ticks - t0} ticks delivered, process CPU ${(cpu / wall).toFixed(2)} ms/s`);
+}
+
 async function main(): Promise<void> {
   tightLoop(arg('--seconds', 600));
   const idle0 = cpuMs();
@@ -235,6 +287,9 @@ async function main(): Promise<void> {
   console.log(`baseline: this process idle ${((cpuMs() - idle0) / 3).toFixed(2)} ms CPU per s (subtract from "live")`);
   await live(arg('--live-seconds', 15));
   console.log('target: < 2 % of one core');
+  console.log(`watchers: 3 collectors (view, monitor, bench) on the same ${NODES} nodes, 1 s interval`);
+  await watchers(arg('--watch-seconds', 5), true);
+  await watchers(arg('--watch-seconds', 5), false);
 }
 
 void main();
