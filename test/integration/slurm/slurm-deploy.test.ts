@@ -13,6 +13,9 @@ import { Session } from '../../../src/core/exec/session';
 import { headlessHost } from '../../../src/core/host';
 import { SlurmCluster } from '../../../src/core/launch/slurm/cluster';
 import { readRunResult } from '../../../src/core/results';
+import { writeSimShims } from '../../../src/core/sim/shims';
+import { GpuCollector } from '../../../src/core/telemetry/gpu/collector';
+import type { GpuSample } from '../../../src/core/telemetry/schema';
 import { CancelledError } from '../../../src/core/util/errors';
 import { emulatorBin, type EmulatorBin } from '../deploy/emulator';
 import { Events, fixture, freePort } from '../deploy/helpers';
@@ -45,7 +48,7 @@ function ctx(session: Session, events: Events, language: string, name: string, s
 }
 
 /** the cluster cell a user writes for the lab (plus PATH to the emulator's shims) */
-function clusterCell(name: string, nodes: number): string {
+function clusterCell(name: string, nodes: number, binDir = emu.binDir): string {
   return [
     `name: ${name}`,
     'kind: slurm',
@@ -56,7 +59,7 @@ function clusterCell(name: string, nodes: number): string {
     `logDir: ${JSON.stringify(path.join(root, 'slurm-logs'))}`,
     'env:',
     `  SLURM_CONF: ${JSON.stringify(lab.slurmConf)}`,
-    `  PATH: ${JSON.stringify(`${emu.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`)}`,
+    `  PATH: ${JSON.stringify(`${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`)}`,
     '  MOEBENCH_SIM_ZERO_COST: "1"',
     '',
   ].join('\n');
@@ -253,6 +256,46 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     for (const p of view.processes.filter((x) => x.id !== 'router')) assert.match(p.reason ?? '', new RegExp(`job ${cluster.jobId} NODE_FAIL: a node failed`), p.id);
     const report = await stopDeployment(session, 'pd-nf', { graceMs: 2000 });
     assert.deepEqual(report.errors, []);
+    assert.equal(liveJobs(`moebench-${name}`), '');
+  });
+
+  test('GPU telemetry streams nvidia-smi from every allocated node as srun steps, and stopping it leaves no step', async (t) => {
+    const name = `slurm-gpu-${run}`;
+    // the emulator's nvidia-smi shim (emulated H200s) first on the steps' PATH
+    const binDir = path.join(root, 'gpu-bin');
+    await writeSimShims(binDir, { cliPath: emu.cliPath });
+    const session = new Session({ notebookPath: path.join(root, 'gpu', 'exp.moebench'), toolVersion: 'test' });
+    t.after(() => session.dispose());
+    await new ClusterCellExecutor().execute(clusterCell(name, 2, binDir), ctx(session, new Events(), 'moebench-cluster', name));
+    const cluster = clusterOf(session, name);
+    const seen = new Map<string, GpuSample>();
+    let bothSeen: () => void = () => undefined;
+    const both = new Promise<void>((resolve) => (bothSeen = resolve));
+    const collector = new GpuCollector({
+      cluster,
+      nodes: ['node1', 'node2'],
+      intervalMs: 200,
+      onSample: (sample) => {
+        seen.set(sample.node, sample);
+        if (seen.size === 2) bothSeen();
+      },
+    });
+    collector.start();
+    await both;
+    assert.deepEqual(
+      [...seen.values()].map((x) => [x.node, x.gpus.length]).sort(),
+      [
+        ['node1', 8],
+        ['node2', 8],
+      ],
+    );
+    const streaming = lab.slurm(['squeue', '-h', '-s', '-j', cluster.jobId, '-o', '%j %N']).trim().split('\n').filter((l) => l.startsWith('moebench-exec '));
+    assert.deepEqual(streaming.sort(), [`moebench-exec ${cluster.hostOf('node1')}`, `moebench-exec ${cluster.hostOf('node2')}`]);
+    await collector.dispose();
+    let left = await cluster.ourSteps();
+    while (left.length) left = await cluster.ourSteps();
+    assert.deepEqual(left, []);
+    await session.dispose();
     assert.equal(liveJobs(`moebench-${name}`), '');
   });
 
