@@ -3,11 +3,12 @@
  * this machine's threads. Resolves the cluster, the server address as the nodes see it, and the
  * node names; the run itself is src/core/load/client-nodes.ts and remote-shards.ts.
  */
-import { Deployment } from '../deploy';
+import { launchedDeployment } from '../deploy';
 import { isClientNodeHost, type ClientNodesContext } from '../load/client-nodes';
-import { CellReferenceError, SpecValidationError } from '../util/errors';
+import { SpecValidationError } from '../util/errors';
 import type { BenchSpec } from '../spec/bench-spec';
 import type { CellContext } from '../exec/cell';
+import { resolveTarget } from '../exec/targets';
 
 export function resolveClientNodes(spec: BenchSpec, ctx: CellContext): ClientNodesContext | undefined {
   const clients = spec.clients;
@@ -17,15 +18,13 @@ export function resolveClientNodes(spec: BenchSpec, ctx: CellContext): ClientNod
   }
   let url: string;
   let cluster;
-  if (/^https?:\/\//i.test(spec.target)) {
+  const target = resolveTarget(ctx.session, spec.target, spec.name);
+  if (target.kind === 'url') {
     // the nodes reach the URL themselves (a node address or a load balancer, not this machine's loopback)
-    url = spec.target.replace(/\/+$/, '');
+    url = target.url;
     cluster = clients.cluster ? ctx.session.clusters.get(clients.cluster, spec.name) : ctx.session.defaultCluster(spec.name);
   } else {
-    const d: unknown = ctx.session.deployments.get(spec.target, spec.name);
-    if (!(d instanceof Deployment)) {
-      throw new CellReferenceError(`"${spec.target}" is not a deployment started by a deploy cell`, { cell: spec.name, field: 'clients' }, 'Client nodes need a moebench-deploy deployment (its in-cluster address) or a URL the nodes can reach.');
-    }
+    const d = launchedDeployment(target.deployment, { cell: spec.name, field: 'clients', why: 'Client nodes need a moebench-deploy deployment (its in-cluster address) or a URL the nodes can reach.' });
     // the deployment's in-cluster address, not our SSH forward
     url = d.plan.endpoint.url;
     cluster = clients.cluster ? ctx.session.clusters.get(clients.cluster, spec.name) : d.cluster;

@@ -6,7 +6,7 @@
 import type { Badge, Block, OutputDoc } from '../output/doc';
 import type { CellContext } from '../exec/cell';
 import { sweepSteps, type BenchSpec } from '../spec/bench-spec';
-import { Deployment } from '../deploy';
+import { launchedDeployment, type Deployment } from '../deploy';
 import { analyzeFault, defaultStallMs, type FaultOutcome } from '../faults/analyze';
 import { faultBlocks } from '../faults/doc';
 import { FaultInjector, FaultSpecError } from '../faults/inject';
@@ -18,18 +18,16 @@ import { runRemoteStep, type RemoteBenchTarget, type RemoteStepOutcome } from '.
 import { RunnerSpecError } from '../runners/argv';
 import type { ToolProgress } from '../runners/progress';
 import { runSweep, type RunBench } from '../sweep/run-sweep';
-import { CancelledError, CellReferenceError } from '../util/errors';
+import { CancelledError } from '../util/errors';
 import { failOnInvalidResults } from './bench-validity-gate';
+import { resolveTarget } from '../exec/targets';
 
 export { runSweep };
 
 function deploymentOf(spec: BenchSpec, ctx: CellContext): Deployment | undefined {
-  if (/^https?:\/\//i.test(spec.target)) return undefined;
-  const handle: unknown = ctx.session.deployments.get(spec.target, spec.name);
-  if (!(handle instanceof Deployment)) {
-    throw new CellReferenceError(`"${spec.target}" is not a deployment started by a deploy cell`, { cell: spec.name, field: 'target' }, 'Remote runners and faults need a moebench-deploy deployment (or, for runners, a URL).');
-  }
-  return handle;
+  const target = resolveTarget(ctx.session, spec.target, spec.name);
+  if (target.kind === 'url') return undefined;
+  return launchedDeployment(target.deployment, { cell: spec.name, field: 'target', why: 'Remote runners and faults need a moebench-deploy deployment (or, for runners, a URL).' });
 }
 
 /** the API the tool drives: the spec's, else SGLang's /generate on SGLang, completions otherwise */

@@ -1,6 +1,7 @@
 import type { CellContext } from '../exec/cell';
 import { SpecValidationError } from '../util/errors';
 import { registerSecretValue } from '../util/redact';
+import { isUrlTarget } from '../exec/targets';
 
 /** `${secret:NAME}` in a header value: read through the host (SecretStorage, MOEBENCH_SECRET_NAME), never written in the notebook */
 const SECRET_REF = /\$\{secret:([A-Za-z0-9_.-]+)\}/g;
@@ -10,7 +11,7 @@ const SECRET_REF = /\$\{secret:([A-Za-z0-9_.-]+)\}/g;
  * names. A secret is sent only to destinations the user approved for it.
  */
 export function secretDestination(target: string): string {
-  if (/^https?:\/\//i.test(target)) {
+  if (isUrlTarget(target)) {
     try {
       const u = new URL(target);
       return `${u.protocol}//${u.host}`;

@@ -22,6 +22,7 @@ import { failOnInvalidResults } from './bench-validity-gate';
 import { resolveClientNodes } from './bench-clients';
 import { withWorkloadBlocks } from './bench-workload';
 import { workloadSpecOf } from '../load/workloads/spec';
+import { resolveTarget, targetDeployment } from '../exec/targets';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -29,26 +30,20 @@ interface ResolvedTarget {
   url: string;
   api: ApiKind;
   deployment?: { name: string; engine: string; simulated: boolean; commands: DeploymentHandle['commands'] };
+  /** the deployment itself, when the target names one */
+  handle?: DeploymentHandle;
 }
 
-function isDeploymentHandle(x: unknown): x is DeploymentHandle {
-  if (typeof x !== 'object' || x === null) return false;
-  const o = x as Record<string, unknown>;
-  return typeof o['endpoint'] === 'function' && typeof o['name'] === 'string' && typeof o['simulated'] === 'boolean';
-}
-
-async function resolveTarget(spec: BenchSpec, ctx: CellContext): Promise<ResolvedTarget> {
-  if (/^https?:\/\//i.test(spec.target)) {
+async function benchTarget(spec: BenchSpec, ctx: CellContext): Promise<ResolvedTarget> {
+  const t = resolveTarget(ctx.session, spec.target, spec.name);
+  if (t.kind === 'url') {
     // SGLang answers /server_info; anything else is taken for an OpenAI-compatible server
-    const api = spec.api ?? ((await fetchServerInfo(spec.target, spec.headers)) ? 'generate' : 'completions');
-    return { url: spec.target.replace(/\/+$/, ''), api };
+    const api = spec.api ?? ((await fetchServerInfo(t.url, spec.headers)) ? 'generate' : 'completions');
+    return { url: t.url, api };
   }
-  const handle: unknown = ctx.session.deployments.get(spec.target, spec.name);
-  if (!isDeploymentHandle(handle)) {
-    throw new CellReferenceError(`"${spec.target}" is not a deployment this cell can benchmark`, { cell: spec.name, field: 'target' }, 'Name a deployment from a moebench-deploy cell, or give a URL.');
-  }
+  const handle = t.deployment;
   const api = spec.api ?? (handle.engine === 'sglang' ? 'generate' : 'completions');
-  return { url: (await handle.endpoint()).replace(/\/+$/, ''), api, deployment: { name: handle.name, engine: handle.engine, simulated: handle.simulated, commands: handle.commands } };
+  return { url: (await handle.endpoint()).replace(/\/+$/, ''), api, deployment: { name: handle.name, engine: handle.engine, simulated: handle.simulated, commands: handle.commands }, handle };
 }
 
 /** Turn the cell spec into the runner's config for one sweep step. */
@@ -106,8 +101,8 @@ export class BenchCellExecutor implements CellExecutor {
   private async maybeProfile<T>(spec: BenchSpec, stepIndex: number, ctx: CellContext, runStep: () => Promise<T>): Promise<T> {
     const wanted = spec.profile?.steps ?? [0];
     if (!spec.profile || !wanted.includes(stepIndex)) return runStep();
-    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
-    if (!isDeploymentHandle(handle)) {
+    const handle = targetDeployment(ctx.session, spec.target, spec.name);
+    if (!handle) {
       throw new SpecValidationError('`profile:` needs a deployment target (traces are fetched from its nodes)', { cell: ctx.cell.name, field: 'profile' }, 'Target a deployment by name.');
     }
     const cluster = ctx.session.clusters.get(handle.clusterName, ctx.cell.name);
@@ -125,19 +120,24 @@ export class BenchCellExecutor implements CellExecutor {
   /** `collect:` joins GPU / server / expert telemetry to the runs; it needs a deployment to know the nodes */
   private async startTelemetry(spec: BenchSpec, ctx: CellContext): Promise<BenchTelemetry | undefined> {
     if (!spec.collect?.length) return undefined;
-    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
-    if (!isDeploymentHandle(handle)) {
+    const handle = targetDeployment(ctx.session, spec.target, spec.name);
+    if (!handle) {
       throw new SpecValidationError('`collect:` needs a deployment target (the nodes and servers to watch come from it)', { cell: ctx.cell.name, field: 'collect' }, 'Target a deployment by name, or use a moebench-monitor cell with explicit nodes and URLs.');
     }
     return BenchTelemetry.start(spec.collect, handle, ctx);
   }
 
   async execute(source: string, ctx: CellContext): Promise<void> {
-    const spec = await resolveSecretHeaders(parseSpec(benchSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-bench' }).spec, ctx);
+    // parsed once; a sweep hands each derived spec to run() as it is
+    return this.run(parseSpec(benchSpecSchema, source, { cell: ctx.cell.name, kind: 'moebench-bench' }).spec, ctx);
+  }
+
+  private async run(parsed: BenchSpec, ctx: CellContext): Promise<void> {
+    const spec = await resolveSecretHeaders(parsed, ctx);
     // server-configuration sweeps and SGLang's / vLLM's own benchmarks live in bench-runner.ts
-    if (spec.sweep) return runSweep(spec, ctx, (derived, c) => this.execute(derived, c));
+    if (spec.sweep) return runSweep(spec, ctx, (derived, c) => this.run(derived, c));
     if (spec.runner !== 'builtin') return runRemoteRunnerCell(spec, ctx);
-    const target = await resolveTarget(spec, ctx);
+    const target = await benchTarget(spec, ctx);
     const baseDir = path.dirname(ctx.session.notebookPath);
     const steps = sweepSteps(spec.load, spec.workload);
     const faults = faultHooks(spec, ctx, steps.length);
@@ -147,8 +147,7 @@ export class BenchCellExecutor implements CellExecutor {
     const resultId = `${spec.name}-result`;
     let cancelled = false;
     const telemetry = await this.startTelemetry(spec, ctx);
-    const handle = /^https?:\/\//i.test(spec.target) ? undefined : ctx.session.deployments.tryGet(spec.target);
-    const serverViews = await BenchServerViews.forTarget(isDeploymentHandle(handle) ? handle : undefined);
+    const serverViews = await BenchServerViews.forTarget(target.handle);
     const clients = resolveClientNodes(spec, ctx);
 
     try {

@@ -2,8 +2,8 @@ import type { CellContext, CellExecutor } from '../exec/cell';
 import type { Cluster } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
 import type { Session } from '../exec/session';
-import { parseDeploySpec, planDeployCell, type LocatedIssue, type Plan, type PlanCluster } from '../plan';
-import { Deployment, sessionDeployments, type StartResult, type StopReport } from '../deploy';
+import { parseDeploySpec, planParsedDeployCell, type LocatedIssue, type Plan, type PlanCluster } from '../plan';
+import { Deployment, launchedDeployment, sessionDeployments, type StartResult, type StopReport } from '../deploy';
 import { deploymentsDir, listDeploymentRecords, recordPath } from '../deploy/record';
 import { stopDoc, statusDoc } from '../deploy/docs';
 import { toDisposable } from '../util/disposable';
@@ -41,11 +41,12 @@ export class DeployCellExecutor implements CellExecutor {
   ) {}
 
   async execute(source: string, ctx: CellContext): Promise<void> {
-    const { spec } = parseDeploySpec(source, ctx.cell.name);
+    const parsed = parseDeploySpec(source, ctx.cell.name);
+    const { spec } = parsed;
     const cellName = ctx.cell.name ?? spec.name;
     const cluster = ctx.session.clusters.get(spec.cluster, cellName);
     // the allow list lives in the user's settings or on the command line, never in the notebook
-    const { plan, warnings } = planDeployCell(source, planClusterOf(cluster), cellName, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) });
+    const { plan, warnings } = planParsedDeployCell(parsed, planClusterOf(cluster), cellName, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) });
     if (warnings.length) ctx.emit({ kind: 'doc', id: 'deploy-warnings', doc: warningsDoc(plan, warnings) });
 
     const recordFile = recordPath(deploymentsDir(ctx.session.notebookPath), plan.name);
@@ -130,9 +131,7 @@ export function listDeployments(session: Session): Deployment[] {
 }
 
 function deploymentNamed(session: Session, name: string): Deployment {
-  const d = session.deployments.get(name);
-  if (!(d instanceof Deployment)) throw new CellReferenceError(`"${name}" is not a deployment started by a deploy cell`, {}, 'Run its moebench-deploy cell first.');
-  return d;
+  return launchedDeployment(session.deployments.get(name), { why: 'Run its moebench-deploy cell first.' });
 }
 
 /** Stop every process of a deployment and check the GPUs (Deployments tree, command palette). */

@@ -11,14 +11,10 @@ import { CellReferenceError } from '../util/errors';
 import type { CellContext, CellExecutor } from '../exec/cell';
 import { parseSpec } from '../spec/yaml-spec';
 import { monitorSpecSchema, type MonitorSpec } from '../spec/monitor-spec';
+import { resolveTarget } from '../exec/targets';
 
 
 
-function isDeploymentHandle(x: unknown): x is DeploymentHandle {
-  if (typeof x !== 'object' || x === null) return false;
-  const o = x as Record<string, unknown>;
-  return typeof o['servers'] === 'function' && typeof o['name'] === 'string' && typeof o['clusterName'] === 'string';
-}
 
 export interface MonitorTargets {
   cluster?: Cluster;
@@ -37,13 +33,11 @@ export async function resolveMonitorTargets(spec: MonitorSpec, ctx: Pick<CellCon
   let nodes: string[] | undefined;
   let simulated = false;
   let deployment: string | undefined;
-  if (spec.target && /^https?:\/\//i.test(spec.target)) {
-    servers.push({ name: hostName(spec.target), url: spec.target });
-  } else if (spec.target) {
-    const handle: unknown = ctx.session.deployments.get(spec.target, cell);
-    if (!isDeploymentHandle(handle)) {
-      throw new CellReferenceError(`"${spec.target}" is not a deployment this cell can watch`, { cell, field: 'target' }, 'Name a deployment from a moebench-deploy cell, or give a URL.');
-    }
+  const target = spec.target ? resolveTarget(ctx.session, spec.target, cell) : undefined;
+  if (target?.kind === 'url') {
+    servers.push({ name: hostName(spec.target ?? target.url), url: spec.target ?? target.url });
+  } else if (target) {
+    const handle = target.deployment;
     deployment = handle.name;
     simulated = handle.simulated;
     const perRole = new Map<string, number>();

@@ -1,6 +1,8 @@
 import type { Cluster } from '../launch/types';
 import type { Session } from '../exec/session';
 import { Deployment } from './deployment';
+import type { DeploymentHandle } from '../exec/handles';
+import { CellReferenceError } from '../util/errors';
 import { deploymentsDir, listDeploymentRecords, removeDeploymentRecord } from './record';
 
 export interface ReattachResult {
@@ -12,9 +14,18 @@ export interface ReattachResult {
   problems: { file: string; message: string }[];
 }
 
-/** The deployments registered in a session (deploy cells register `Deployment`s). */
+/** The deployments registered in a session that a deploy cell launched (not other handles). */
 export function sessionDeployments(session: Session): Deployment[] {
   return session.deployments.values().filter((d): d is Deployment => d instanceof Deployment);
+}
+
+/**
+ * The launched Deployment behind a handle, for what needs its processes (faults, bench runners on
+ * its nodes, client shards, sweeps, stop): the one place a handle is checked for it.
+ */
+export function launchedDeployment(handle: DeploymentHandle, where: { cell?: string; field?: string; why: string }): Deployment {
+  if (handle instanceof Deployment) return handle;
+  throw new CellReferenceError(`"${handle.name}" is not a deployment started by a deploy cell`, { cell: where.cell, field: where.field }, where.why);
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Cluster } from '../launch/types';
+import type { DeploymentHandle } from './handles';
 import { GpuStreamRegistry } from '../telemetry/gpu/shared-stream';
 import { CellReferenceError } from '../util/errors';
 import { DisposableStore, type Disposable } from '../util/disposable';
@@ -71,8 +72,8 @@ export class Session implements Disposable {
    */
   readonly gpuStreams = new GpuStreamRegistry();
   readonly clusters = new NameRegistry<Cluster>('cluster', (c) => void this.gpuStreams.dropCluster(c));
-  /** deployments are typed by the plan module; the registry stays generic here */
-  readonly deployments = new NameRegistry<unknown>('deployment');
+  /** what deploy cells (and re-attach) registered; cells that need the launched Deployment itself ask deploy/launchedDeployment */
+  readonly deployments = new NameRegistry<DeploymentHandle>('deployment');
   readonly runs = new NameRegistry<{ runIds: string[]; cell: string }>('run');
   readonly store = new DisposableStore();
   readonly notebookPath: string;

@@ -207,7 +207,12 @@ function issuesToError(issues: { issue: DeployIssue; located?: LocatedIssue }[],
  * YAML line; warnings come back positioned too, for the cell output and the language server.
  */
 export function planDeployCell(text: string, cluster: PlanCluster, cellName?: string, policy: PlanPolicy = {}): { plan: Plan; spec: DeploySpec; source: YamlSource; warnings: LocatedIssue[] } {
-  const { spec, source } = parseDeploySpec(text, cellName);
+  return planParsedDeployCell(parseDeploySpec(text, cellName), cluster, cellName, policy);
+}
+
+/** planDeployCell for a cell already parsed (parseDeploySpec): a cell is parsed once per run. */
+export function planParsedDeployCell(parsed: { spec: DeploySpec; source: YamlSource }, cluster: PlanCluster, cellName?: string, policy: PlanPolicy = {}): { plan: Plan; spec: DeploySpec; source: YamlSource; warnings: LocatedIssue[] } {
+  const { spec, source } = parsed;
   const d = resolveDeployment(spec, cluster);
   const issues = validateResolved(d, policy);
   const located = locateIssues(issues, source);

@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseDocument, stringify } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { BenchSpec } from '../spec/bench-spec';
 import type { CellContext } from '../exec/cell';
 import type { Cluster } from '../launch/types';
@@ -9,7 +9,8 @@ import type { CellEvent } from '../exec/events';
 import { cellName } from '../exec/run-cell';
 import { parseNotebook } from '../notebook/format';
 import type { Block, OutputDoc } from '../output/doc';
-import { planDeployCell, type Plan, type PlanCluster } from '../plan';
+import { planDeployCell, planDeployment, type Plan, type PlanCluster } from '../plan';
+import { deploySpecSchema } from '../spec/deploy-spec';
 import { RUN_FILES } from '../results/types';
 import { CancelledError, isAbortError } from '../util/errors';
 import { scrapeStates, windowBalancedness } from './balancedness';
@@ -19,8 +20,8 @@ import { sweepComparison } from './report';
 import { unmodelledNotes } from '../sim/unmodelled';
 import { loadSweepState, saveSweepState, sweepFingerprint, sweepStatePath, type SweepCellState, type SweepState } from './state';
 
-/** Runs a (derived) bench spec's load steps: the bench cell's own executor. */
-export type RunBench = (source: string, ctx: CellContext) => Promise<void>;
+/** Runs a (derived) bench spec's load steps: the bench cell's own executor, given the spec (never YAML text again). */
+export type RunBench = (spec: BenchSpec, ctx: CellContext) => Promise<void>;
 
 function planCluster(cluster: Cluster): PlanCluster {
   return { name: cluster.name, kind: cluster.kind, nodes: cluster.nodes.map((n) => ({ name: n.name, address: n.address, gpus: n.gpus })) };
@@ -105,6 +106,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
   if (typeof baseCluster !== 'string') throw new SweepSpecError(`Deploy cell "${sweep.deployment}" names no cluster`, { field: 'sweep.deployment' });
   const cluster = s.clusters.get(baseCluster, spec.name);
   const cells = expandMatrix(sweep.matrix);
+  const policy = { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) };
   const { sweep: _sweep, ...rest } = spec;
   const fingerprint = sweepFingerprint({ ...rest, sweep: { deployment: sweep.deployment } }, base.source);
   const stateFile = sweepStatePath(s.notebookPath, spec.name);
@@ -118,9 +120,10 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
   // derive and plan every combination first: a bad override fails before anything is deployed
   const planned = cells.map((cell) => {
     const name = derivedName(sweep.deployment, cell, '-');
-    const text = stringify({ ...applyOverrides(baseValue, cell.overrides), name });
     try {
-      return { cell, name, ...planDeployCell(text, planCluster(cluster), name, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) }) };
+      const parsed = deploySpecSchema.safeParse({ ...applyOverrides(baseValue, cell.overrides), name });
+      if (!parsed.success) throw new SweepSpecError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'sweep.matrix' });
+      return { cell, name, plan: planDeployment(parsed.data, planCluster(cluster), policy) };
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       throw new SweepSpecError(`Configuration ${cell.label} is not a valid deployment: ${msg}`, { field: `sweep.matrix` }, 'Check the dotted paths and values against the deploy cell.');
@@ -129,7 +132,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
 
   const baseHandle = s.deployments.tryGet(sweep.deployment);
   if (baseHandle instanceof Deployment && (baseHandle.phase === 'ready' || baseHandle.phase === 'degraded' || baseHandle.phase === 'starting')) {
-    const derived = planDeployCell(base.source, planCluster(cluster), sweep.deployment, { allowEnvNames: ctx.host.setting<string[]>('env.allowNames', []) }).plan;
+    const derived = planDeployCell(base.source, planCluster(cluster), sweep.deployment, policy).plan;
     if (commandsKey(derived) !== commandsKey(baseHandle.plan)) log(`note: the saved deploy cell "${sweep.deployment}" differs from the deployment that ran; the sweep uses the saved text`);
     log(`stopping ${sweep.deployment}: the sweep needs its nodes and ports`);
     log(summarizeStop(await baseHandle.stop({ graceMs: ctx.host.setting('deploy.stopGraceSec', 10) * 1000 })));
@@ -176,7 +179,7 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
       const before = await scrapeStates(urls, ctx.signal);
       const { sweep: _drop, ...benchRest } = spec;
       const tags = { ...(spec.tags ?? {}), sweep: spec.name, 'sweep.config': p.cell.label, ...Object.fromEntries(p.cell.overrides.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) };
-      await runBench(stringify({ ...benchRest, name: benchName, target: p.name, tags }), { ...inner, cell: { ...ctx.cell, name: benchName } });
+      await runBench({ ...benchRest, name: benchName, target: p.name, tags }, { ...inner, cell: { ...ctx.cell, name: benchName } });
       const bal = windowBalancedness(before, await scrapeStates(urls, ctx.signal));
       const runIds = s.runs.tryGet(benchName)?.runIds ?? [];
       row.state = { key: p.cell.key, label: p.cell.label, overrides: p.cell.overrides, deployment: p.name, status: 'done', runIds, balancedness: bal.mean, finishedAt: new Date().toISOString() };
