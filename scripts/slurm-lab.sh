@@ -17,7 +17,7 @@
 set -euo pipefail
 cmd=${1:-status}
 LAB=${MOEBENCH_SLURM_LAB:-/tmp/moebench-slurm-lab}
-N=${MOEBENCH_SLURM_LAB_NODES:-6}
+N=${MOEBENCH_SLURM_LAB_NODES:-8}
 GPUS=8
 CPUS=8
 MEM_MB=8000

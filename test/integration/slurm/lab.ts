@@ -1,5 +1,5 @@
 /**
- * The Slurm lab for these tests: scripts/slurm-lab.sh (a real slurmctld + 6 slurmd on this
+ * The Slurm lab for these tests: scripts/slurm-lab.sh (a real slurmctld + 8 slurmd on this
  * machine; `.ci/run` starts it, and `start` here is idempotent, so a plain `npm test` works too).
  * A lab that cannot start fails the test with the script's own message: these tests never skip.
  */

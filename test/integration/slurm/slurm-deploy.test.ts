@@ -21,7 +21,7 @@ import { emulatorBin, type EmulatorBin } from '../deploy/emulator';
 import { Events, fixture, freePort } from '../deploy/helpers';
 import { slurmLab, type SlurmLab } from './lab';
 
-// A real Slurm (scripts/slurm-lab.sh: slurmctld + 6 slurmd on this machine, nodes on
+// A real Slurm (scripts/slurm-lab.sh: slurmctld + 8 slurmd on this machine, nodes on
 // 127.0.77.K) runs the deploy cell's ranks as `srun --overlap` steps of one allocation. The
 // emulator's python3 shim stands in for `python3 -m sglang.launch_server` on the nodes (the
 // steps inherit PATH from the cluster cell's env, as srun exports its environment).
