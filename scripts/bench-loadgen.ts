@@ -29,7 +29,7 @@ import { arrivalOffsets } from '../src/core/load/arrivals';
 import { createRng } from '../src/core/load/rng';
 import { RawStreamClient } from '../src/core/load/raw-http';
 import { LoadRun, type RequestSender } from '../src/core/load/runner';
-import type { ApiKind, DatasetRow } from '../src/core/load/types';
+import type { ApiKind, DatasetRow } from '../src/core/metrics/record';
 import { readRequests } from '../src/core/results';
 import { computeMetrics } from '../src/core/metrics/summary';
 import { percentile } from '../src/core/metrics/stats';

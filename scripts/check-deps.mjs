@@ -8,11 +8,13 @@
 import { cruise } from 'dependency-cruiser';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+// the project root, or (tests) another tree with the same src/core layout
+const root = process.argv[2] ?? join(fileURLToPath(new URL('.', import.meta.url)), '..');
 process.chdir(root);
 const result = await cruise(['src'], {
-  tsConfig: { fileName: 'tsconfig.json' },
+  ...(existsSync('tsconfig.json') ? { tsConfig: { fileName: 'tsconfig.json' } } : {}),
   tsPreCompilationDeps: true,
   doNotFollow: { path: 'node_modules' },
   exclude: { path: '(^|/)node_modules/' },

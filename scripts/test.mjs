@@ -1,5 +1,5 @@
 // The README's test command (`npm test`): installs the test tools if missing, builds, type-checks,
-// lints, then runs every suite for real — unit, integration (real sshd), VS Code (code-server) and
+// lints, checks the dependency rules, then runs every suite for real — unit, integration (real sshd), VS Code (code-server) and
 // UI (Chromium) — and prints "N passed, N failed" per suite and in total.
 // `npm test -- unit integration` runs only the named suites.
 // Honest by construction: skipped, todo and cancelled tests are counted and printed, and are red
@@ -79,10 +79,13 @@ if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
 
 for (const suite of suites) {
   if (suite === 'static') {
-    console.log('\n=== static: tsc + eslint ===');
+    console.log('\n=== static: tsc + eslint + dependency rules ===');
     const tsc = run('npx', ['tsc', '-p', '.', '--noEmit']);
     const lint = run('npx', ['eslint', 'src', 'test', 'scripts']);
-    results.push({ name: 'static', passed: (tsc === 0) + (lint === 0), failed: (tsc !== 0) + (lint !== 0) });
+    // no import of cells/ from below it, no cycle between src/core folders (scripts/check-deps.mjs)
+    const deps = run(process.execPath, ['scripts/check-deps.mjs']);
+    const codes = [tsc, lint, deps];
+    results.push({ name: 'static', passed: codes.filter((c) => c === 0).length, failed: codes.filter((c) => c !== 0).length });
   } else if (suite === 'unit') {
     nodeTests('unit', findTests('test/unit'), 60_000, 10 * 60_000);
   } else if (suite === 'integration') {

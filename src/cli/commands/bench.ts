@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { prepareRows, runBenchmark, type BenchmarkConfig, type BenchmarkOutcome } from '../../core/bench/benchmark';
 import { DATASET_NAMES, type DatasetName } from '../../core/load/datasets';
 import type { LiveRun } from '../../core/bench/benchmark';
-import type { ApiKind } from '../../core/load/types';
+import type { ApiKind } from '../../core/metrics/record';
 import { BACKEND_NAMES, sglangJson, summaryTable, toCsv, toMarkdown } from '../../core/metrics/summary-table';
 import type { SloSpec } from '../../core/metrics/summary';
 import { describeError } from '../../core/util/errors';

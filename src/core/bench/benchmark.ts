@@ -15,11 +15,11 @@ import { defaultWorkers, PooledRun, type LoadPlan } from '../load/pool';
 import { openClientNodes, type ClientNodeSession, type ClientNodesContext } from '../load/client-nodes';
 import { RemoteShardRun } from '../load/remote-shards';
 import type { PayloadOptions } from '../load/payloads';
-import { acceptLengthOf, engineVersionOf, fetchModelId, fetchModelPath, fetchServerInfo } from '../load/probe';
+import { acceptLengthOf, engineVersionOf, fetchModelId, fetchModelPath, fetchServerInfo } from '../telemetry/server/probe';
 import type { LoadProgress } from '../load/runner';
 import { createRng } from '../load/rng';
 import { loadTrace, traceRows } from '../load/trace';
-import type { ApiKind, DatasetRow, RequestRecord } from '../load/types';
+import type { ApiKind, DatasetRow, RequestRecord } from '../metrics/record';
 import { buildWorkloadPlan, plannedRequests, sessionThreadsHint, summarizeWorkload, type WorkloadPlan, type WorkloadSpec } from '../load/workloads/plan';
 import { hitRateOf, sessionStats, turnStats, type WorkloadReport } from '../load/workloads/report';
 

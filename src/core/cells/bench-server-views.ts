@@ -8,7 +8,7 @@ import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../met
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';
 import { GATE_FILE, runGate, type RunGate } from '../metrics/run-gate';
 import { writeServerViews } from '../report/server-views';
-import { ttftDecompositionBlocks } from '../telemetry/charts/ttft-decomposition';
+import { ttftDecompositionBlocks } from '../metrics/ttft-chart';
 import { reasoningSplit, type ReasoningSplit } from '../metrics/reasoning';
 import type { RunSummary } from '../metrics/summary';
 

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from '../metrics/record';
 
 /** A fault as it was carried out, on the run's clock (ms after the load's t0). */
 export interface InjectedFault {

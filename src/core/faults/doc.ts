@@ -1,5 +1,5 @@
 import type { Badge, Block, PlotBlock } from '../output/doc';
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from '../metrics/record';
 import type { FaultOutcome, InjectedFault } from './analyze';
 import { requestEndMs } from './analyze';
 

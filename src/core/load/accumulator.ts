@@ -1,4 +1,4 @@
-import type { ApiKind, RequestRecord, ServerRequestTimes, SpecRequestStats } from './types';
+import type { ApiKind, RequestRecord, ServerRequestTimes, SpecRequestStats } from '../metrics/record';
 import { ssePayload } from './sse';
 
 /**

@@ -6,7 +6,7 @@ import { UnsafeInputError } from '../util/errors';
 import { ResponseAccumulator, type StreamResult } from './accumulator';
 import { requestBody, type PayloadOptions } from './payloads';
 import { SseLineSplitter } from './sse';
-import { API_PATHS, type ApiKind, type DatasetRow } from './types';
+import { API_PATHS, type ApiKind, type DatasetRow } from '../metrics/record';
 
 export interface StreamClientOptions {
   /** e.g. http://127.0.0.1:30000 (a path prefix is kept) */

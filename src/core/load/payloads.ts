@@ -1,4 +1,4 @@
-import type { ApiKind, DatasetRow } from './types';
+import type { ApiKind, DatasetRow } from '../metrics/record';
 import { idsToWords } from './datasets/words';
 
 export interface PayloadOptions {

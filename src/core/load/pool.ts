@@ -9,7 +9,7 @@ import { MoeBenchError } from '../util/errors';
 import type { LoadProgress } from './runner';
 import { WarmupFailedError } from './runner';
 import { runShard, type ShardConfig, type ShardDone } from './shard';
-import type { RequestRecord } from './types';
+import type { RequestRecord } from '../metrics/record';
 
 /** owner -> load thread */
 export type ToShard = { type: 'start'; epoch: number } | { type: 'abort' };

@@ -6,7 +6,7 @@ import { checkHeaders, DEFAULT_IDLE_TIMEOUT_MS, parseBaseUrl, StreamClient, type
 import { requestBody } from './payloads';
 import type { RequestSender } from './runner';
 import { SseByteSplitter } from './sse';
-import { API_PATHS, type ApiKind, type DatasetRow } from './types';
+import { API_PATHS, type ApiKind, type DatasetRow } from '../metrics/record';
 
 /**
  * The load generator's HTTP/1.1 client for http:// targets: keep-alive sockets, one write per

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MoeBenchError } from '../util/errors';
 import type { ClientHealth } from '../metrics/validity';
 import type { StreamResult } from './accumulator';
-import type { DatasetRow, RequestRecord } from './types';
+import type { DatasetRow, RequestRecord } from '../metrics/record';
 import type { DueTurn, SessionSchedule } from './workloads/sessions';
 
 /** What the runner needs from a client (StreamClient, or a fake in tests). */

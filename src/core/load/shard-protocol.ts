@@ -11,7 +11,7 @@ import { F64Column, RunColumns, type ColumnSnapshot, type ColumnsSnapshot, type 
 import type { ClientHealth } from '../metrics/validity';
 import type { LoadPlan } from './pool';
 import type { LoadProgress } from './runner';
-import type { RequestRecord } from './types';
+import type { RequestRecord } from '../metrics/record';
 
 export const SHARD_PROTOCOL_VERSION = 1;
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { RunColumns, type ColumnsSnapshot } from '../metrics/columns';
 import type { MetricDefinition } from '../metrics/definitions';
 import type { ClientHealth } from '../metrics/validity';
-import { roundRecordTimes } from './record-times';
+import { roundRecordTimes } from '../metrics/record-times';
 import { arrivalOffsets, type ArrivalSpec } from './arrivals';
 import { ResponseAccumulator } from './accumulator';
 import type { StreamClientOptions } from './http-client';
@@ -10,7 +10,7 @@ import { createStreamClient, RawStreamClient } from './raw-http';
 import { SseLineSplitter } from './sse';
 import { createRng } from './rng';
 import { defaultSocketCap, LoadRun, type LoadProgress, WarmupFailedError } from './runner';
-import type { ApiKind, DatasetRow, RequestRecord } from './types';
+import type { ApiKind, DatasetRow, RequestRecord } from '../metrics/record';
 import { TraceRows, type WorkloadPlan } from './workloads/plan';
 import { SessionSchedule } from './workloads/sessions';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { DatasetError } from './datasets/errors';
 import { randomWords } from './datasets/words';
 import type { Rng } from './rng';
-import type { DatasetRow } from './types';
+import type { DatasetRow } from '../metrics/record';
 
 /** One line of a request trace: when, and optionally how big. */
 export interface TraceEntry {

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from './record';
 import { counterIncrease } from '../telemetry/server/family-window';
 import { pooled, serverRole, type ServerWindow } from './ttft-decomposition';
 import { percentile } from './stats';

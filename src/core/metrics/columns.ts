@@ -1,4 +1,4 @@
-import type { ApiKind, RequestRecord } from '../load/types';
+import type { ApiKind, RequestRecord } from './record';
 import { deriveRequest, type DerivedRequest, type MetricDefinition } from './definitions';
 import { isCorrectAnswer, ngramRepetition } from './text-checks';
 import { splitRecord } from './reasoning';

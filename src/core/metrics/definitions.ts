@@ -1,5 +1,5 @@
-import type { ApiKind, RequestRecord } from '../load/types';
-import { estimateTokens } from '../load/datasets/tokens';
+import type { ApiKind, RequestRecord } from './record';
+import { estimateTokens } from '../util/tokens';
 
 /**
  * Which tool's metric definitions to reproduce. `sglang` (default) follows

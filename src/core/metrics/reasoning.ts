@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from './record';
 import { percentile } from './stats';
 
 /**

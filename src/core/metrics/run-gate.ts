@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from './record';
 import type { ValidityCheck } from './validity';
 import type { RunSummary } from './summary';
 import { counterIncrease } from '../telemetry/server/family-window';

@@ -1,4 +1,4 @@
-import type { ApiKind } from '../load/types';
+import type { ApiKind } from './record';
 import { percentileKey, type Stats } from './stats';
 import type { RunSummary } from './summary';
 

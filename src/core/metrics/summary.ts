@@ -1,4 +1,4 @@
-import type { ApiKind, RequestRecord } from '../load/types';
+import type { ApiKind, RequestRecord } from './record';
 import type { DerivedRequest, MetricDefinition } from './definitions';
 import { summarizeInPlace, type Stats } from './stats';
 import { RunColumns } from './columns';

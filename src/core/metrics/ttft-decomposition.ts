@@ -1,14 +1,10 @@
 import { familyWindow, type FamilyWindow, type LabelFilter } from '../telemetry/server/family-window';
 import { labelsOf, type PromScrape } from '../telemetry/server/prometheus';
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from './record';
 
 /** One server's /metrics at the start and the end of a run (see telemetry/server/run-scrapes.ts). */
-export interface ServerWindow {
-  endpoint: string;
-  /** undefined: the run's first scrape failed, so counts run from the server's start */
-  before?: PromScrape;
-  after: PromScrape;
-}
+export type { ServerWindow } from '../telemetry/server/run-scrapes';
+import type { ServerWindow } from '../telemetry/server/run-scrapes';
 
 export type ServerRole = 'prefill' | 'decode' | 'unified' | 'router' | 'unknown';
 

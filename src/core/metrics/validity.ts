@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from './record';
 import type { DerivedRequest } from './definitions';
 import type { RunSummary } from './summary';
 import { percentile } from './stats';

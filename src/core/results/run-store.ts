@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
-import type { RequestRecord } from '../load/types';
+import type { RequestRecord } from '../metrics/record';
 import { MoeBenchError } from '../util/errors';
 import { RUN_FILES, RUN_SCHEMA_VERSION, type RunMeta, type RunResultFile } from './types';
 
@@ -25,7 +25,7 @@ export function clientHostInfo(): RunMeta['provenance']['client'] {
 }
 
 /** JSON with every stream time rounded to the microsecond: smaller files, no false precision. */
-export { roundRecordTimes } from '../load/record-times';
+export { roundRecordTimes } from '../metrics/record-times';
 
 
 export function serializeRecord(rec: RequestRecord): string {

@@ -1,4 +1,5 @@
-import type { ApiKind } from '../load/types';
+import { TELEMETRY_FILE } from '../telemetry/store';
+import type { ApiKind } from '../metrics/record';
 import type { RunSeries, RunSummary } from '../metrics/summary';
 import type { ClientHealth, ValidityCheck } from '../metrics/validity';
 
@@ -51,5 +52,5 @@ export const RUN_FILES = {
   meta: 'meta.json',
   requests: 'requests.jsonl',
   summary: 'summary.json',
-  telemetry: 'telemetry.jsonl',
+  telemetry: TELEMETRY_FILE,
 } as const;

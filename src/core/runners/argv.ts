@@ -1,5 +1,5 @@
 import type { BenchSpec, SweepStep } from '../spec/bench-spec';
-import type { ApiKind } from '../load/types';
+import type { ApiKind } from '../metrics/record';
 import { parseVersion, compareVersions } from '../util/version';
 import { MoeBenchError } from '../util/errors';
 

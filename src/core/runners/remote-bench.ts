@@ -1,6 +1,6 @@
 import type { BenchSpec, SweepStep } from '../spec/bench-spec';
 import type { Cluster } from '../launch/types';
-import type { ApiKind } from '../load/types';
+import type { ApiKind } from '../metrics/record';
 import type { RunSummary } from '../metrics/summary';
 import type { ValidityCheck } from '../metrics/validity';
 import { isObject } from '../results/importers/build';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { appendTelemetry } from '../results';
+import { appendTelemetry } from './store';
 import type { Disposable } from '../util/disposable';
 import { TELEMETRY_KINDS, type PhaseMarker, type TelemetryRecord } from './schema';
 

@@ -21,7 +21,7 @@
  */
 import type { Cluster } from '../launch/types';
 import { LocalCluster } from '../launch/local/local-cluster';
-import { fetchServerInfo } from '../load/probe';
+import { fetchServerInfo } from './server/probe';
 import type { PlotBlock } from '../output/doc';
 import { isAbortError } from '../util/errors';
 import { combineEfficiency, phaseWindow, runEfficiency, windowEfficiency, type RunEfficiency } from './energy';

@@ -7,7 +7,7 @@ import { startSimServer, type SimServer } from '../../../src/core/sim';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { readRequests, readRunMeta, readRunResult } from '../../../src/core/results';
 import type { LiveRun } from '../../../src/core/bench/benchmark';
-import type { ApiKind } from '../../../src/core/load/types';
+import type { ApiKind } from '../../../src/core/metrics/record';
 
 let sim: SimServer;
 let store: string;

@@ -4,11 +4,11 @@ import { startSimServer } from '../../../src/core/sim/server';
 import { startSimRouter } from '../../../src/core/sim/router';
 import { RunScrapes } from '../../../src/core/telemetry/server/run-scrapes';
 import { decomposeTtft } from '../../../src/core/metrics/ttft-decomposition';
-import { ttftDecompositionTable } from '../../../src/core/telemetry/charts/ttft-decomposition';
+import { ttftDecompositionTable } from '../../../src/core/metrics/ttft-chart';
 import { cachePanel } from '../../../src/core/metrics/cache-panel';
 import { runBenchmark, type BenchmarkConfig } from '../../../src/core/bench/benchmark';
 import { summaryTable } from '../../../src/core/metrics/summary-table';
-import type { ApiKind } from '../../../src/core/load/types';
+import type { ApiKind } from '../../../src/core/metrics/record';
 import { presentOptionalMetrics } from '../../../src/core/report/server-views';
 import type { ComparedRun } from '../../../src/core/report/types';
 

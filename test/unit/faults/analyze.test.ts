@@ -4,7 +4,7 @@ import { benchSpecSchema } from '../../../src/core/spec/bench-spec';
 import { parseSpec } from '../../../src/core/spec/yaml-spec';
 import { analyzeFault, defaultStallMs, type InjectedFault } from '../../../src/core/faults/analyze';
 import { faultBadges } from '../../../src/core/faults/doc';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 import { SpecValidationError } from '../../../src/core/util/errors';
 
 /** a request started at `startMs`: ok with tokens every `gapMs`, or failed after `failAfterMs` */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseAccumulator } from '../../../src/core/load/accumulator';
 import { SseLineSplitter } from '../../../src/core/load/sse';
-import type { ApiKind } from '../../../src/core/load/types';
+import type { ApiKind } from '../../../src/core/metrics/record';
 
 /** feed "data: ..." lines at the given times (ms since start 0) */
 function feed(api: ApiKind, lines: [number, string][]): ResponseAccumulator {

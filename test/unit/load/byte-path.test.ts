@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseAccumulator } from '../../../src/core/load/accumulator';
 import { SseByteSplitter, SseLineSplitter } from '../../../src/core/load/sse';
-import type { ApiKind } from '../../../src/core/load/types';
+import type { ApiKind } from '../../../src/core/metrics/record';
 
 // Lines as SGLang and vLLM write them, with escapes, multi-byte text, a usage object on some
 // lines (continuous usage), a finish chunk and the final usage chunk.

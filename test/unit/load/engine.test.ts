@@ -5,7 +5,7 @@ import type { StreamResult } from '../../../src/core/load/accumulator';
 import { arrivalOffsets } from '../../../src/core/load/arrivals';
 import { createRng } from '../../../src/core/load/rng';
 import { isClientError, LoadRun, type RequestSender } from '../../../src/core/load/runner';
-import type { DatasetRow, RequestRecord } from '../../../src/core/load/types';
+import type { DatasetRow, RequestRecord } from '../../../src/core/metrics/record';
 import { computeMetrics } from '../../../src/core/metrics/summary';
 import { validityChecks } from '../../../src/core/metrics/validity';
 import { concurrencyShare } from '../../../src/core/load/pool';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseAccumulator } from '../../../src/core/load/accumulator';
 import { SseByteSplitter } from '../../../src/core/load/sse';
-import type { ApiKind } from '../../../src/core/load/types';
+import type { ApiKind } from '../../../src/core/metrics/record';
 
 /** the raw client's path: bytes through the byte splitter, one read per line */
 function viaBytes(api: ApiKind, lines: [number, string][]): ResponseAccumulator {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { RawStreamClient } from '../../../src/core/load/raw-http';
-import type { DatasetRow } from '../../../src/core/load/types';
+import type { DatasetRow } from '../../../src/core/metrics/record';
 
 const row: DatasetRow = { prompt: 'hi', promptLen: 1, outputLen: 3 };
 const ev = (text: string, i: number): string => `data: {"id":"x","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"${text}","logprobs":null,"finish_reason":null}],"usage":null}\n\n`;

@@ -13,7 +13,7 @@ import {
   type NodeShardConfig,
   type OwnerMessage,
 } from '../../../src/core/load/shard-protocol';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 import { emptyTally, RunColumns } from '../../../src/core/metrics/columns';
 import { summarizeColumns, type RunSummary } from '../../../src/core/metrics/summary';
 

@@ -5,7 +5,7 @@ import type { StreamResult } from '../../../src/core/load/accumulator';
 import { arrivalOffsets } from '../../../src/core/load/arrivals';
 import { createRng } from '../../../src/core/load/rng';
 import { LoadRun, WarmupFailedError, type RequestSender } from '../../../src/core/load/runner';
-import type { DatasetRow } from '../../../src/core/load/types';
+import type { DatasetRow } from '../../../src/core/metrics/record';
 
 const rows: DatasetRow[] = [
   { prompt: 'a', promptLen: 1, outputLen: 100 },

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { reasoningSplit, splitRecord } from '../../../src/core/metrics/reasoning';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 
 /** a streamed record as the client stores it: cumulative text split into chunks with arrival times */
 function record(chunks: [ms: number, text: string][], outputTokens: number): RequestRecord {

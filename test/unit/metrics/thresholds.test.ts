@@ -16,7 +16,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeMetrics, type MetricsOptions } from '../../../src/core/metrics/summary';
 import { validityChecks, type ClientHealth, type ValidityInput } from '../../../src/core/metrics/validity';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 import { rec } from './trace-helpers';
 
 function checks(records: RequestRecord[], over: Partial<ValidityInput> = {}) {

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 
 /** A request record with sensible defaults; tests override what they compute by hand. */
 export function rec(over: Partial<RequestRecord>): RequestRecord {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { computeMetrics } from '../../../src/core/metrics/summary';
 import { validityChecks, type ValidityInput } from '../../../src/core/metrics/validity';
 import { gsm8kPrediction, isCorrectAnswer, ngramRepetition } from '../../../src/core/metrics/text-checks';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 import { rec } from './trace-helpers';
 
 function checks(records: RequestRecord[], over: Partial<ValidityInput> = {}) {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, appendFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendTelemetry, clientHostInfo, listRuns, newRunId, readRequests, readRunMeta, RunWriter } from '../../../src/core/results';
-import type { RequestRecord } from '../../../src/core/load/types';
+import type { RequestRecord } from '../../../src/core/metrics/record';
 import type { TelemetryRecord } from '../../../src/core/telemetry/schema';
 
 const record = (seq: number): RequestRecord => ({

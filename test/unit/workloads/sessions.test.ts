@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SessionSchedule, type SessionWorkload } from '../../../src/core/load/workloads/sessions';
 import { LoadRun, type RequestSender } from '../../../src/core/load/runner';
 import type { StreamResult } from '../../../src/core/load/accumulator';
-import type { DatasetRow } from '../../../src/core/load/types';
+import type { DatasetRow } from '../../../src/core/metrics/record';
 
 const workload = (over: Partial<SessionWorkload> = {}): SessionWorkload => ({
   kind: 'sessions',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { DatasetRow } from '../types';
-import { estimateTokens } from './tokens';
+import type { DatasetRow } from '../../metrics/record';
+import { estimateTokens } from '../../util/tokens';
 
 /**
  * A fresh salt per run, deliberately not derived from the seed: the same seeded workload run twice

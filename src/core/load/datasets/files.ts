@@ -1,8 +1,8 @@
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import { parseCsv } from './csv';
 import { DatasetError, jsonFailure } from './errors';
 import { isRecord } from './sharegpt';
-import { estimateTokens } from './tokens';
+import { estimateTokens } from '../../util/tokens';
 
 /** Local evaluation files in their usual shapes. `outputLen` applies when a row names none. */
 export interface FileDatasetOptions {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import { createRng } from '../rng';
 import { DatasetError, jsonFailure } from './errors';
 import { alpacaDataset, gsm8kDataset, jsonlDataset, mmluDataset } from './files';
@@ -10,7 +10,7 @@ import { randomDataset, randomIdsDataset, sharedPrefixDataset } from './syntheti
 
 export { applyCacheBust, newCacheSalt } from './cache-bust';
 export { DatasetError } from './errors';
-export { estimateTokens } from './tokens';
+export { estimateTokens } from '../../util/tokens';
 
 export const DATASET_NAMES = ['random', 'random-ids', 'sharegpt', 'generated-shared-prefix', 'gsm8k', 'mmlu', 'alpaca-eval', 'jsonl'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];

@@ -1,7 +1,7 @@
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import type { Rng } from '../rng';
 import { DatasetError } from './errors';
-import { estimateTokens } from './tokens';
+import { estimateTokens } from '../../util/tokens';
 
 export interface ShareGptOptions {
   numPrompts: number;

@@ -1,4 +1,4 @@
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import type { Rng } from '../rng';
 import { sampleLengths, type RangeSemantics } from './lengths';
 import { randomWords } from './words';

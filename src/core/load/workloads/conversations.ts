@@ -6,7 +6,7 @@
  * is exercised as in a chat.
  */
 import { DatasetError, jsonFailure } from '../datasets/errors';
-import { estimateTokens } from '../datasets/tokens';
+import { estimateTokens } from '../../util/tokens';
 import { randomWords } from '../datasets/words';
 import type { Rng } from '../rng';
 import { sampleInt, type Distribution } from './distribution';

@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { DatasetError } from '../datasets/errors';
-import { estimateTokens } from '../datasets/tokens';
+import { estimateTokens } from '../../util/tokens';
 import { createRng } from '../rng';
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import type { RowSource } from '../runner';
 import { BlockPromptBuilder, checkBlockConsistency, traceReuse, type ReuseEstimate } from './block-prompts';
 import { agenticSessions, conversationsFromJson, generatedConversations, type SessionPlan } from './conversations';

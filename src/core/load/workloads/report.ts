@@ -5,7 +5,7 @@
  */
 import type { DerivedRequest } from '../../metrics/definitions';
 import { percentile } from '../../metrics/stats';
-import type { RequestRecord } from '../types';
+import type { RequestRecord } from '../../metrics/record';
 import type { WorkloadSummary } from './plan';
 
 export interface TurnStats {

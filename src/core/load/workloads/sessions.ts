@@ -7,10 +7,10 @@
  * the threads split the sessions, session s going to thread s % threads.
  */
 import { arrivalOffsets } from '../arrivals';
-import { estimateTokens } from '../datasets/tokens';
+import { estimateTokens } from '../../util/tokens';
 import { randomWords } from '../datasets/words';
 import { createRng, type Rng } from '../rng';
-import type { DatasetRow } from '../types';
+import type { DatasetRow } from '../../metrics/record';
 import { sample, type Distribution } from './distribution';
 import type { SessionPlan } from './conversations';
 

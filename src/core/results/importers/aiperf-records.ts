@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../load/types';
+import type { RequestRecord } from '../../metrics/record';
 import { summarize } from '../../metrics/stats';
 import { isObject, numberAt, stringAt, valueAt, type Json } from './build';
 import { ImportFormatError } from './errors';

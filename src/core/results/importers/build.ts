@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ApiKind, RequestRecord } from '../../load/types';
+import type { ApiKind, RequestRecord } from '../../metrics/record';
 import type { MetricDefinition } from '../../metrics/definitions';
 import type { Stats } from '../../metrics/stats';
 import { computeMetrics, type RunSummary } from '../../metrics/summary';

@@ -1,4 +1,4 @@
-import type { ApiKind, RequestRecord } from '../../load/types';
+import type { ApiKind, RequestRecord } from '../../metrics/record';
 import { deriveRequest, type DerivedRequest } from '../../metrics/definitions';
 
 /** One request as a peer tool timed it: TTFT, then the gap before each later chunk it counted (ms). */

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../load/types';
+import type { RequestRecord } from '../../metrics/record';
 import type { RunMeta, RunResultFile } from '../types';
 
 /** Tools whose result files MoE Bench reads into its own run schema. */

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { ApiKind } from '../../load/types';
+import type { ApiKind } from '../../metrics/record';
 import { finishImport, isObject, isReported, numberAt, statsFrom, stringAt, type ImportDraft, type ImportedRecords, type Json } from './build';
 import { ImportFormatError } from './errors';
 import { flatLatency } from './latency-keys';

@@ -2,7 +2,15 @@ import type { PromScrape } from './prometheus';
 import { KeepAliveGetter } from './http-get';
 import { metricsUrl, type MetricsEndpoint } from './collector';
 import { parseForFamilies } from './family-window';
-import type { ServerWindow } from '../../metrics/ttft-decomposition';
+
+/** one server's scrapes around a run: what the TTFT decomposition and the run's panels read */
+export interface ServerWindow {
+  endpoint: string;
+  /** undefined: the run's first scrape failed, so counts run from the server's start */
+  before?: PromScrape;
+  after: PromScrape;
+}
+
 
 /** Families the run-level views read (TTFT decomposition, cache panel, validity gate). */
 export const RUN_FAMILIES: readonly string[] = [

@@ -1,4 +1,4 @@
-import type { RequestRecord } from './types';
+import type { RequestRecord } from './record';
 
 /**
  * A record's times as requests.jsonl keeps them: microseconds (3 decimals of a ms). The load

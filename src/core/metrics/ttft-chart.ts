@@ -1,5 +1,5 @@
-import type { Block, PlotBlock, TableBlock } from '../../output/doc';
-import type { TtftDecomposition, TtftSegmentId } from '../../metrics/ttft-decomposition';
+import type { Block, PlotBlock, TableBlock } from '../output/doc';
+import type { TtftDecomposition, TtftSegmentId } from './ttft-decomposition';
 
 const COLORS: Record<TtftSegmentId, string> = {
   router: '#8c564b',
