@@ -298,7 +298,8 @@ export function planFromArgs(argv: string[]): Plan | 'help' {
   const configs: Plan['configs'] = [];
   for (const rate of rates) {
     for (const conc of concs) {
-      const label = [Number.isFinite(rate) ? `rate ${rate}` : 'rate inf', conc !== undefined ? `concurrency ${conc}` : ''].filter(Boolean).join(', ');
+      // a trace sets its own times and sessions their own starts: the rate is no part of the label
+      const label = [workload ? (workload.trace !== undefined ? 'trace' : 'sessions') : Number.isFinite(rate) ? `rate ${rate}` : 'rate inf', conc !== undefined ? `concurrency ${conc}` : ''].filter(Boolean).join(', ');
       configs.push({
         label,
         config: {
@@ -522,7 +523,11 @@ function workloadMarkdown(outcomes: { label: string; outcome: BenchmarkOutcome }
   for (const { label, outcome } of outcomes) {
     const w = outcome.workload;
     if (!w) continue;
-    out += `\n[${label}] ${w.summary.label}: prefix-cache hit rate expected ${f(w.summary.expected.hitRate)} (unbounded cache), measured ${f(w.measuredHitRate)} (${w.measuredCachedTokens} of ${w.measuredPromptTokens} prompt tokens from the responses)\n`;
+    const measured =
+      w.measuredHitRate === null
+        ? 'not measured: the responses carried no cached_tokens (SGLang reports them on /generate always, on the OpenAI APIs with --enable-cache-report)'
+        : `measured ${f(w.measuredHitRate)} (${w.measuredCachedTokens} of ${w.measuredPromptTokens} prompt tokens from the responses)`;
+    out += `\n[${label}] ${w.summary.label}: prefix-cache hit rate expected ${f(w.summary.expected.hitRate)} (unbounded cache), ${measured}\n`;
     if (w.sessions) out += `sessions: ${w.sessions.completed} of ${w.sessions.sessions} completed, ${f(w.sessions.turnsMean, 1)} turns each, duration p50 ${f(w.sessions.durationP50Sec, 1)} s\n`;
     if (w.byTurn?.length) {
       out += '\n| turn | requests | prompt tokens (mean) | TTFT mean ms | TTFT p99 ms | cache hit rate |\n|---:|---:|---:|---:|---:|---:|\n';
