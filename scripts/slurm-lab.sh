@@ -23,6 +23,7 @@ CPUS=8
 MEM_MB=8000
 NET=127.0.77
 PARTITION=gpu
+URGENT=urgent
 
 die() {
   echo "slurm-lab: FAILED: $1" >&2
@@ -185,7 +186,14 @@ EOF
   for i in $(seq 1 "$N"); do
     echo "NodeName=node$i NodeHostname=$host NodeAddr=$NET.$i Port=$((base + i))" >>"$LAB/slurm.conf"
   done
-  echo "PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP" >>"$LAB/slurm.conf"
+  # a second partition over the same nodes whose jobs preempt (cancel) the default one's, so a
+  # test can see a job PREEMPTED as on a cluster with a high-priority queue
+  cat >>"$LAB/slurm.conf" <<EOF2
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
+PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP PriorityTier=1
+PartitionName=$URGENT Nodes=ALL Default=NO MaxTime=INFINITE State=UP PriorityTier=10
+EOF2
   for n in $(node_names); do echo "NodeName=$n Name=gpu File=$LAB/dev/gpu[0-$((GPUS - 1))]"; done >"$LAB/gres.conf"
   # plugstack.conf of the package (pyxis-style plugins) is not wanted here
   : >"$LAB/plugstack.conf"
@@ -210,7 +218,7 @@ EOF
   names=$(node_names | sed 's/.*/"&"/' | paste -sd, -)
   addrs=$(for i in $(seq 1 "$N"); do echo "\"$NET.$i\""; done | paste -sd, -)
   cat >"$LAB/lab.json" <<EOF
-{"slurmConf": "$LAB/slurm.conf", "partition": "$PARTITION", "nodes": [$names], "addresses": [$addrs], "gpusPerNode": $GPUS, "cpusPerNode": $CPUS, "controllerPort": $base}
+{"slurmConf": "$LAB/slurm.conf", "partition": "$PARTITION", "urgentPartition": "$URGENT", "nodes": [$names], "addresses": [$addrs], "gpusPerNode": $GPUS, "cpusPerNode": $CPUS, "controllerPort": $base}
 EOF
 }
 

@@ -12,6 +12,8 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 export interface SlurmLab {
   slurmConf: string;
   partition: string;
+  /** a partition over the same nodes whose jobs preempt (cancel) the default partition's */
+  urgentPartition: string;
   nodes: string[];
   addresses: string[];
   gpusPerNode: number;

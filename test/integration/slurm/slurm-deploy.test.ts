@@ -259,6 +259,27 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     assert.equal(liveJobs(`moebench-${name}`), '');
   });
 
+  test('a job preempted by a higher-priority partition is reported PREEMPTED on every rank', async (t) => {
+    const name = `slurm-pre-${run}`;
+    const session = new Session({ notebookPath: path.join(root, 'pre', 'exp.moebench'), toolVersion: 'test' });
+    t.after(() => session.dispose());
+    await new ClusterCellExecutor().execute(clusterCell(name, 2), ctx(session, new Events(), 'moebench-cluster', name));
+    const cluster = clusterOf(session, name);
+    await new DeployCellExecutor({ graceMs: 3000, healthTimeoutMs: 120_000 }).execute(await deploy1p1d(name, 'pd-pre'), ctx(session, new Events(), 'moebench-deploy', 'deploy'));
+    const d = session.deployments.get('pd-pre');
+    assert.ok(d instanceof Deployment);
+    // someone's urgent job wants one GPU of node2, which our allocation holds: Slurm cancels ours
+    const urgent = lab.slurm(['sbatch', '--parsable', '-p', lab.urgentPartition, '-N1', '-w', cluster.hostOf('node2'), '--gres=gpu:1', '-o', '/dev/null', '--wrap', 'sleep 600']).trim();
+    t.after(() => lab.slurm(['scancel', urgent]));
+    let view = await d.refresh();
+    while (view.processes.some((p) => p.phase !== 'gone')) view = await d.refresh();
+    for (const p of view.processes) assert.match(p.reason ?? '', new RegExp(`job ${cluster.jobId} PREEMPTED: preempted by a higher-priority job`), p.id);
+    assert.equal(view.phase, 'stopped');
+    const report = await stopDeployment(session, 'pd-pre', { graceMs: 2000 });
+    assert.deepEqual(report.errors, []);
+    assert.equal(liveJobs(`moebench-${name}`), '');
+  });
+
   test('GPU telemetry streams nvidia-smi from every allocated node as srun steps, and stopping it leaves no step', async (t) => {
     const name = `slurm-gpu-${run}`;
     // the emulator's nvidia-smi shim (emulated H200s) first on the steps' PATH
