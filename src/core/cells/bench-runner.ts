@@ -21,6 +21,8 @@ import { runSweep, type RunBench } from '../sweep/run-sweep';
 import { CancelledError } from '../util/errors';
 import { failOnInvalidResults } from './bench-validity-gate';
 import { resolveTarget } from '../exec/targets';
+import { engineOf } from '../engines';
+import type { EngineKind } from '../engines/catalog';
 
 export { runSweep };
 
@@ -30,9 +32,11 @@ function deploymentOf(spec: BenchSpec, ctx: CellContext): Deployment | undefined
   return launchedDeployment(target.deployment, { cell: spec.name, field: 'target', why: 'Remote runners and faults need a moebench-deploy deployment (or, for runners, a URL).' });
 }
 
-/** the API the tool drives: the spec's, else SGLang's /generate on SGLang, completions otherwise */
-function apiFor(spec: BenchSpec, engine: string | undefined): RemoteBenchTarget['api'] {
-  return spec.api ?? (engine === undefined || engine === 'sglang' ? (spec.runner === 'vllm' ? 'completions' : 'generate') : 'completions');
+/** the API the tool drives: the spec's, else the engine's default (a URL: /generate unless the tool is vllm bench serve) */
+function apiFor(spec: BenchSpec, engine: EngineKind | undefined): RemoteBenchTarget['api'] {
+  if (spec.api) return spec.api;
+  const api = engine ? engineOf(engine).defaultApi : 'generate';
+  return api === 'generate' && spec.runner === 'vllm' ? 'completions' : api;
 }
 
 function remoteTarget(spec: BenchSpec, ctx: CellContext): RemoteBenchTarget {

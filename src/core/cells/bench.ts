@@ -23,6 +23,7 @@ import { resolveClientNodes } from './bench-clients';
 import { withWorkloadBlocks } from './bench-workload';
 import { workloadSpecOf } from '../load/workloads/spec';
 import { resolveTarget, targetDeployment } from '../exec/targets';
+import { engineOf } from '../engines';
 
 const PROGRESS_INTERVAL_MS = 500;
 
@@ -42,7 +43,7 @@ async function benchTarget(spec: BenchSpec, ctx: CellContext): Promise<ResolvedT
     return { url: t.url, api };
   }
   const handle = t.deployment;
-  const api = spec.api ?? (handle.engine === 'sglang' ? 'generate' : 'completions');
+  const api = spec.api ?? engineOf(handle.engine).defaultApi;
   return { url: (await handle.endpoint()).replace(/\/+$/, ''), api, deployment: { name: handle.name, engine: handle.engine, simulated: handle.simulated, commands: handle.commands }, handle };
 }
 

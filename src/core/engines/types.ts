@@ -179,6 +179,8 @@ export interface Engine {
   readonly kind: EngineKind;
   /** "SGLang", "vLLM" */
   readonly label: string;
+  /** the API a bench drives by default: SGLang's native /generate, vLLM's OpenAI completions */
+  readonly defaultApi: 'generate' | 'completions';
   /** whose metric definitions a run against this engine uses by default */
   readonly metricDefinitions: EngineKind;
   /** tp, dp, ep and the GPUs one instance uses per node, from what the spec wrote */

@@ -9,6 +9,7 @@ export const DP_ATTENTION_HANDSHAKE_PORT_DELTA = 13;
 export const sglangEngine: Engine = {
   kind: 'sglang',
   label: 'SGLang',
+  defaultApi: 'generate',
   metricDefinitions: 'sglang',
   parallelSizes({ tp: tpWritten, dp: dpWritten, ep: epWritten, pp, instanceGpus, nodesPerInstance, a2a }) {
     const tp = tpWritten ?? Math.max(1, Math.floor(instanceGpus / pp));

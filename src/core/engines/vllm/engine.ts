@@ -6,6 +6,7 @@ import { checkVllmGroup, checkVllmSemantics } from './validate';
 export const vllmEngine: Engine = {
   kind: 'vllm',
   label: 'vLLM',
+  defaultApi: 'completions',
   metricDefinitions: 'vllm',
   parallelSizes({ tp: tpWritten, dp: dpWritten, ep: epWritten, pp, instanceGpus, nodesPerInstance, a2a }) {
     // vLLM spreads DP ranks over nodes; TP stays inside one node unless the user says otherwise
