@@ -50,6 +50,8 @@ Load (several --request-rate / --max-concurrency values: one run each, one table
                                  lengths (Mooncake: prompts from hash_ids, shared blocks = shared prefix)
   --dataset-name mooncake --dataset-path FILE [--mooncake-slowdown-factor F] [--mooncake-block-size N]
                                  the same, spelled as bench_serving (block size default 512)
+  --mooncake-prompt-style S      exact (default: blockSize tokens per hash id, input_length exactly) or
+                                 sglang (bench_serving's own prompts, 128 "hi" per id) for parity
 Multi-turn and agentic sessions (turn k+1 after turn k's reply + think time, history appended):
   --conversations FILE           [{"id","messages":[...]}] or ShareGPT [{"conversations":[...]}]
   --multi-turn-conversations N   generated: --multi-turn-turns N --multi-turn-input-len N
@@ -167,6 +169,7 @@ const OPTIONS = {
   'trace-format': { type: 'string' },
   'mooncake-slowdown-factor': { type: 'string' },
   'mooncake-block-size': { type: 'string' },
+  'mooncake-prompt-style': { type: 'string' },
   conversations: { type: 'string' },
   'multi-turn-conversations': { type: 'string' },
   'multi-turn-turns': { type: 'string' },
@@ -377,6 +380,11 @@ function thinkTime(text: string | undefined): DistributionInput | undefined {
   throw new UsageError(`--think-time: ${text} (a number, exp:MEAN or uniform:MIN:MAX)`);
 }
 
+function promptStyleOf(v: string | undefined): 'exact' | 'sglang' | undefined {
+  if (v === undefined || v === 'exact' || v === 'sglang') return v;
+  throw new UsageError(`--mooncake-prompt-style: ${v} (exact or sglang)`);
+}
+
 /** flag names of the workload fields, for the rule messages */
 const WORKLOAD_FLAGS: Record<string, string> = {
   trace: '--trace-file',
@@ -389,6 +397,7 @@ const WORKLOAD_FLAGS: Record<string, string> = {
   thinkTimeSec: '--think-time',
   maxTurns: '--max-turns',
   maxConversations: '--max-conversations',
+  promptStyle: '--mooncake-prompt-style',
   path: '--dataset-path',
 };
 
@@ -409,6 +418,7 @@ function workloadFromArgs(v: Values, int: (flag: keyof Values & string, fallback
     trace,
     format: format as TraceFormat | undefined,
     blockSize: int('mooncake-block-size'),
+    promptStyle: promptStyleOf(v['mooncake-prompt-style']),
     timeScale: int('mooncake-slowdown-factor') ?? (format !== undefined && !mooncake ? int('trace-time-scale') : undefined),
     conversations: v.conversations ?? (generated ? { count: need('multi-turn-conversations'), turns: need('multi-turn-turns'), inputTokens: need('multi-turn-input-len'), outputTokens: need('multi-turn-output-len'), sharedPrefixTokens: int('multi-turn-shared-prefix-len') ?? 0, prefixTokens: int('multi-turn-prefix-len') } : undefined),
     agents: v.agents !== undefined ? { count: need('agents'), calls: need('agent-calls'), systemPromptTokens: need('agent-system-len'), toolOutputTokens: need('agent-tool-len'), outputTokens: need('agent-output-len') } : undefined,

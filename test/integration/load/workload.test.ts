@@ -46,6 +46,16 @@ test('a Mooncake trace replayed over HTTP gets the exact input lengths and repro
   assert.ok(Math.abs(w.measuredHitRate - w.summary.expected.hitRate) < 0.03, `measured ${w.measuredHitRate} vs expected ${w.summary.expected.hitRate}`);
 });
 
+test("promptStyle sglang replays bench_serving's own Mooncake prompts (~129 tokens per hash id) with their reuse", async () => {
+  const out = await runBenchmark(config({ baseDir: fixtures, workers: 0, workload: { kind: 'trace', path: 'mooncake-sample.jsonl', format: 'mooncake', timeScale: 0.01, seed: 7, promptStyle: 'sglang' } }), { toolVersion: 'test' });
+  assert.equal(out.summary.completed, 39);
+  // input_length is not used: 4 hash ids make a prompt of ~4 x 129 tokens, not 1,786
+  assert.ok(out.records.every((r) => (r.promptTokens ?? 0) < 140 * 8));
+  const w = out.workload;
+  assert.ok(w && w.measuredHitRate !== null && w.summary.expected.hitRate > 0.3);
+  assert.ok(Math.abs(w.measuredHitRate - w.summary.expected.hitRate) < 0.05, `${w.measuredHitRate} vs ${w.summary.expected.hitRate}`);
+});
+
 test('a second replay of the same trace finds nothing of the first in the cache (the salt changes every block)', async () => {
   const spec = { kind: 'trace' as const, path: 'mooncake-sample.jsonl', format: 'mooncake' as const, timeScale: 0.01, seed: 7, maxRequests: 3 };
   await runBenchmark(config({ baseDir: fixtures, workload: spec, warmupRequests: 0, workers: 0 }), { toolVersion: 'test' });

@@ -70,3 +70,15 @@ test('Azure and BurstGPT CSV layouts give ms offsets and lengths; BurstGPT faile
   assert.deepEqual(bg.map((r) => [r.offsetMs, r.inputLen, r.outputLen]), [[5000, 472, 18], [46500, 417, 276]]);
   assert.throws(() => parseBurstGpt('Timestamp,Request tokens\n1,2\n', 'b.csv'), /lacks column "Response tokens"/);
 });
+
+test("promptStyle sglang writes bench_serving's own Mooncake prompt: the id glued to 128 'hi' per block, input_length unused", async () => {
+  const { sglangMooncakeRow } = await import('../../../src/core/load/workloads/sglang-mooncake');
+  const row = sglangMooncakeRow({ offsetMs: 0, inputLen: 6955, outputLen: 52, hashIds: [46, 47] });
+  const content = row.messages?.[0].content ?? '';
+  assert.ok(content.startsWith(`Round 1: 46hi hi `));
+  assert.ok(content.includes(`hi47hi hi`));
+  assert.ok(content.endsWith('hiTell me a story based on this context.'));
+  assert.equal(content.slice(0, -'Tell me a story based on this context.'.length).split('hi').length - 1, 256);
+  assert.equal(row.prompt, `user: ${content}`);
+  assert.equal(row.outputLen, 52);
+});

@@ -39,3 +39,9 @@ test("a workload SGLang's or vLLM's own benchmark cannot replay is refused with 
   assert.ok(!r.success);
   assert.match(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'), /workload\.trace: sglang's own benchmark cannot replay this workload/);
 });
+
+test('promptStyle belongs to Mooncake traces, and sglang prompts take no block size', () => {
+  assert.deepEqual(issues({ trace: 't.jsonl', format: 'mooncake', promptStyle: 'sglang' }), []);
+  assert.match(issues({ trace: 'a.csv', format: 'azure', promptStyle: 'sglang' })[0], /^workload\.promptStyle: .*needs format: mooncake/);
+  assert.match(issues({ trace: 't.jsonl', format: 'mooncake', promptStyle: 'sglang', blockSize: 512 })[0], /^workload\.blockSize: SGLang's prompts write ~129 tokens per hash id/);
+});

@@ -16,12 +16,16 @@ import { agenticSessions, conversationsFromJson, generatedConversations, type Se
 import { describeDistribution, meanOf, type Distribution } from './distribution';
 import type { SessionWorkload } from './sessions';
 import { readTraceFile, type TraceFormat, type TraceRequest } from './trace-formats';
+import { sglangMooncakeReuse, sglangMooncakeRow } from './sglang-mooncake';
 
 export const MOONCAKE_BLOCK_SIZE = 512;
 
+/** exact: blockSize token ids per hash id, input_length exactly (default); sglang: bench_serving's own text (sglang-mooncake.ts) */
+export type PromptStyle = 'exact' | 'sglang';
+
 /** What a bench cell's `workload:` (or the CLI's flags) asks for, files unread. */
 export type WorkloadSpec =
-  | { kind: 'trace'; path: string; format: TraceFormat; blockSize?: number; timeScale?: number; vocabSize?: number; seed: number; maxRequests?: number }
+  | { kind: 'trace'; path: string; format: TraceFormat; blockSize?: number; timeScale?: number; vocabSize?: number; seed: number; maxRequests?: number; promptStyle?: PromptStyle }
   | ({ kind: 'conversations'; seed: number; start: SessionWorkload['start']; thinkTimeSec: Distribution } & (
       | { source: 'file'; path: string; maxConversations?: number; maxTurns?: number; outputLen?: number }
       | { source: 'generated'; conversations: number; turns: Distribution; inputTokens: Distribution; outputTokens: Distribution; sharedPrefixTokens: number; prefixTokens?: Distribution }
@@ -38,6 +42,9 @@ export interface TracePlan {
   /** the seed mixed with the run's salt: a new salt, new blocks, the same sharing */
   seed: number;
   timeScale?: number;
+  promptStyle?: PromptStyle;
+  /** sglang style: the run's cache-bust salt in front of every prompt (its text has no seed) */
+  salt?: string;
 }
 
 export type WorkloadPlan = TracePlan | SessionWorkload;
@@ -64,7 +71,7 @@ export async function buildWorkloadPlan(spec: WorkloadSpec, baseDir: string, sal
     if (spec.maxRequests !== undefined) requests = requests.slice(0, spec.maxRequests);
     const blockSize = spec.blockSize ?? MOONCAKE_BLOCK_SIZE;
     if (spec.format === 'mooncake') checkBlockConsistency(requests, blockSize, file);
-    return { kind: 'trace', format: spec.format, requests, blockSize, vocabSize: spec.vocabSize ?? 32000, seed: (spec.seed ^ saltNumber(salt)) >>> 0, timeScale: spec.timeScale };
+    return { kind: 'trace', format: spec.format, requests, blockSize, vocabSize: spec.vocabSize ?? 32000, seed: (spec.seed ^ saltNumber(salt)) >>> 0, timeScale: spec.timeScale, promptStyle: spec.promptStyle, salt };
   }
   const rng = createRng(spec.seed);
   let sessions: SessionPlan[];
@@ -85,6 +92,13 @@ export async function buildWorkloadPlan(spec: WorkloadSpec, baseDir: string, sal
   return { kind: 'sessions', sessions, start: spec.start, thinkTimeSec: spec.thinkTimeSec, seed: spec.seed, salt };
 }
 
+/** one marker shared by every prompt of the run: nothing of an earlier run matches, the sharing inside the run stays */
+function salted(row: DatasetRow, salt: string | undefined): DatasetRow {
+  if (!salt || typeof row.prompt !== 'string') return row;
+  const marker = `[${salt}] `;
+  return { ...row, prompt: marker + row.prompt, promptLen: row.promptLen + estimateTokens(marker), messages: row.messages?.map((m, k) => (k === 0 ? { ...m, content: marker + m.content } : m)) };
+}
+
 /** Rows of a trace plan, each prompt built when asked (exactly input_length token ids). */
 export class TraceRows implements RowSource {
   private readonly builder: BlockPromptBuilder;
@@ -96,6 +110,7 @@ export class TraceRows implements RowSource {
   }
   at(i: number): DatasetRow {
     const r = this.plan.requests[i];
+    if (this.plan.promptStyle === 'sglang') return salted(sglangMooncakeRow(r), this.plan.salt);
     return { prompt: this.builder.prompt(r.hashIds ?? [], r.inputLen, i), promptLen: r.inputLen, outputLen: r.outputLen };
   }
   /** the warmup's prompt: row 0's length, blocks of no request (it leaves nothing a request will find cached) */
@@ -112,7 +127,7 @@ export class TraceRows implements RowSource {
  */
 export function expectedReuse(plan: WorkloadPlan): ReuseEstimate {
   if (plan.kind === 'trace') {
-    if (plan.format === 'mooncake') return traceReuse(plan.requests, plan.blockSize);
+    if (plan.format === 'mooncake') return plan.promptStyle === 'sglang' ? sglangMooncakeReuse(plan.requests) : traceReuse(plan.requests, plan.blockSize);
     return { promptTokens: plan.requests.reduce((a, r) => a + r.inputLen, 0), cachedTokens: 0, hitRate: 0 };
   }
   let prompt = 0;
@@ -138,7 +153,7 @@ export function expectedReuse(plan: WorkloadPlan): ReuseEstimate {
 
 export function summarizeWorkload(plan: WorkloadPlan): WorkloadSummary {
   if (plan.kind === 'trace') {
-    return { kind: 'trace', label: `${plan.format} trace, ${plan.requests.length} requests${plan.format === 'mooncake' ? `, blocks of ${plan.blockSize} tokens` : ''}${plan.timeScale !== undefined && plan.timeScale !== 1 ? `, time × ${plan.timeScale}` : ''}`, requests: plan.requests.length, expected: expectedReuse(plan) };
+    return { kind: 'trace', label: `${plan.format} trace, ${plan.requests.length} requests${plan.format === 'mooncake' ? (plan.promptStyle === 'sglang' ? ', SGLang bench_serving prompts (128 "hi" per hash id)' : `, blocks of ${plan.blockSize} tokens`) : ''}${plan.timeScale !== undefined && plan.timeScale !== 1 ? `, time × ${plan.timeScale}` : ''}`, requests: plan.requests.length, expected: expectedReuse(plan) };
   }
   const turns = plan.sessions.reduce((a, s) => a + s.turns.length, 0);
   const start = plan.start.kind === 'rate' ? `${plan.start.sessionsPerSec} sessions/s` : `${plan.start.sessions} sessions at a time`;

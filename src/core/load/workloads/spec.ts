@@ -25,6 +25,7 @@ export const workloadFields = {
   blockSize: z.number().int().positive().max(1 << 20).optional().describe("tokens per hash id (Mooncake's 512)"),
   timeScale: positive.optional().describe('trace replay speed: 2 = half speed, 0.5 = twice as fast'),
   maxRequests: z.number().int().positive().optional().describe('replay the first N requests of the trace'),
+  promptStyle: z.enum(['exact', 'sglang']).optional().describe("mooncake: exact (blockSize tokens per hash id, input_length exactly; default) or sglang (bench_serving's own prompts: 128 \"hi\" per id, input_length ignored) for parity runs"),
   conversations: z
     .union([
       z.string().describe('a conversations file: [{"id", "messages": [{"role", "content"}]}] or ShareGPT [{"conversations": [{"from", "value"}]}]'),
@@ -68,6 +69,7 @@ export interface WorkloadFieldsIn {
   blockSize?: number;
   timeScale?: number;
   maxRequests?: number;
+  promptStyle?: 'exact' | 'sglang';
   conversations?: string | { count: number; turns: DistributionInput; inputTokens: DistributionInput; outputTokens: DistributionInput; sharedPrefixTokens: number; prefixTokens?: DistributionInput };
   agents?: { count: number; calls: DistributionInput; systemPromptTokens: number; toolOutputTokens: DistributionInput; outputTokens: DistributionInput };
   sessions?: { concurrency: number } | { rate: number };
@@ -108,6 +110,8 @@ export function workloadIssues(w: WorkloadFieldsIn, loadTrace: boolean, rateSet 
   if (w.trace === undefined) {
     for (const k of ['blockSize', 'timeScale', 'maxRequests'] as const) if (w[k] !== undefined) out.push({ path: [k], message: `${k} applies to workload.trace, which is not set` });
   }
+  if (w.promptStyle !== undefined && w.format !== 'mooncake') out.push({ path: ['promptStyle'], message: 'promptStyle chooses how Mooncake hash ids become prompts; it needs format: mooncake' });
+  if (w.promptStyle === 'sglang' && w.blockSize !== undefined) out.push({ path: ['blockSize'], message: "SGLang's prompts write ~129 tokens per hash id whatever the block size: blockSize applies to promptStyle: exact" });
   if (w.blockSize !== undefined && w.format !== undefined && w.format !== 'mooncake') out.push({ path: ['blockSize'], message: `blockSize applies to Mooncake hash ids; the ${w.format} layout has none` });
   if ((w.maxTurns !== undefined || w.maxConversations !== undefined) && typeof w.conversations !== 'string') out.push({ path: [w.maxTurns !== undefined ? 'maxTurns' : 'maxConversations'], message: 'maxTurns and maxConversations limit a conversations file' });
   if ((w.trace !== undefined || sessionSources.length) && w.path !== undefined) out.push({ path: ['path'], message: 'path is a dataset file; a trace or conversations workload does not use the dataset' });
@@ -117,7 +121,7 @@ export function workloadIssues(w: WorkloadFieldsIn, loadTrace: boolean, rateSet 
 /** the WorkloadSpec the fields describe, undefined when they describe none (plain dataset) */
 export function workloadSpecOf(w: WorkloadFieldsIn): WorkloadSpec | undefined {
   if (w.trace !== undefined && w.format !== undefined) {
-    return { kind: 'trace', path: w.trace, format: w.format, blockSize: w.blockSize, timeScale: w.timeScale, maxRequests: w.maxRequests, seed: w.seed, vocabSize: w.vocabSize };
+    return { kind: 'trace', path: w.trace, format: w.format, blockSize: w.blockSize, timeScale: w.timeScale, maxRequests: w.maxRequests, seed: w.seed, vocabSize: w.vocabSize, ...(w.promptStyle ? { promptStyle: w.promptStyle } : {}) };
   }
   const start = w.sessions === undefined ? { kind: 'concurrency' as const, sessions: 1 } : 'rate' in w.sessions ? { kind: 'rate' as const, sessionsPerSec: w.sessions.rate } : { kind: 'concurrency' as const, sessions: w.sessions.concurrency };
   const common = { kind: 'conversations' as const, seed: w.seed, start, thinkTimeSec: toDistribution(w.thinkTimeSec ?? 0) };
