@@ -1,18 +1,23 @@
 /**
  * Notebook renderer for MoE Bench outputs (OutputDoc JSON). Runs in the notebook webview.
  * Plotly (out/plotly.min.js, 4.8 MB) is loaded only when a doc has a plot, once per webview.
- * Live updates arrive as a new render call on the same element: plots are updated in place with
- * Plotly.react (no flicker, no re-layout of the whole output).
+ * Live updates arrive as a new render call on the same element: plots are updated in place (no
+ * flicker, no re-layout of the whole output). Small charts go through Plotly.react; large line
+ * charts and heatmaps draw their data on a canvas over a Plotly frame that is redrawn only when
+ * an axis or the layout changes (canvas-plot.ts).
  */
 import type { ActivationFunction, OutputItem } from 'vscode-notebook-renderer';
 import type { Block, OutputDoc, PlotBlock } from '../../src/core/output/doc';
 import { validateOutputDoc } from '../../src/core/output/validate-doc';
+import { canvasEligible, drawnRanges, drawSeries, frameFigure, frameSignature, repaint } from './canvas-plot';
 import { STYLE } from './style';
 
 type PlotlyModule = {
   react(el: HTMLElement, data: unknown[], layout: Record<string, unknown>, config: Record<string, unknown>): Promise<unknown>;
   purge(el: HTMLElement): void;
 };
+/** a plot element once Plotly has drawn in it (Plotly adds an event emitter) */
+type PlotlyHost = HTMLElement & { on?: (event: string, fn: () => void) => void };
 
 let plotlyPromise: Promise<PlotlyModule> | undefined;
 /**
@@ -108,9 +113,10 @@ function renderDoc(id: string, doc: OutputDoc, element: HTMLElement): void {
   const root = state.root;
   const keep = new Set<string>();
   // non-plot blocks are cheap: rebuild them; plots persist across updates for Plotly.react
-  const frag = document.createDocumentFragment();
-  if (doc.simulated) frag.appendChild(el('div', 'moebench-sim', 'SIMULATED — results come from the embedded SGLang emulator, not from GPUs'));
-  if (doc.title) frag.appendChild(el('div', 'moebench-title', doc.title));
+  // plot hosts already drawn stay where they are (see syncChildren)
+  const nodes: Node[] = [];
+  if (doc.simulated) nodes.push(el('div', 'moebench-sim', 'SIMULATED — results come from the embedded SGLang emulator, not from GPUs'));
+  if (doc.title) nodes.push(el('div', 'moebench-title', doc.title));
   for (const block of doc.blocks) {
     if (block.type === 'plot') {
       keep.add(block.id);
@@ -122,11 +128,11 @@ function renderDoc(id: string, doc: OutputDoc, element: HTMLElement): void {
       }
       // the title is HTML above the chart, not Plotly's: Plotly's title shares the top strip with
       // the modebar and the step labels, and collided with both
-      if (block.title) frag.appendChild(el('div', 'moebench-plot-title', block.title));
-      frag.appendChild(host);
+      if (block.title) nodes.push(el('div', 'moebench-plot-title', block.title));
+      nodes.push(host);
       drawPlot(host, block);
     } else {
-      frag.appendChild(renderBlock(block));
+      nodes.push(renderBlock(block));
     }
   }
   for (const [pid, host] of state.plots) {
@@ -135,7 +141,21 @@ function renderDoc(id: string, doc: OutputDoc, element: HTMLElement): void {
       state.plots.delete(pid);
     }
   }
-  root.replaceChildren(frag);
+  syncChildren(root, nodes);
+}
+
+/**
+ * Put `nodes` in `root` in this order without detaching the plots already there: a Plotly chart
+ * taken out and put back has every style of its SVG recomputed (~15 ms a chart per update).
+ */
+function syncChildren(root: HTMLElement, nodes: Node[]): void {
+  const wanted = new Set(nodes);
+  for (const child of Array.from(root.childNodes)) if (!wanted.has(child)) child.remove();
+  let cur = root.firstChild;
+  for (const n of nodes) {
+    if (cur === n) cur = cur.nextSibling;
+    else root.insertBefore(n, cur);
+  }
 }
 
 function renderBlock(block: Exclude<Block, PlotBlock>): HTMLElement {
@@ -384,6 +404,13 @@ function keepMarginsOnUpdate(host: HTMLElement, layout: Obj): void {
   for (const k of Object.keys(layout)) if (/^[xy]axis\d*$/.test(k) && isObj(layout[k])) (layout[k] as Obj).automargin = false;
 }
 
+/** the frame (everything but the points) each canvas chart last handed to Plotly */
+const drawnFrames = new WeakMap<HTMLElement, string>();
+const listening = new WeakSet<HTMLElement>();
+const PLOTLY_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
+/** a canvas chart's PNG export would lack its lines: no download button there */
+const CANVAS_CONFIG = { ...PLOTLY_CONFIG, modeBarButtonsToRemove: [...PLOTLY_CONFIG.modeBarButtonsToRemove, 'toImage'] };
+
 function drawPlot(host: HTMLElement, block: PlotBlock): void {
   host.style.minHeight = `${block.heightPx ?? 280}px`;
   void loadPlotly().then(async (P) => {
@@ -391,7 +418,27 @@ function drawPlot(host: HTMLElement, block: PlotBlock): void {
     const widthPx = host.clientWidth || host.parentElement?.clientWidth || 900;
     const layout = themeLayout(block, widthPx);
     keepMarginsOnUpdate(host, layout);
-    await P.react(host, themeTraces(chooseRenderer(block.data), darkTheme()), layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] });
+    const data = themeTraces(chooseRenderer(block.data), darkTheme());
+    if (canvasEligible(data, layout)) {
+      // large charts: Plotly draws the frame (only when it changed), the canvas the data
+      const frame = frameFigure(data, { ...layout, uirevision: 'live' }, drawnFrames.has(host) ? drawnRanges(host) : undefined);
+      const signature = frameSignature(frame.traces, frame.layout);
+      if (drawnFrames.get(host) !== signature) {
+        await P.react(host, frame.traces, frame.layout, CANVAS_CONFIG);
+        drawnFrames.set(host, signature);
+        // how many draws needed Plotly (the renderer bench reports it)
+        host.dataset.frames = String(Number(host.dataset.frames ?? '0') + 1);
+      }
+      drawSeries(host, frame.series);
+      if (!listening.has(host) && typeof (host as PlotlyHost).on === 'function') {
+        listening.add(host);
+        // zoom, pan, autoscale and resizes move the axes: the canvas follows
+        (host as PlotlyHost).on?.('plotly_relayout', () => repaint(host));
+      }
+    } else {
+      if (drawnFrames.delete(host)) host.querySelector('canvas.moebench-canvas')?.remove();
+      await P.react(host, data, layout, PLOTLY_CONFIG);
+    }
     host.dataset.renderMs = (performance.now() - t0).toFixed(1);
     host.dataset.rendered = String(Number(host.dataset.rendered ?? '0') + 1);
   }).catch((err: unknown) => {

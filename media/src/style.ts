@@ -18,6 +18,9 @@ export const STYLE = `
 .moebench-badge.error { border-color: var(--vscode-editorError-foreground, #e51400); color: var(--vscode-editorError-foreground, #e51400); }
 .moebench-text { margin: 4px 0; white-space: pre-wrap; }
 .moebench-plot { width: 100%; }
+.moebench-canvas { position: absolute; top: 0; left: 0; pointer-events: none; }
+.moebench-tip { position: absolute; display: none; pointer-events: none; z-index: 10; padding: 2px 6px; font-size: 11px; white-space: nowrap;
+  background: var(--vscode-editorHoverWidget-background, #fff); color: var(--vscode-editorHoverWidget-foreground, #333); border: 1px solid var(--vscode-editorHoverWidget-border, #999); }
 .moebench-table.collapsed .extra { display: none; }
 .moebench-toggle { margin: 4px 0; font: inherit; font-size: 11px; color: var(--vscode-textLink-foreground, #3794ff); background: none; border: none; padding: 0; cursor: pointer; }
 .moebench-plot-title { font-weight: 600; font-size: 13px; margin: 12px 0 0 4px; }
