@@ -31,6 +31,8 @@ function phaseText(p: ProcessView): string {
   switch (p.phase) {
     case 'exited':
       return `exited (${p.exitCode ?? '?'})`;
+    case 'gone':
+      return p.reason ? `gone (${p.reason})` : 'gone';
     default:
       return p.phase;
   }

@@ -29,12 +29,13 @@ export const ROLE_CONTEXT = 'deployment-role';
 export const PROCESS_CONTEXT = 'deployment-process';
 
 /** the state word users see: starting / healthy / exited (code) / stopped ... */
-export function processStateText(p: Pick<ProcessView, 'phase' | 'exitCode'>): string {
+export function processStateText(p: Pick<ProcessView, 'phase' | 'exitCode' | 'reason'>): string {
   switch (p.phase) {
     case 'exited':
       return `exited (${p.exitCode ?? '?'})`;
     case 'gone':
-      return 'gone (killed or node rebooted)';
+      // the launcher's reason when it knows one (a Slurm job's end state), else the usual causes
+      return `gone (${p.reason ?? 'killed or node rebooted'})`;
     case 'pending':
       return 'not started';
     default:

@@ -8,6 +8,7 @@ import { ClusterCellExecutor } from '../../../src/core/cells/cluster';
 import { DeployCellExecutor, stopDeployment } from '../../../src/core/cells/deploy';
 import { ShellCellExecutor } from '../../../src/core/cells/shell';
 import { Deployment } from '../../../src/core/deploy';
+import { processStateText } from '../../../src/core/deploy/tree-model';
 import type { CellContext } from '../../../src/core/exec/cell';
 import { Session } from '../../../src/core/exec/session';
 import { headlessHost } from '../../../src/core/host';
@@ -209,6 +210,8 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     while (after.processes.some((p) => p.phase !== 'gone')) after = await d.refresh();
     assert.equal(after.phase, 'stopped');
     for (const p of after.processes) assert.match(p.reason ?? '', new RegExp(`job ${jobId} CANCELLED: cancelled \\(scancel`), p.id);
+    // the Deployments tree says so on each process
+    assert.match(processStateText(after.processes[0]), new RegExp(`^gone \\(job ${jobId} CANCELLED: cancelled`));
     const state = cluster.connectionState();
     assert.equal(state.state, 'failed');
     assert.match(state.state === 'failed' ? state.reason : '', /CANCELLED/);
