@@ -149,8 +149,10 @@ export class SlurmCluster implements Cluster {
 
   async dispose(): Promise<void> {
     try {
-      // a deployment left running (it outlives the window on purpose) keeps its allocation
-      if (!this.released && !this.endedReason && (await this.ourSteps()).length === 0) await this.release();
+      // a deployment left running (it outlives the window on purpose) keeps its allocation; exec
+      // steps (telemetry streams, shell cells) belong to this session and end with it
+      const deploymentSteps = (await this.ourSteps()).filter((s) => !s.endsWith(` ${EXEC_STEP_NAME}`));
+      if (!this.released && !this.endedReason && deploymentSteps.length === 0) await this.release();
     } catch {
       // Slurm unreachable: the job stays; the next cluster cell run finds it by name
     } finally {
