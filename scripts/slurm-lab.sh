@@ -84,7 +84,7 @@ stop_lab() {
   [ -d "$LAB" ] || return 0
   # jobs first, so no step outlives its slurmd
   if alive_pid "$LAB/run/slurmctld.pid" slurmctld >/dev/null; then
-    timeout 10 scancel --full --quiet --partition="$PARTITION" 2>/dev/null || true
+    for part in "$PARTITION" "$URGENT"; do timeout 10 scancel --full --quiet --partition="$part" 2>/dev/null || true; done
     for _ in $(seq 50); do
       [ -z "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && break
       sleep 0.2
