@@ -92,7 +92,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * One deployment on one cluster: starts its ranks through the remote supervisor in the plan's
+ * One deployment on one cluster: starts its ranks through its cluster's launcher in the plan's
  * order, watches them come up, and stops every process group again. Implements the
  * DeploymentHandle bench cells use. All state that matters after a reload is in the record file.
  */

@@ -137,7 +137,7 @@ export type DeployRule =
   | 'model-shape'
   /** a value no command line can carry (NUL, or longer than any path or flag) */
   | 'argv'
-  /** an environment name that makes a shell, the loader or an interpreter run code (cluster/env-policy.ts) */
+  /** an environment name that makes a shell, the loader or an interpreter run code (launch/env-policy.ts) */
   | 'env-name';
 
 export interface DeployIssue {

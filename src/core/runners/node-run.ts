@@ -49,7 +49,7 @@ export function runnerRelDir(runId: string, name: string): string {
 const LOG_KEEP_CHARS = 64 * 1024;
 
 /**
- * Run the benchmark tool on a node through the remote supervisor (own process group, survives a
+ * Run the benchmark tool on a node through its cluster's launcher (own process group, survives a
  * dropped connection), stream its output, wait for it to exit, and read its result file. The
  * attempts are tried in order while a failure says the tool is not there (module missing).
  */

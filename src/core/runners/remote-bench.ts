@@ -65,7 +65,7 @@ function errorRateCheck(completed: number, failed: number): ValidityCheck[] {
 
 /**
  * One load step with SGLang's bench_serving or vllm bench serve on one or several nodes: the
- * workload is split over the nodes, each runs under the remote supervisor, their result files are
+ * workload is split over the nodes, each runs under its cluster's launcher, their result files are
  * imported with the existing importers and merged, and the merged result is stored as one run
  * (meta.json marks it as the tool's numbers, with the exact commands).
  */

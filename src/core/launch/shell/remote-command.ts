@@ -52,7 +52,7 @@ export function buildExecCommand(spec: RemoteExecSpec): string {
 }
 
 // bash, not sh: dash's kill builtin rejects `--` before a negative pgid.
-// zombies do not count as alive (see GROUP_ALIVE in remote/scripts.ts)
+// zombies do not count as alive (see GROUP_ALIVE in scripts.ts)
 const KILL_GROUP_SCRIPT = [
   'g=$1; n=$2',
   `alive() { kill -0 -- "-$g" 2>/dev/null && ps -e -o pgid= -o stat= | awk -v g="$g" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; }`,
