@@ -27,6 +27,40 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The language server never opens an SSH connection, formats YAML, or reports schema errors in
+ * another language, yet its imports drag in what does (ssh2 through the cluster-kind registry's
+ * validators, prettier through yaml-language-server's formatter, which yaml-schemas.ts turns off,
+ * every ajv-i18n locale): ~0.85 MB of its 2.4 MB bundle. Those modules become stubs there; a call
+ * into one throws a message naming it instead of running half a library.
+ */
+const languageServerStubs = {
+  name: 'language-server-stubs',
+  setup(build) {
+    build.onResolve({ filter: /^(ssh2|prettier\/standalone|prettier\/plugins\/\w+)$/ }, (args) => ({ path: args.path, namespace: 'ls-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'ls-stub' }, (args) => ({
+      contents: `const name = ${JSON.stringify(args.path)};
+const unavailable = (what) => function () { throw new Error(name + ' is not part of the MoE Bench language server (' + what + ')'); };
+module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? false : typeof key === 'string' ? unavailable(key) : undefined) });`,
+      loader: 'js',
+    }));
+    // yaml-language-server pins its own older copies of packages this bundle already holds
+    // (yaml 2.8 next to 2.9, the LSP packages one release behind): one copy each. Its language
+    // service (all we use of it) takes only LSP types and a few classes from them (RequestType,
+    // NotificationType, ResponseError, ErrorCodes, TextDocuments) that are the same in both
+    build.onResolve({ filter: /^(yaml|vscode-languageserver(-types|-protocol)?|vscode-jsonrpc)(\/.*)?$/ }, (args) =>
+      /[\\/]yaml-language-server[\\/]/.test(args.importer) ? build.resolve(args.path, { resolveDir: root, kind: args.kind }) : undefined,
+    );
+    // English only (the localizer yaml-language-server falls back to)
+    build.onResolve({ filter: /^ajv-i18n$/ }, () => ({ path: 'ajv-i18n', namespace: 'ls-ajv-en' }));
+    build.onLoad({ filter: /.*/, namespace: 'ls-ajv-en' }, () => ({
+      contents: `const en = require('ajv-i18n/localize/en'); module.exports = { en, default: { en } };`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 const node = {
   bundle: true,
   plugins: [zodEnglishOnly],
@@ -62,7 +96,7 @@ const targets = [
   },
 ];
 if (existsSync(join(root, 'src/language-server/server.ts'))) {
-  targets.push({ ...node, entryPoints: { 'language-server': join(root, 'src/language-server/server.ts') }, outdir: join(root, 'out') });
+  targets.push({ ...node, plugins: [...node.plugins, languageServerStubs], entryPoints: { 'language-server': join(root, 'src/language-server/server.ts') }, outdir: join(root, 'out') });
 }
 if (existsSync(join(root, 'test/vscode/index.ts'))) {
   targets.push({ ...node, entryPoints: { index: join(root, 'test/vscode/index.ts') }, outdir: join(root, 'out/test'), external: ['vscode', 'cpu-features', '*.node', 'mocha'] });
