@@ -18,7 +18,7 @@ const USAGE = `Usage: moebench run <notebook.moebench> [-o out.moebench] [--cell
 
 Runs the notebook's code cells top to bottom (like papermill), stops at the first failing cell,
 and writes the outputs into the output notebook (the input file is never modified).
-Deployments started by the run are stopped at the end unless --keep-deployments is given.
+Deployments the run's deploy cells started (or adopted, found running with the same commands) are stopped at the end unless --keep-deployments is given.
 --allow-env NAME allows an environment name that changes how programs start (LD_LIBRARY_PATH,
 PYTHONPATH...) in deploy cells; a notebook cannot allow one itself.
 A bench cell whose validity checks report an error (failed requests...) fails the run;

@@ -54,6 +54,8 @@ export class DeployCellExecutor implements CellExecutor {
     if (previous && previous.origin === 'reattached' && previous.phase === 'ready' && sameCommands(previous.plan, plan) && previous.view().processes.every((p) => p.phase === 'healthy' || (p.phase === 'running' && p.nodeRank > 0))) {
       previous.adopt();
       ctx.session.deployments.set(plan.name, previous, cellName);
+      // adopted by this run's deploy cell: stopped at the end like one it started (headless runs without --keep-deployments)
+      this.stopOnSessionEnd(previous, ctx);
       const endpoint = await previous.endpoint();
       ctx.emit({ kind: 'doc', id: 'deploy-status', doc: statusDoc(previous.view(), { endpoint, note: 'already running with exactly these commands (found after a reload): adopted without a restart. Use Restart to start it fresh.' }) });
       return;
@@ -66,15 +68,19 @@ export class DeployCellExecutor implements CellExecutor {
 
     const deployment = new Deployment(plan, cluster, { recordFile, baseDir: this.remoteDir(ctx), cell: cellName });
     ctx.session.deployments.set(plan.name, deployment, cellName);
-    if (ctx.host.setting('deploy.stopOnSessionEnd', false)) {
-      ctx.session.store.add(toDisposable(async () => void (await deployment.stop({ graceMs: this.graceMs(ctx) }))));
-    }
+    this.stopOnSessionEnd(deployment, ctx);
     await deployment.start({
       emit: ctx.emit,
       signal: ctx.signal,
       healthTimeoutMs: this.options.healthTimeoutMs ?? ctx.host.setting('deploy.healthTimeoutSec', 1800) * 1000,
       graceMs: this.graceMs(ctx),
     });
+  }
+
+  private stopOnSessionEnd(deployment: Deployment, ctx: CellContext): void {
+    if (ctx.host.setting('deploy.stopOnSessionEnd', false)) {
+      ctx.session.store.add(toDisposable(async () => void (await deployment.stop({ graceMs: this.graceMs(ctx) }))));
+    }
   }
 
   private graceMs(ctx: CellContext): number {

@@ -184,6 +184,24 @@ describe('moebench run: deployments started by the run', () => {
     assert.equal(health.status, 200);
     process.kill(-pid, 'SIGTERM');
   });
+
+  test('a kept deployment that a later run adopts (same commands, no restart) is stopped at that run\'s exit', async () => {
+    const w = workspace();
+    const port = await freePort();
+    writeNotebook(w.nb, [clusterWithShims(), deployCell('kept', port)]);
+    const first = await runCli(['run', w.nb, '--keep-deployments'], { env: w.env });
+    assert.equal(first.code, 0, first.stderr);
+    const pid = serverPid(w.home, 'kept');
+    groupsToKill.push(pid);
+    const out = `${w.dir}/second.out.moebench`;
+    const second = await runCli(['run', w.nb, '-o', out], { env: w.env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(readFileSync(out, 'utf8'), /adopted without a restart/, 'the second run restarted the deployment instead of adopting it');
+    assert.equal(serverPid(w.home, 'kept'), pid, 'the server was restarted');
+    assert.deepEqual(records(w.dir), [], 'the adopted deployment\'s record outlived the run');
+    assert.deepEqual(liveInGroup(pid), [], `adopted server process group ${pid} outlived the run`);
+    assert.equal(await listening(port), false, `port ${port} still open`);
+  });
 });
 
 describe('moebench bench: the validity gate', () => {
