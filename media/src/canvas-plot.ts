@@ -67,9 +67,10 @@ const axisKey = (ref: unknown, letter: 'x' | 'y'): string => {
 const firstNonNull = (xs: unknown[]): unknown => xs.find((v) => v !== null);
 
 /**
- * The step of evenly spaced numbers, or undefined. A tenth of a step off is still even: bucket
- * centres arrive rounded to whole seconds (compactPlot), and a cell drawn a tenth of its width
- * off is not visible.
+ * The step of evenly spaced numbers, or undefined. Bucket centres arrive rounded to whole seconds
+ * (compactPlot), so a centre may be half a second off: a second (up to a quarter of a cell), or a
+ * tenth of a cell, is still even; a live heatmap must not switch between canvas and Plotly from
+ * one second to the next because of a rounding.
  */
 function evenStep(x: unknown[]): number | undefined {
   if (x.length < 2) return x.length === 1 && typeof x[0] === 'number' ? 1 : undefined;
@@ -77,9 +78,11 @@ function evenStep(x: unknown[]): number | undefined {
   const b = x[x.length - 1];
   if (typeof a !== 'number' || typeof b !== 'number' || !(b > a)) return undefined;
   const dx = (b - a) / (x.length - 1);
+  // the step itself comes from two rounded ends: a second of slack in all
+  const tolerance = Math.max(0.1 * dx, Math.min(1, 0.25 * dx)) + 1e-9;
   for (let i = 1; i < x.length; i++) {
     const v = x[i];
-    if (typeof v !== 'number' || Math.abs(v - (a + i * dx)) > dx * 0.1) return undefined;
+    if (typeof v !== 'number' || Math.abs(v - (a + i * dx)) > tolerance) return undefined;
   }
   return dx;
 }
@@ -153,9 +156,10 @@ export function liveRange(prev: readonly [number, number] | undefined, next: [nu
   if (!prev) return next;
   const [lo, hi] = next;
   const [p0, p1] = prev;
-  // half a percent of slack: rounded bucket centres wobble the edges by a fraction of a cell
+  // half a percent of slack at the start: rounded bucket centres wobble a heatmap's left edge by
+  // a fraction of a cell. None at the end, where the newest data are
   const slack = 0.005 * (p1 - p0);
-  if (lo >= p0 - slack && hi <= p1 + slack && hi - lo >= 0.9 * (p1 - p0)) return [p0, p1];
+  if (lo >= p0 - slack && hi <= p1 && hi - lo >= 0.9 * (p1 - p0)) return [p0, p1];
   const pad = 0.05 * (hi - lo);
   return [lo < p0 ? lo - pad : lo, hi > p1 ? hi + pad : hi];
 }
@@ -208,9 +212,10 @@ export function frameFigure(data: Obj[], layout: Obj, previousRange?: RangeOf): 
         }
       }
       if (!Number.isFinite(zmin) || !Number.isFinite(zmax)) [zmin, zmax] = [0, 1];
-      // one empty column keeps the row labels and the colour bar; the cells are the canvas's.
-      // It sits at the x range's start (set below), which stays put while a live heatmap grows
-      const frame: Obj = { ...t, x: [x[0]], z: z.map(() => [null]), zmin, zmax, zauto: false };
+      // one transparent column keeps the row labels and the colour bar (Plotly hides a heatmap
+      // with no number in it); the cells are the canvas's. It sits at the x range's start (set
+      // below), which stays put while a live heatmap grows
+      const frame: Obj = { ...t, x: [x[0]], z: z.map(() => [zmin]), zmin, zmax, zauto: false, opacity: 0 };
       heatFrames.push({ frame, xKey: target(xk) });
       delete frame.hovertemplate;
       return frame;
@@ -427,7 +432,7 @@ function paint(host: HTMLElement, s: CanvasState, full: Obj): void {
 }
 
 /** the heatmap's cells, one pixel each, before they are scaled onto the plot (reused: one live heatmap redraws every second) */
-const off = document.createElement('canvas');
+let offscreen: HTMLCanvasElement | undefined;
 
 /** every cell one pixel of an image the size of z, scaled onto the cells' extent without smoothing */
 function paintHeat(g: CanvasRenderingContext2D, h: HeatSeries, lut: Uint8ClampedArray | undefined, [zmin, zmax]: [number, number], xa: FullAxis, ya: FullAxis): void {
@@ -453,6 +458,7 @@ function paintHeat(g: CanvasRenderingContext2D, h: HeatSeries, lut: Uint8Clamped
       px[o + 3] = 255;
     }
   }
+  const off = (offscreen ??= document.createElement('canvas'));
   if (off.width !== cols || off.height !== rows) {
     off.width = cols;
     off.height = rows;
