@@ -2,7 +2,7 @@
 // renderer (browser ESM, code-split so Plotly loads lazily), extension-host tests (node cjs).
 // Usage: node scripts/build.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
-import { readFileSync, mkdirSync, existsSync, copyFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync, existsSync, copyFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,15 +102,29 @@ if (existsSync(join(root, 'test/vscode/index.ts'))) {
   targets.push({ ...node, entryPoints: { index: join(root, 'test/vscode/index.ts') }, outdir: join(root, 'out/test'), external: ['vscode', 'cpu-features', '*.node', 'mocha'] });
 }
 
+/**
+ * Every file in out/ is replaced by a rename, never rewritten in place: test suites run side by
+ * side (scripts/test.mjs) and one of them rebuilds out/ (`vsce package` runs the minified build)
+ * while others start `node out/cli.js` or load out/plotly.min.js; a reader sees the old file or
+ * the new one, never half of one.
+ */
+function replaceFile(path, write) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  write(tmp);
+  renameSync(tmp, path);
+}
+
 mkdirSync(join(root, 'out'), { recursive: true });
 // the HTML report inlines Plotly; a packaged extension has no node_modules, so ship the file beside the bundles
-copyFileSync(join(root, 'node_modules/plotly.js-dist-min/plotly.min.js'), join(root, 'out/plotly.min.js'));
+replaceFile(join(root, 'out/plotly.min.js'), (tmp) => copyFileSync(join(root, 'node_modules/plotly.js-dist-min/plotly.min.js'), tmp));
 rmSync(join(root, 'out/media/chunks'), { recursive: true, force: true });
 if (watch) {
   for (const t of targets) (await esbuild.context(t)).watch();
   console.log('watching…');
 } else {
   const t0 = Date.now();
-  await Promise.all(targets.map((t) => esbuild.build(t)));
+  const built = await Promise.all(targets.map((t) => esbuild.build({ ...t, write: false })));
+  for (const r of built) for (const f of r.outputFiles) replaceFile(f.path, (tmp) => writeFileSync(tmp, f.contents));
   console.log(`built ${targets.length} bundles in ${Date.now() - t0} ms`);
 }

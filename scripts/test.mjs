@@ -6,25 +6,91 @@
 // unless scripts/tap-summary.mjs allows them by name with a reason; a todo that throws, a test
 // file with no tests, a suite with no passing test, `.only` left in a test file, and a VS Code
 // run that prints no suite line are all failures.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+//
+// Suites run in lanes side by side (MOEBENCH_TEST_SERIAL=1 runs them one after another, in the
+// order of ALL). They share no port (every server binds port 0, sshd labs and sim clusters
+// allocate theirs, code-server gets a free port and its own folders) and no folder (mkdtemp);
+// the one shared thing, out/, is rewritten by the UI suite's `vsce package` and build.mjs
+// replaces each file by a rename, so a reader sees the old file or the new one. Inside a suite,
+// node --test runs test files side by side too (Node 20 defaults to cores - 1: one at a time on
+// a 2-core machine). Each suite's output goes to its own log, printed whole when it finishes.
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync, mkdtempSync, readFileSync, existsSync, openSync, closeSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { summarizeTap, onlyMarkers } from './tap-summary.mjs';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ALL = ['static', 'unit', 'integration', 'vscode', 'e2e', 'reliability'];
+/**
+ * Lanes run at the same time, each lane's suites in order. The lanes mix what waits (sshd, code-server,
+ * browsers) with what computes (tsc, eslint, unit tests) on a 2-core machine; e2e follows vscode
+ * so two code-servers never start at once. The summary gives each suite's time, to rebalance them.
+ */
+const LANES = [
+  ['static', 'unit', 'reliability'],
+  ['integration'],
+  ['vscode', 'e2e'],
+];
 const wanted = process.argv.slice(2).filter((a) => ALL.includes(a));
 const suites = wanted.length ? wanted : ALL;
-const results = [];
+const serial = process.env.MOEBENCH_TEST_SERIAL === '1';
+const cores = availableParallelism();
+/**
+ * Test files run at once inside a suite. Unit tests are CPU-bound (tsx compiles each file): Node's
+ * default, cores - 1; on this 2-core machine two at once took 114 s against 76 s one at a time.
+ * Integration and UI tests mostly wait on sshd, code-server and Chromium: more at once. Reliability
+ * files print figures: one at a time, as measured before.
+ */
+const FILE_CONCURRENCY = { unit: Math.max(1, cores - 1), integration: cores + 1, reliability: 1, e2e: 2 };
 // reliability tests append their FIGURE lines here; printed after the summary
 const figuresFile = join(mkdtempSync(join(tmpdir(), 'moebench-figures-')), 'figures.txt');
 process.env.MOEBENCH_FIGURES_FILE = figuresFile;
+const logDir = mkdtempSync(join(tmpdir(), 'moebench-test-logs-'));
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
   return r.status ?? 1;
+}
+
+/** children started by runLogged, by process group, so a timeout or Ctrl-C ends their whole tree */
+const groups = new Set();
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const pid of groups) killGroup(pid);
+    process.exit(130);
+  });
+}
+
+/** Runs a command with its output appended to `log`; resolves with the exit code (1 when killed by the timeout). */
+function runLogged(log, cmd, args, { timeoutMs } = {}) {
+  return new Promise((resolve) => {
+    const fd = openSync(log, 'a');
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+    groups.add(child.pid);
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup(child.pid);
+        }, timeoutMs)
+      : undefined;
+    child.on('error', () => resolve(1));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      groups.delete(child.pid);
+      resolve(timedOut ? 1 : (code ?? 1));
+    });
+  });
 }
 
 function findTests(dir, pattern = /\.test\.ts$/) {
@@ -48,16 +114,18 @@ function onlyProblems(files) {
   return problems;
 }
 
-function nodeTests(name, files, timeoutMs, suiteTimeoutMs) {
-  if (files.length === 0) {
-    results.push({ name, passed: 0, failed: 1, problems: ['no test files found: an empty suite is not a green suite'] });
-    return;
-  }
+async function nodeTests(name, files, timeoutMs, suiteTimeoutMs, log) {
+  if (files.length === 0) return [{ name, passed: 0, failed: 1, problems: ['no test files found: an empty suite is not a green suite'] }];
   const tap = join(mkdtempSync(join(tmpdir(), 'moebench-tap-')), 'out.tap');
-  console.log(`\n=== ${name}: ${files.length} files ===`);
-  // the spawn timeout bounds a whole suite, so a test file that leaves a handle open after a
+  // the suite timeout bounds a whole suite, so a test file that leaves a handle open after a
   // failure cannot hang CI (--test-force-exit would, but it drops the TAP file the counts come from)
-  const code = run(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { timeout: suiteTimeoutMs, killSignal: 'SIGKILL' });
+  const concurrency = FILE_CONCURRENCY[name] ?? 1;
+  const code = await runLogged(
+    log,
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    { timeoutMs: suiteTimeoutMs },
+  );
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const s = summarizeTap(text, { files });
   const extra = onlyProblems(files);
@@ -66,7 +134,65 @@ function nodeTests(name, files, timeoutMs, suiteTimeoutMs) {
   if (code !== 0 && s.failed === 0 && extra.length === 0) extra.push(`node --test exited ${code} with no failed test`);
   const problems = [...s.problems, ...extra];
   const failed = s.failed + extra.length;
-  results.push({ name, passed: s.passed, failed, skipped: s.skipped, todo: s.todo, cancelled: s.cancelled, problems });
+  return [{ name, passed: s.passed, failed, skipped: s.skipped, todo: s.todo, cancelled: s.cancelled, problems }];
+}
+
+async function staticChecks(log) {
+  const tsc = await runLogged(log, 'npx', ['tsc', '-p', '.', '--noEmit']);
+  const lint = await runLogged(log, 'npx', ['eslint', 'src', 'test', 'scripts']);
+  // no import of cells/ from below it, no cycle between src/core folders (scripts/check-deps.mjs)
+  const deps = await runLogged(log, process.execPath, ['scripts/check-deps.mjs']);
+  const codes = [tsc, lint, deps];
+  const names = ['tsc', 'eslint', 'dependency rules'];
+  return [{ name: 'static', passed: codes.filter((c) => c === 0).length, failed: codes.filter((c) => c !== 0).length, problems: names.filter((_, i) => codes[i] !== 0).map((n) => `${n} failed`) }];
+}
+
+async function vscodeSuite(log) {
+  const code = await runLogged(log, process.execPath, ['--import', 'tsx', 'test/harness/run-vscode-suite.ts', 'trusted,untrusted'], { timeoutMs: 20 * 60_000 });
+  const out = existsSync(log) ? readFileSync(log, 'utf8') : '';
+  const results = [];
+  const lines = [...out.matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed(?:, (\d+) pending)?$/gm)];
+  for (const m of lines) {
+    const pending = Number(m[4] ?? 0);
+    const problems = [];
+    if (Number(m[2]) === 0) problems.push('no test passed: an empty suite is not a green suite');
+    if (pending > 0) problems.push(`${pending} pending (skipped) mocha tests`);
+    results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) + problems.length, skipped: pending, problems });
+  }
+  const only = onlyProblems(findTests('test/vscode', /\.test\.ts$/));
+  if (only.length) results.push({ name: 'vscode (sources)', passed: 0, failed: only.length, problems: only });
+  // every suite asked for must report; a run that printed nothing is not a pass
+  const missing = ['trusted', 'untrusted'].filter((x) => !lines.some((m) => m[1] === `vscode:${x}`));
+  if (missing.length || code !== 0) {
+    results.push({ name: 'vscode (runner)', passed: 0, failed: missing.length + (code !== 0 ? 1 : 0), problems: [...missing.map((x) => `no "vscode:${x}: N passed, N failed" line`), ...(code !== 0 ? [`runner exited ${code}`] : [])] });
+  }
+  return results;
+}
+
+const SUITES = {
+  static: (log) => staticChecks(log),
+  unit: (log) => nodeTests('unit', findTests('test/unit'), 60_000, 10 * 60_000, log),
+  integration: (log) => nodeTests('integration', findTests('test/integration'), 180_000, 20 * 60_000, log),
+  reliability: (log) => nodeTests('reliability', findTests('test/reliability'), 600_000, 20 * 60_000, log),
+  vscode: (log) => vscodeSuite(log),
+  e2e: (log) => nodeTests('e2e', findTests('test/e2e'), 300_000, 10 * 60_000, log),
+};
+
+const t0 = Date.now();
+const minutes = (ms) => `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+const resultsBySuite = new Map();
+
+async function runSuite(suite) {
+  const log = join(logDir, `${suite}.log`);
+  const start = Date.now();
+  console.log(`--- ${suite} started at +${minutes(start - t0)}`);
+  const results = await SUITES[suite](log);
+  const took = Date.now() - start;
+  // the suite's whole output in one piece, then its counts
+  console.log(`\n=== ${suite} (${minutes(took)}) ===`);
+  if (existsSync(log)) process.stdout.write(readFileSync(log, 'utf8'));
+  for (const r of results) console.log(`--- ${r.name}: ${r.passed} passed, ${r.failed} failed, in ${minutes(took)}`);
+  resultsBySuite.set(suite, results.map((r) => ({ ...r, ms: took })));
 }
 
 if (!process.env.MOEBENCH_SKIP_TOOLS && suites.some((s) => ['integration', 'vscode', 'e2e', 'reliability'].includes(s))) {
@@ -77,63 +203,35 @@ if (!process.env.MOEBENCH_SKIP_TOOLS && suites.some((s) => ['integration', 'vsco
 }
 if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
 
-for (const suite of suites) {
-  if (suite === 'static') {
-    console.log('\n=== static: tsc + eslint + dependency rules ===');
-    const tsc = run('npx', ['tsc', '-p', '.', '--noEmit']);
-    const lint = run('npx', ['eslint', 'src', 'test', 'scripts']);
-    // no import of cells/ from below it, no cycle between src/core folders (scripts/check-deps.mjs)
-    const deps = run(process.execPath, ['scripts/check-deps.mjs']);
-    const codes = [tsc, lint, deps];
-    results.push({ name: 'static', passed: codes.filter((c) => c === 0).length, failed: codes.filter((c) => c !== 0).length });
-  } else if (suite === 'unit') {
-    nodeTests('unit', findTests('test/unit'), 60_000, 10 * 60_000);
-  } else if (suite === 'integration') {
-    nodeTests('integration', findTests('test/integration'), 180_000, 20 * 60_000);
-  } else if (suite === 'reliability') {
-    nodeTests('reliability', findTests('test/reliability'), 600_000, 20 * 60_000);
-  } else if (suite === 'vscode') {
-    console.log('\n=== vscode: mocha inside code-server ===');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/run-vscode-suite.ts', 'trusted,untrusted'], { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    process.stdout.write(r.stdout ?? '');
-    const lines = [...(r.stdout ?? '').matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed(?:, (\d+) pending)?$/gm)];
-    for (const m of lines) {
-      const pending = Number(m[4] ?? 0);
-      const problems = [];
-      if (Number(m[2]) === 0) problems.push('no test passed: an empty suite is not a green suite');
-      if (pending > 0) problems.push(`${pending} pending (skipped) mocha tests`);
-      results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) + problems.length, skipped: pending, problems });
-    }
-    const vscodeFiles = findTests('test/vscode', /\.test\.ts$/);
-    const only = onlyProblems(vscodeFiles);
-    if (only.length) results.push({ name: 'vscode (sources)', passed: 0, failed: only.length, problems: only });
-    // every suite asked for must report; a run that printed nothing is not a pass
-    const missing = ['trusted', 'untrusted'].filter((x) => !lines.some((m) => m[1] === `vscode:${x}`));
-    if (missing.length || r.status !== 0) {
-      results.push({ name: 'vscode (runner)', passed: 0, failed: missing.length + (r.status !== 0 ? 1 : 0), problems: [...missing.map((x) => `no "vscode:${x}: N passed, N failed" line`), ...(r.status !== 0 ? [`runner exited ${r.status}`] : [])] });
-    }
-  } else if (suite === 'e2e') {
-    nodeTests('e2e', findTests('test/e2e'), 300_000, 10 * 60_000);
-  }
-}
+const lanes = serial ? [ALL.filter((s) => suites.includes(s))] : LANES.map((lane) => lane.filter((s) => suites.includes(s))).filter((lane) => lane.length > 0);
+// a suite named on the command line that no lane holds still runs
+for (const s of suites) if (!lanes.some((lane) => lane.includes(s))) lanes.push([s]);
+console.log(`suites: ${lanes.map((l) => l.join(' -> ')).join('  |  ')}${serial ? ' (serial)' : ' (lanes side by side)'}; test files per suite at once: ${Object.entries(FILE_CONCURRENCY).map(([k, v]) => `${k} ${v}`).join(', ')}; logs in ${logDir}`);
+await Promise.all(
+  lanes.map(async (lane) => {
+    for (const suite of lane) await runSuite(suite);
+  }),
+);
 
 function summarize() {
   let p = 0;
   let f = 0;
   const notRun = { skipped: 0, todo: 0, cancelled: 0 };
   console.log('\n=== summary ===');
-  for (const r of results) {
-    const extra = `${r.skipped ?? 0} skipped, ${r.todo ?? 0} todo, ${r.cancelled ?? 0} cancelled`;
-    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed (${extra})`);
-    for (const problem of r.problems ?? []) console.log(`  ! ${problem}`);
-    p += r.passed;
-    f += r.failed;
-    notRun.skipped += r.skipped ?? 0;
-    notRun.todo += r.todo ?? 0;
-    notRun.cancelled += r.cancelled ?? 0;
+  for (const suite of ALL) {
+    for (const r of resultsBySuite.get(suite) ?? []) {
+      const extra = `${r.skipped ?? 0} skipped, ${r.todo ?? 0} todo, ${r.cancelled ?? 0} cancelled`;
+      console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed (${extra}) [${minutes(r.ms)}]`);
+      for (const problem of r.problems ?? []) console.log(`  ! ${problem}`);
+      p += r.passed;
+      f += r.failed;
+      notRun.skipped += r.skipped ?? 0;
+      notRun.todo += r.todo ?? 0;
+      notRun.cancelled += r.cancelled ?? 0;
+    }
   }
   if (existsSync(figuresFile)) console.log(`\n=== figures ===\n${readFileSync(figuresFile, 'utf8').trim()}`);
-  console.log(`TOTAL: ${p} passed, ${f} failed (${notRun.skipped} skipped, ${notRun.todo} todo, ${notRun.cancelled} cancelled)`);
+  console.log(`TOTAL: ${p} passed, ${f} failed (${notRun.skipped} skipped, ${notRun.todo} todo, ${notRun.cancelled} cancelled) in ${minutes(Date.now() - t0)}`);
   process.exit(f ? 1 : 0);
 }
 summarize();
