@@ -40,6 +40,8 @@ interface LineSeries {
   xaxis: string;
   yaxis: string;
   hovertemplate?: string;
+  /** the data's extent (finite values), to tell whether the line needs clipping to its plot */
+  extent: { x: [number, number]; y: [number, number] };
 }
 
 interface HeatSeries {
@@ -222,8 +224,9 @@ export function frameFigure(data: Obj[], layout: Obj, previousRange?: RangeOf): 
     }
     const xs = t.x as unknown[];
     const ys = t.y as unknown[];
-    series.push({ kind: 'line', name: typeof t.name === 'string' ? t.name : '', x: xs, y: ys, xaxis: xk, yaxis: yk, hovertemplate });
-    for (const [key, values] of [[target(xk), xs], [target(yk), ys]] as const) {
+    const extent: LineSeries['extent'] = { x: [Infinity, -Infinity], y: [Infinity, -Infinity] };
+    series.push({ kind: 'line', name: typeof t.name === 'string' ? t.name : '', x: xs, y: ys, xaxis: xk, yaxis: yk, hovertemplate, extent });
+    for (const [key, values, e] of [[target(xk), xs, extent.x], [target(yk), ys, extent.y]] as const) {
       const a = out[key];
       const log = isObj(a) && a.type === 'log';
       let lo = Infinity;
@@ -234,6 +237,8 @@ export function frameFigure(data: Obj[], layout: Obj, previousRange?: RangeOf): 
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
+      e[0] = lo;
+      e[1] = hi;
       widen(key, lo, hi);
     }
     // one gap point: a trace with no points is made invisible by Plotly (no colour, no legend entry)
@@ -377,8 +382,26 @@ export function repaint(host: HTMLElement): void {
 }
 
 function paint(host: HTMLElement, s: CanvasState, full: Obj): void {
-  const widthPx = Number(full.width) || host.clientWidth;
-  const heightPx = Number(full.height) || host.clientHeight;
+  // the canvas covers the plot areas only (one pixel of margin for lines on an edge): every
+  // update clears, rasterises and composites all of its pixels
+  let left = Infinity;
+  let top = Infinity;
+  let right = -Infinity;
+  let bottom = -Infinity;
+  for (const ser of s.series) {
+    const xa = axis(full, ser.xaxis);
+    const ya = axis(full, ser.yaxis);
+    if (!xa || !ya) continue;
+    left = Math.min(left, xa._offset);
+    right = Math.max(right, xa._offset + xa._length);
+    top = Math.min(top, ya._offset);
+    bottom = Math.max(bottom, ya._offset + ya._length);
+  }
+  if (!(right > left && bottom > top)) return;
+  left = Math.floor(left) - 1;
+  top = Math.floor(top) - 1;
+  const widthPx = Math.ceil(right) + 1 - left;
+  const heightPx = Math.ceil(bottom) + 1 - top;
   const dpr = window.devicePixelRatio || 1;
   const c = s.canvas;
   if (c.width !== Math.round(widthPx * dpr) || c.height !== Math.round(heightPx * dpr)) {
@@ -387,13 +410,20 @@ function paint(host: HTMLElement, s: CanvasState, full: Obj): void {
     c.style.width = `${widthPx}px`;
     c.style.height = `${heightPx}px`;
   }
+  c.style.left = `${left}px`;
+  c.style.top = `${top}px`;
   const g = c.getContext('2d');
   if (!g) return;
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, widthPx, heightPx);
+  // drawing stays in the figure's coordinates (axis offsets)
+  g.setTransform(dpr, 0, 0, dpr, -left * dpr, -top * dpr);
+  g.clearRect(left, top, widthPx, heightPx);
   // one clip per subplot and one path per colour in it: software rasterisation (no GPU in a
   // remote webview, or here) pays per stroke call and per clip, not per vertex
   const groups = new Map<string, { xa: FullAxis; ya: FullAxis; byColor: Map<string, LineSeries[]>; heat: number[] }>();
+  // lines inside their plot area (autoranged: nearly always) need no clip: one path per colour
+  // across every subplot. Software rasterisation pays per stroke and per clip: 96 GPUs in 12
+  // panels were 96 clipped strokes (~40 ms here), now 10
+  const unclipped = new Map<string, { ser: LineSeries; xa: FullAxis; ya: FullAxis }[]>();
   s.series.forEach((ser, i) => {
     const key = `${ser.xaxis}/${ser.yaxis}`;
     let group = groups.get(key);
@@ -406,6 +436,12 @@ function paint(host: HTMLElement, s: CanvasState, full: Obj): void {
     }
     if (ser.kind === 'heat') {
       group.heat.push(i);
+      return;
+    }
+    if (inside(ser.extent.x, group.xa) && inside(ser.extent.y, group.ya)) {
+      const free = unclipped.get(s.colors[i]) ?? [];
+      free.push({ ser, xa: group.xa, ya: group.ya });
+      unclipped.set(s.colors[i], free);
       return;
     }
     const list = group.byColor.get(s.colors[i]) ?? [];
@@ -429,6 +465,23 @@ function paint(host: HTMLElement, s: CanvasState, full: Obj): void {
     }
     g.restore();
   }
+  for (const [color, list] of unclipped) {
+    g.strokeStyle = color;
+    g.beginPath();
+    for (const { ser, xa, ya } of list) strokeDecimated(g, ser, xa, ya);
+    g.stroke();
+  }
+}
+
+/** whether values spanning [lo, hi] lie within the axis's shown range (either direction, log or linear) */
+function inside([lo, hi]: [number, number], a: FullAxis): boolean {
+  if (!(lo <= hi)) return true;
+  const log = a.type === 'log';
+  const l = log ? Math.log10(lo) : lo;
+  const h = log ? Math.log10(hi) : hi;
+  const r0 = Math.min(a.range[0], a.range[1]);
+  const r1 = Math.max(a.range[0], a.range[1]);
+  return l >= r0 && h <= r1;
 }
 
 /** the heatmap's cells, one pixel each, before they are scaled onto the plot (reused: one live heatmap redraws every second) */

@@ -141,7 +141,27 @@ function renderDoc(id: string, doc: OutputDoc, element: HTMLElement): void {
       state.plots.delete(pid);
     }
   }
-  syncChildren(root, nodes);
+  syncChildren(root, reuseEqual(root, nodes, new Set(state.plots.values())));
+}
+
+/**
+ * The nodes to show, with each new title, table or badge row that is identical to one already
+ * shown (in the same order) replaced by the one shown: a live update then touches only what
+ * changed, and the browser re-lays out and repaints only that.
+ */
+function reuseEqual(root: HTMLElement, nodes: Node[], plots: Set<Node>): Node[] {
+  const shown = Array.from(root.childNodes).filter((c) => !plots.has(c));
+  let k = 0;
+  return nodes.map((n) => {
+    if (plots.has(n)) return n;
+    for (let j = k; j < shown.length; j++) {
+      if (shown[j].isEqualNode(n)) {
+        k = j + 1;
+        return shown[j];
+      }
+    }
+    return n;
+  });
 }
 
 /**
