@@ -3,7 +3,7 @@ import type { Cluster } from '../launch/types';
 import type { CellEventSink } from '../exec/events';
 import type { Session } from '../exec/session';
 import { parseDeploySpec, planParsedDeployCell, type LocatedIssue, type Plan, type PlanCluster } from '../plan';
-import { Deployment, launchedDeployment, sessionDeployments, type StartResult, type StopReport } from '../deploy';
+import { asLaunched, Deployment, launchedDeployment, sessionDeployments, type StartResult, type StopReport } from '../deploy';
 import { deploymentsDir, listDeploymentRecords, recordPath } from '../deploy/record';
 import { stopDoc, statusDoc } from '../deploy/docs';
 import { toDisposable } from '../util/disposable';
@@ -93,8 +93,8 @@ export class DeployCellExecutor implements CellExecutor {
 
   /** the deployment of this name: registered in the session, or recorded on disk before a reload */
   private async previous(session: Session, name: string, cluster: Cluster, recordFile: string, signal: AbortSignal): Promise<Deployment | undefined> {
-    const registered = session.deployments.tryGet(name);
-    if (registered instanceof Deployment) return registered;
+    const registered = asLaunched(session.deployments.tryGet(name));
+    if (registered) return registered;
     const { records } = await listDeploymentRecords(deploymentsDir(session.notebookPath));
     const found = records.find((r) => r.file === recordFile);
     if (!found) return undefined;

@@ -16,7 +16,12 @@ export interface ReattachResult {
 
 /** The deployments registered in a session that a deploy cell launched (not other handles). */
 export function sessionDeployments(session: Session): Deployment[] {
-  return session.deployments.values().filter((d): d is Deployment => d instanceof Deployment);
+  return session.deployments.values().flatMap((d) => asLaunched(d) ?? []);
+}
+
+/** the launched Deployment behind a handle, or undefined for any other handle */
+export function asLaunched(handle: DeploymentHandle | undefined): Deployment | undefined {
+  return handle instanceof Deployment ? handle : undefined;
 }
 
 /**
@@ -24,7 +29,8 @@ export function sessionDeployments(session: Session): Deployment[] {
  * its nodes, client shards, sweeps, stop): the one place a handle is checked for it.
  */
 export function launchedDeployment(handle: DeploymentHandle, where: { cell?: string; field?: string; why: string }): Deployment {
-  if (handle instanceof Deployment) return handle;
+  const d = asLaunched(handle);
+  if (d) return d;
   throw new CellReferenceError(`"${handle.name}" is not a deployment started by a deploy cell`, { cell: where.cell, field: where.field }, where.why);
 }
 

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { BenchSpec } from '../spec/bench-spec';
 import type { CellContext } from '../exec/cell';
 import type { Cluster } from '../launch/types';
-import { Deployment, deploymentsDir, recordPath, summarizeStop } from '../deploy';
+import { asLaunched, Deployment, deploymentsDir, recordPath, summarizeStop } from '../deploy';
 import type { CellEvent } from '../exec/events';
 import { cellName } from '../exec/run-cell';
 import { parseNotebook } from '../notebook/format';
@@ -130,8 +130,8 @@ export async function runSweep(spec: BenchSpec, ctx: CellContext, runBench: RunB
     }
   });
 
-  const baseHandle = s.deployments.tryGet(sweep.deployment);
-  if (baseHandle instanceof Deployment && (baseHandle.phase === 'ready' || baseHandle.phase === 'degraded' || baseHandle.phase === 'starting')) {
+  const baseHandle = asLaunched(s.deployments.tryGet(sweep.deployment));
+  if (baseHandle && (baseHandle.phase === 'ready' || baseHandle.phase === 'degraded' || baseHandle.phase === 'starting')) {
     const derived = planDeployCell(base.source, planCluster(cluster), sweep.deployment, policy).plan;
     if (commandsKey(derived) !== commandsKey(baseHandle.plan)) log(`note: the saved deploy cell "${sweep.deployment}" differs from the deployment that ran; the sweep uses the saved text`);
     log(`stopping ${sweep.deployment}: the sweep needs its nodes and ports`);
