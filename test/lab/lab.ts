@@ -78,7 +78,8 @@ interface LabJson {
 
 export async function startLab(options: { nodes: number; port?: number } = { nodes: 2 }): Promise<Lab> {
   const hosts = ['127.0.0.1', ...Array.from({ length: options.nodes }, (_, i) => `127.0.0.${i + 2}`)];
-  let port = options.port ?? 2222;
+  // test files start labs at the same time: each process starts its search at its own port
+  let port = options.port ?? 2222 + (process.pid % 200) * 5;
   let lastError: unknown;
   for (let attempt = 0; attempt < 20; attempt++, port++) {
     if (!(await portFree(hosts, port))) continue;

@@ -174,6 +174,22 @@ if [ $ok = 0 ]; then
   exit 3
 fi
 
+# A port that answers is not proof that our sshd answers: a lab started at the same moment by
+# another test process may hold it (the bind of ours then failed). Each node must offer its own
+# host key, or this lab gives the port up (lab.ts tries the next one).
+own_key() { # name ip
+  local want got
+  want=$(cut -d' ' -f2 "$LAB/nodes/$1/ssh_host_ed25519_key.pub")
+  got=$(ssh-keyscan -T 5 -t ed25519 -p "$PORT" "$2" 2>/dev/null | awk '{ print $3 }' | head -n 1)
+  [ -n "$got" ] && [ "$got" = "$want" ]
+}
+own_key bastion 127.0.0.1 || ok=0
+for i in $(seq 1 "$N"); do own_key "node$i" "127.0.0.$((i + 1))" || ok=0; done
+if [ $ok = 0 ]; then
+  echo "start.sh: port $PORT is answered by another sshd than this lab's (a lab started at the same time?)" >&2
+  exit 4
+fi
+
 {
   printf '{"dir":"%s","user":"%s","port":%s,"asRoot":%s,"nodes":[' "$LAB" "$U" "$PORT" "$([ $AS_ROOT = 1 ] && echo true || echo false)"
   for i in $(seq 1 "$N"); do

@@ -61,7 +61,8 @@ const LOAD = ['workload: { dataset: random, numPrompts: 160, inputLen: 32, outpu
 describe('fault injection on a sim deployment', () => {
   test('killing the server rank shows an error burst, and a recovery once it is restarted', async (t) => {
     await withDeployment(async (session) => {
-      const events = await bench(session, 'kill-restart', [...LOAD, 'faults:', '  - at: 1s', '    kill: { role: unified, rank: 0, restartAfterSec: 1 }']);
+      // 8 s of arrivals: the restarted server (1 s after the kill, plus its start on a loaded machine) answers inside the run
+      const events = await bench(session, 'kill-restart', ['workload: { dataset: random, numPrompts: 320, inputLen: 32, outputLen: 8, rangeRatio: 1 }', LOAD[1], 'faults:', '  - at: 1s', '    kill: { role: unified, rank: 0, restartAfterSec: 1 }']);
       const f = await summaryFaults(session, 'kill-restart');
       assert.equal(f.injected.length, 1);
       assert.match(f.injected[0].label, /^kill unified-0\/rank-0 \(SIGKILL\)/);
