@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DatasetError } from './datasets/errors';
+import { jsonlObjects } from './datasets/files';
 import { randomWords } from './datasets/words';
 import type { Rng } from './rng';
 import type { DatasetRow } from '../metrics/record';
@@ -30,18 +31,8 @@ export async function loadTrace(file: string): Promise<TraceEntry[]> {
     throw new DatasetError(`Cannot read trace file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
   }
   const entries: TraceEntry[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new DatasetError(`Trace line ${i + 1} is not JSON`, file, 'Each line looks like {"timestamp": 1200, "input_length": 512, "output_length": 128}.', i + 1);
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DatasetError(`Trace line ${i + 1} is not an object`, file, undefined, i + 1);
-    const o = v as Record<string, unknown>;
+  for (const { o, line } of jsonlObjects(text, file, 'Trace', '{"timestamp": 1200, "input_length": 512, "output_length": 128}')) {
+    const i = line - 1;
     const pick = (keys: string[]): number | undefined => keys.map((k) => o[k]).find((x): x is number => typeof x === 'number' && Number.isFinite(x));
     const ms = pick(MS_KEYS);
     const sec = ms === undefined ? pick(SEC_KEYS) : undefined;

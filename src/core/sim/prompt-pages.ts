@@ -6,7 +6,7 @@
  * matches shared prefixes the way SGLang's radix tree does, at a 16-token granularity (SGLang's
  * default page size is 1; its tree matches to the token). A repeated prompt matches all its pages.
  */
-import { chatContentText, CHAT_GENERATION_PROMPT_TOKENS, SPECIAL_TOKENS_ADDED, type ChatMessageLike } from './tokenizer';
+import { chatContentText, CHAT_GENERATION_PROMPT_TOKENS, forEachPiece, SPECIAL_TOKENS_ADDED, type ChatMessageLike } from './tokenizer';
 import { hashString, mix32 } from './rng';
 
 export const PAGE_TOKENS = 16;
@@ -48,36 +48,13 @@ class PageHasher {
 
   /** the tokens of `text` by the tokenizer's piece rule (tokenizer.ts): each 4-character slice of a piece is one token */
   text(text: string): void {
-    const n = text.length;
-    let i = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      const start = i;
-      if (c === 32 && i + 1 < n && isWordChar(text.charCodeAt(i + 1))) {
-        i += 2;
-        while (i < n && isWordChar(text.charCodeAt(i))) i++;
-      } else if (isWordChar(c)) {
-        i++;
-        while (i < n && isWordChar(text.charCodeAt(i))) i++;
-      } else if (isSpace(c)) {
-        i++;
-        while (i < n && isSpace(text.charCodeAt(i)) && !(text.charCodeAt(i) === 32 && i + 1 < n && isWordChar(text.charCodeAt(i + 1)))) i++;
-      } else {
-        i += c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
-        this.token(hashString(text.slice(start, i)));
-        continue;
-      }
-      for (let p = start; p < i; p += 4) this.token(hashString(text.slice(p, Math.min(i, p + 4))));
-    }
+    forEachPiece(text, (start, end, single) => {
+      if (single) this.token(hashString(text.slice(start, end)));
+      else for (let p = start; p < end; p += 4) this.token(hashString(text.slice(p, Math.min(end, p + 4))));
+    });
   }
 }
 
-function isWordChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
 
 /** pages of a text prompt (/generate text, /v1/completions string): BOS, then the text's tokens */
 export function textPromptPages(text: string): PromptPages {

@@ -49,9 +49,12 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
-/** Exact token count of text by the rule above (no BOS). */
-export function countTextTokens(text: string): number {
-  let tokens = 0;
+/**
+ * The pieces of `text` by the rule above, in order: `onPiece(start, end, single)` for each, where
+ * `single` marks a piece that is one token whatever its length (one code point of punctuation or
+ * other script); any other piece is one token per 4 characters.
+ */
+export function forEachPiece(text: string, onPiece: (start: number, end: number, single: boolean) => void): void {
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -69,11 +72,19 @@ export function countTextTokens(text: string): number {
     } else {
       // one code point (a surrogate pair is one piece)
       i += c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
-      tokens += 1;
+      onPiece(start, i, true);
       continue;
     }
-    tokens += Math.ceil((i - start) / 4);
+    onPiece(start, i, false);
   }
+}
+
+/** Exact token count of text by the rule above (no BOS). */
+export function countTextTokens(text: string): number {
+  let tokens = 0;
+  forEachPiece(text, (start, end, single) => {
+    tokens += single ? 1 : Math.ceil((end - start) / 4);
+  });
   return tokens;
 }
 

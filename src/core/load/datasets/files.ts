@@ -94,3 +94,23 @@ export function jsonlDataset(text: string, opts: FileDatasetOptions, file: strin
       return row(prompt, out ?? opts.outputLen);
     });
 }
+
+/**
+ * The JSON objects of a JSONL text with their 1-based line numbers, blank lines skipped; a line
+ * that is not a JSON object is refused naming its line (`what` names the file kind in the message).
+ */
+export function* jsonlObjects(text: string, file: string, what: string, example: string): Generator<{ o: Record<string, unknown>; line: number }> {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new DatasetError(`${what} line ${i + 1} is not JSON`, file, `Each line looks like ${example}.`, i + 1);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DatasetError(`${what} line ${i + 1} is not an object`, file, undefined, i + 1);
+    yield { o: v as Record<string, unknown>, line: i + 1 };
+  }
+}

@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { DatasetError } from '../datasets/errors';
 import { parseCsv } from '../datasets/csv';
+import { jsonlObjects } from '../datasets/files';
 
 export const TRACE_FORMATS = ['mooncake', 'azure', 'burstgpt'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
@@ -48,18 +49,8 @@ function isPositiveInt(v: unknown): v is number {
 
 export function parseMooncake(text: string, file: string): TraceRequest[] {
   const out: TraceRequest[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new DatasetError(`Mooncake trace line ${i + 1} is not JSON`, file, 'Each line looks like {"timestamp": 27482, "input_length": 6955, "output_length": 52, "hash_ids": [46, 47, 48]}.', i + 1);
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DatasetError(`Mooncake trace line ${i + 1} is not an object`, file, undefined, i + 1);
-    const o = v as Record<string, unknown>;
+  for (const { o, line } of jsonlObjects(text, file, 'Mooncake trace', '{"timestamp": 27482, "input_length": 6955, "output_length": 52, "hash_ids": [46, 47, 48]}')) {
+    const i = line - 1;
     const ts = o['timestamp'];
     if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) throw new DatasetError(`Mooncake trace line ${i + 1}: "timestamp" must be a number of ms (got ${JSON.stringify(ts)})`, file, undefined, i + 1);
     const inputLen = o['input_length'];
