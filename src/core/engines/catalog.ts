@@ -3,6 +3,7 @@ import { SGLANG_FLAG_HISTORY, type FlagChange } from './sglang/flag-history';
 import { parseVersion, compareVersions, type EngineVersion } from '../util/version';
 import { VLLM_CATALOG_COMMIT, VLLM_CATALOG_DATE, VLLM_SERVE_ARGS_TSV } from './vllm/catalog-data';
 import { VLLM_FLAGS, type VllmFlagRow } from './vllm/flags';
+import { editDistance } from '../util/edit-distance';
 
 /**
  * Engine flag catalog: what each flag is (type, default, choices, help) and whether a given
@@ -388,19 +389,6 @@ export function closestFlag(engine: EngineKind, flag: string, maxDistance?: numb
   return best && best.d <= (maxDistance ?? Math.max(2, Math.floor(flag.length / 6))) ? best.s : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
 
 export interface ScannedArg {
   /** index of the flag token in the list */

@@ -4,6 +4,7 @@ import { clusterKind, clusterSpecSchema } from '../cluster-kinds';
 import { checkDeployCell, type PlanCluster, type PlanPolicy } from '../plan';
 import { crossCellIssues, type NotebookCellText } from './notebook-context';
 import { cellSchemas } from './schemas';
+import { editDistance } from '../util/edit-distance';
 
 export interface CellDiagnostic extends SpecIssue {
   /** the planner rule that produced it (deploy cells), for quick fixes */
@@ -51,19 +52,6 @@ function knownKeysAt(schema: unknown, path: readonly (string | number)[]): strin
   return [...keys];
 }
 
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
 
 /** An unknown key close to a known one gets "did you mean" and a quick fix that renames it. */
 function withSuggestions(language: string, schema: z.ZodType, issues: CellDiagnostic[]): CellDiagnostic[] {
@@ -72,7 +60,7 @@ function withSuggestions(language: string, schema: z.ZodType, issues: CellDiagno
     if (typeof key !== 'string' || !/Unrecognized key/i.test(d.message)) return d;
     let best: { k: string; dist: number } | undefined;
     for (const k of knownKeysAt(jsonSchemaOf(language, schema), d.path.slice(0, -1))) {
-      const dist = editDistance(key, k);
+      const dist = editDistance(key, k, { ignoreCase: true });
       if (!best || dist < best.dist) best = { k, dist };
     }
     if (!best || best.dist > Math.max(2, Math.floor(key.length / 4))) return d;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nameSchema } from '../../util/name-schema';
 import { clusterCommonFields } from '../cluster-spec';
+import { sshHostFields } from '../ssh/kind';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Slurm time formats (man sbatch --time): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED/INFINITE */
@@ -17,15 +18,7 @@ const sshLogin = z
   .object({
     ssh: z.union([
       z.string().min(1),
-      z
-        .object({
-          host: z.string().min(1),
-          user: z.string().optional(),
-          port: z.number().int().min(1).max(65535).optional(),
-          identityFile: z.string().optional(),
-          proxyJump: z.string().optional(),
-        })
-        .strict(),
+      z.object(sshHostFields).strict(),
     ]),
   })
   .strict();

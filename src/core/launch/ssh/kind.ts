@@ -4,19 +4,16 @@ import { clusterCommonFields } from '../cluster-spec';
 import { SpecValidationError } from '../../util/errors';
 import type { ClusterKindEntry } from '../kind';
 
-const sshNodeSchema = z.union([
-  z.string().min(1),
-  z
-    .object({
-      name: z.string().optional(),
-      host: z.string().min(1),
-      user: z.string().optional(),
-      port: z.number().int().min(1).max(65535).optional(),
-      identityFile: z.string().optional(),
-      proxyJump: z.string().optional(),
-    })
-    .strict(),
-]);
+/** how to reach one host over SSH when it is not an ssh_config alias (also a Slurm login node's) */
+export const sshHostFields = {
+  host: z.string().min(1),
+  user: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  identityFile: z.string().optional(),
+  proxyJump: z.string().optional(),
+};
+
+const sshNodeSchema = z.union([z.string().min(1), z.object({ name: z.string().optional(), ...sshHostFields }).strict()]);
 
 export const sshSpecSchema = z
   .object({
