@@ -26,9 +26,14 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * These tests check what a run produces, not the validity gate (test/integration/cli/run-contract
+ * and the gate's unit tests do): a client-saturated badge is an honest error on a 2-core machine
+ * running other test files beside this one, so the gate is set to report it and go on.
+ */
 function context(session: Session, signal = new AbortController().signal): { ctx: CellContext; events: CellEvent[] } {
   const events: CellEvent[] = [];
-  return { ctx: { session, cell: { index: 0, name: 'decode', language: 'moebench-bench' }, emit: (e) => events.push(e), signal, host: headlessHost() }, events };
+  return { ctx: { session, cell: { index: 0, name: 'decode', language: 'moebench-bench' }, emit: (e) => events.push(e), signal, host: headlessHost({ settings: { 'bench.allowInvalid': true } }) }, events };
 }
 
 function deployment(url: string): DeploymentHandle {
