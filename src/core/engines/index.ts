@@ -5,7 +5,7 @@ import { vllmEngine } from './vllm/engine';
 
 /**
  * The engines: the one list. Adding one: its folder (engine.ts, command.ts, validate.ts, its flag
- * catalog data) and one entry here; EngineKind (catalog.ts) names it.
+ * catalog data) and one entry here; EngineKind (flag-catalog.ts) names it, and its catalog joins CATALOGS (catalog.ts).
  */
 export const ENGINES: Readonly<Record<EngineKind, Engine>> = { sglang: sglangEngine, vllm: vllmEngine };
 

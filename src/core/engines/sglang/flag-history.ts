@@ -2,7 +2,7 @@
  * Notes on SGLang flag changes that source code cannot give: the PR, the date, and the spelling to
  * use instead. Which release first/last accepted a flag is no longer taken from here: the
  * generated catalog (data/sglang-server-args.ts, SGLANG_FLAG_PRESENCE) reads every release tag
- * from v0.4.6 on, and `presenceHistory` (catalog.ts) attaches these notes to the change it finds.
+ * from v0.4.6 on, and `presenceHistory` (sglang/catalog.ts) attaches these notes to the change it finds.
  * Entries here only decide status for deprecations that source states in words alone. Source: MoE Bench research notes sglang-launch.md §3.8 "Renamed, deprecated and
  * removed flags" and "Feature arrival by release" (ancestry checks against release-bump commits
  * of the modal-projects/sglang mirror), plus §3.2 / §4.3 for PD flags.
@@ -13,21 +13,7 @@
  * Release dates used to place 2026 changes: v0.5.10 was out by 2026-04-06 and v0.5.12 by
  * 2026-05-17 (public release notes / image bumps); v0.5.15's branch was cut in early July 2026.
  */
-export type FlagChangeKind = 'added' | 'deprecated' | 'removed';
-
-export interface FlagChange {
-  flag: string;
-  kind: FlagChangeKind;
-  since: string;
-  after?: string;
-  /** what to write instead (for deprecated / removed) */
-  replacement?: string;
-  date?: string;
-  pr?: number;
-  note?: string;
-  /** read from source at every release (the generated catalog): `after` and `since` are adjacent releases */
-  exact?: boolean;
-}
+import type { FlagChange } from '../flag-catalog';
 
 const deepepEra = { date: '2025-08-01', pr: 8658 };
 const removedMoeFlags = { kind: 'removed' as const, since: '0.5.4.post1', date: '2025-10-25', pr: 12124 };

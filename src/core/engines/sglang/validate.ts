@@ -1,4 +1,5 @@
-import { choicesAt, SGLANG_CATALOG } from '../catalog';
+import { choicesAt } from '../catalog';
+import { SGLANG_CATALOG } from './catalog';
 import { atLeast, compareVersions } from '../../util/version';
 import type { ResolvedDeployment, ResolvedGroup, Report } from '../types';
 import { DEEPEP_MAX_DISPATCH_TOKENS, dispatchSizing, isEpForced } from './command';
