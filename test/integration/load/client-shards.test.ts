@@ -131,9 +131,10 @@ describe('client shards on the sshd lab', () => {
       const first = Math.min(...measured.filter((r) => r.seq % 4 === node * 2).map((r) => r.startMs));
       assert.ok(first >= 0 && first < 1000, `node${node + 1} first start ${first} ms after t0`);
     }
-    // medians agree with the single-client run within the emulator's pacing noise (not a timing
-    // benchmark: both runs see the same paced server; the bound only catches a broken merge)
-    const near = (a: number | null | undefined, b: number | null | undefined, what: string): void => assert.ok(a != null && b != null && Math.abs(a - b) <= Math.max(15, 0.5 * b), `${what}: ${a} vs ${b}`);
+    // medians agree with the single-client run (not a timing benchmark: both runs see the same
+    // paced server, but the four node processes share this machine's cores with other test files,
+    // which adds tens of ms; the bound only catches a broken merge: units, a wrong column, a lost shard)
+    const near = (a: number | null | undefined, b: number | null | undefined, what: string): void => assert.ok(a != null && b != null && a <= 3 * b + 15 && b <= 3 * a + 15, `${what}: ${a} vs ${b}`);
     near(multi.summary.ttftMs.median, single.summary.ttftMs.median, 'median TTFT');
     near(multi.summary.tpotMs.median, single.summary.tpotMs.median, 'median TPOT');
 
