@@ -154,4 +154,18 @@ export interface Cluster extends Disposable {
   reconnect?(node: string): Promise<void>;
   /** how to open an interactive shell on the node from this machine (tree-view "Open Terminal") */
   terminal?(node: string): { argv: string[]; env?: Record<string, string> };
+  /**
+   * What the cluster holds beyond its nodes, for the Cluster view: a scheduler's job (its id and
+   * state in `summary`, the rest in `tooltip`) and, per node, the scheduler's name for it.
+   */
+  describe?(): ClusterDescription;
+}
+
+export interface ClusterDescription {
+  /** one line next to the cluster's name ("Slurm job 42 · RUNNING") */
+  summary: string;
+  /** more lines on hover (partition, time limit, where the scheduler's commands run) */
+  tooltip: string[];
+  /** cluster node name -> how the scheduler names that node ("node1" -> "c01") */
+  hosts?: Record<string, string>;
 }

@@ -103,7 +103,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
     if (item.kind === 'cluster') {
       const t = new vscode.TreeItem(item.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
       const gpus = item.cluster.nodes.reduce((a, n) => a + n.gpus, 0);
-      t.description = `${item.cluster.kind} · ${item.cluster.nodes.length} nodes · ${gpus} GPUs`;
+      const about = item.cluster.describe?.();
+      t.description = `${about?.summary ?? item.cluster.kind} · ${item.cluster.nodes.length} nodes · ${gpus} GPUs`;
+      if (about) t.tooltip = [`${item.cluster.name} (${item.cluster.kind})`, ...about.tooltip].join('\n');
       t.iconPath = new vscode.ThemeIcon('server-environment');
       t.contextValue = `cluster.${item.cluster.kind}`;
       return t;
@@ -111,7 +113,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<Item> {
     const state = item.cluster.connectionState(item.node.name);
     const t = new vscode.TreeItem(item.node.name, item.node.gpus > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     t.description = `${item.node.gpus} GPUs · ${describe(state)}`;
-    t.tooltip = `${item.node.name} (${item.node.address})\n${describe(state)}`;
+    const host = item.cluster.describe?.().hosts?.[item.node.name];
+    t.tooltip = `${item.node.name}${host && host !== item.node.name ? ` = ${host}` : ''} (${item.node.address})\n${describe(state)}`;
     t.iconPath = new vscode.ThemeIcon(
       state.state === 'connected' ? 'vm-active' : state.state === 'failed' ? 'error' : 'vm-connect',
       state.state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined,

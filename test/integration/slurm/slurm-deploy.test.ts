@@ -113,6 +113,12 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
       ['node1', 'node2', 'node3', 'node4'],
     );
     for (const n of cluster.nodes) assert.ok(lab.addresses.includes(n.address), `${n.name} at ${n.address}`);
+    // the Cluster view's line for it: the job and its state, each node's Slurm name on hover
+    const about = cluster.describe();
+    assert.equal(about.summary, `Slurm job ${cluster.jobId} · RUNNING`);
+    assert.deepEqual(Object.keys(about.hosts ?? {}), ['node1', 'node2', 'node3', 'node4']);
+    assert.deepEqual(Object.values(about.hosts ?? {}), cluster.nodes.map((n) => cluster.hostOf(n.name)));
+    assert.match(about.tooltip.join('\n'), /submitted by this session[\s\S]*Slurm commands run on this machine/);
 
     const { text, server, router } = await deploy2p2d(name);
     const events = new Events();
@@ -215,6 +221,8 @@ describe('deploy cell on a real Slurm (scripts/slurm-lab.sh)', () => {
     const state = cluster.connectionState();
     assert.equal(state.state, 'failed');
     assert.match(state.state === 'failed' ? state.reason : '', /CANCELLED/);
+    assert.equal(cluster.describe().summary, `Slurm job ${jobId} · ended`);
+    assert.match(cluster.describe().tooltip[0], new RegExp(`^Slurm job ${jobId} \\(found again by its name\\): job ${jobId} CANCELLED`));
     // stopping what is left finds nothing to stop and no step in the job
     const report = await stopDeployment(second, 'pd-re', { graceMs: 2000 });
     assert.deepEqual(report.errors, []);

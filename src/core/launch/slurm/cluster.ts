@@ -2,7 +2,7 @@ import type { HostServices } from '../../host';
 import { CellReferenceError, CommandFailedError, SpecValidationError } from '../../util/errors';
 import { specificHost, urlHostOf } from '../endpoint-host';
 import { ENV_ALLOW_HINT, envNameAllowed, envNameRisk } from '../env-policy';
-import type { Cluster, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult, Launcher } from '../types';
+import type { Cluster, ClusterDescription, ClusterNodeInfo, ConnectionState, ExecOptions, ExecResult, Launcher } from '../types';
 import { acquireAllocation, waitGone, type Allocation, type AllocationEvent } from './allocation';
 import { stepArgv } from './batch';
 import { SlurmCli, describeEnd, ENDED_STATES } from './cli';
@@ -102,6 +102,22 @@ export class SlurmCluster implements Cluster {
     // compute nodes answer this machine directly when it is the login node; else through a forward from the login node
     if (this.login.local) return `http://${urlHostOf(address)}:${port}`;
     return this.login.cluster.httpEndpoint(this.login.node, port, address);
+  }
+
+  /** the Cluster view's line: the job, what it is known to be doing, and where it runs */
+  describe(): ClusterDescription {
+    const state = this.released ? 'released' : this.endedReason ? 'ended' : 'RUNNING';
+    const spec = this.spec;
+    const tooltip = [
+      `Slurm job ${this.jobId} (${this.allocation.submitted ? 'submitted by this session' : 'found again by its name'})${this.endedReason ? `: ${this.endedReason}` : ''}`,
+      `nodes: ${this.allocation.slots.map((s) => s.host).join(', ')}`,
+      ...(spec.partition ? [`partition: ${spec.partition}`] : []),
+      ...(spec.account ? [`account: ${spec.account}`] : []),
+      ...(spec.qos ? [`qos: ${spec.qos}`] : []),
+      ...(spec.timeLimit ? [`time limit: ${spec.timeLimit}`] : []),
+      `Slurm commands run on ${this.login.local ? 'this machine' : `${this.login.node} (over SSH)`}`,
+    ];
+    return { summary: `Slurm job ${this.jobId} · ${state}`, tooltip, hosts: Object.fromEntries(this.allocation.slots.map((s) => [s.name, s.host])) };
   }
 
   connectionState(): ConnectionState {
