@@ -29,6 +29,7 @@ import { compareEplb, expertSnapshot, type EplbComparison } from './experts/load
 import { dumpExpertRecord, fetchExpertDump, startExpertRecord, stopExpertRecord } from './experts/recorder';
 import { DEEP_COLLECT_KINDS, DeepCollectors, type DeepCollectKind, type DeepOptions, type DeepTelemetryResult } from './deep/deep-telemetry';
 import type { SchedulerLogConsumer } from './deep/sglang-log/consumer';
+import type { ReqTimeStatsStore } from './deep/sglang-log/req-time-stats';
 import type { DeepTelemetryState } from './deep/state';
 import { GpuCollector } from './gpu/collector';
 import type { GpuStreamRegistry } from './gpu/shared-stream';
@@ -164,6 +165,12 @@ export interface RunTelemetry {
   readonly deepState?: DeepTelemetryState;
   /** scheduler log lines from elsewhere (the deploy log relay), when a deep kind is collected */
   readonly consumer?: SchedulerLogConsumer;
+  /**
+   * per-request PD time stats from the followed server logs (servers launched with
+   * --enable-request-time-stats-logging), when schedLogs is collected: the TTFT decomposition
+   * joins them with the run's requests by rid
+   */
+  readonly reqTimeStats?: ReqTimeStatsStore;
   /** add a record from outside (profile summaries) to the state and telemetry.jsonl */
   record(r: TelemetryRecord): void;
 }
@@ -324,6 +331,7 @@ export async function startRunTelemetry(o: RunTelemetryOptions): Promise<RunTele
     state,
     deepState: deep?.state,
     consumer: deep?.consumer,
+    reqTimeStats: deepKinds.includes('schedLogs') ? deep?.reqTimeStats : undefined,
     record,
     phase(name, extra = {}) {
       if (result) return;

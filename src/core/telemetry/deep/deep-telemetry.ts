@@ -10,6 +10,7 @@ import { GpuDeepCollector } from './gpu-deep-collector';
 import { NicCollector } from './ib/collector';
 import { SchedulerLogConsumer, type LogSource } from './sglang-log/consumer';
 import { SchedulerLogFollower, type LogProcess } from './sglang-log/follow';
+import { ReqTimeStatsStore } from './sglang-log/req-time-stats';
 import { DeepTelemetryState } from './state';
 
 export type DeepCollectKind = 'gpuDeep' | 'nic' | 'schedLogs';
@@ -61,6 +62,8 @@ export class DeepCollectors {
   readonly state = new DeepTelemetryState();
   /** feed scheduler log lines from elsewhere (the deploy log relay): `consumer.line({ endpoint, node }, line)` */
   readonly consumer: SchedulerLogConsumer;
+  /** per-request PD time stats the followed logs printed (--enable-request-time-stats-logging), for the TTFT decomposition */
+  readonly reqTimeStats = new ReqTimeStatsStore();
   private readonly bytes = new Map<string, number>();
   private readonly gpu: GpuDeepCollector | undefined;
   private readonly nic: NicCollector | undefined;
@@ -74,7 +77,7 @@ export class DeepCollectors {
     const common = { nodes: o.nodes, intervalMs: o.intervalMs, onSample: o.record, onNotice: o.notice, onBytes, now: o.now };
     this.gpu = o.cluster && o.collect.includes('gpuDeep') ? new GpuDeepCollector({ ...common, cluster: o.cluster, dcgm: o.dcgm }) : undefined;
     this.nic = o.cluster && o.collect.includes('nic') ? new NicCollector({ ...common, cluster: o.cluster }) : undefined;
-    this.consumer = new SchedulerLogConsumer({ onRecord: o.record, onOtherLine: o.onLogLine, now: o.now });
+    this.consumer = new SchedulerLogConsumer({ onRecord: o.record, onOtherLine: o.onLogLine, onReqTimeStats: (l) => this.reqTimeStats.add(l), now: o.now });
     this.follower = o.cluster && o.collect.includes('schedLogs') && o.logProcesses && o.logProcesses.length > 0 ? new SchedulerLogFollower(o.cluster, this.consumer, o.notice, onBytes) : undefined;
   }
 

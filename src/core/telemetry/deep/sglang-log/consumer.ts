@@ -1,6 +1,7 @@
 import { LineBuffer } from '../../line-buffer';
 import type { SchedLogSample } from '../../schema';
 import { parseSchedulerLogLine } from './parse';
+import { parseReqTimeStatsLine, type ReqTimeStatsLine } from './req-time-stats';
 
 /** Where a log line came from: the server (deployment process) and its node. */
 export interface LogSource {
@@ -13,6 +14,11 @@ export interface SchedulerLogConsumerOptions {
   onRecord: (sample: SchedLogSample) => void;
   /** lines that are not scheduler data, unchanged (the caller keeps them as logs) */
   onOtherLine?: (source: LogSource, line: string) => void;
+  /**
+   * per-request time stats lines (servers with --enable-request-time-stats-logging, see
+   * req-time-stats.ts); without this callback they stay other lines
+   */
+  onReqTimeStats?: (line: ReqTimeStatsLine, source: LogSource) => void;
   now?: () => number;
 }
 
@@ -24,7 +30,7 @@ export interface SchedulerLogConsumerOptions {
 export class SchedulerLogConsumer {
   private readonly buffers = new Map<string, LineBuffer>();
   private readonly now: () => number;
-  readonly counts = { prefill: 0, decode: 0, balancedness: 0, other: 0 };
+  readonly counts = { prefill: 0, decode: 0, balancedness: 0, reqTimeStats: 0, other: 0 };
 
   constructor(private readonly o: SchedulerLogConsumerOptions) {
     this.now = o.now ?? Date.now;
@@ -38,6 +44,12 @@ export class SchedulerLogConsumer {
       parsed = undefined;
     }
     if (!parsed || parsed.type === 'other') {
+      const stats = this.o.onReqTimeStats ? parseReqTimeStatsLine(text) : undefined;
+      if (stats) {
+        this.counts.reqTimeStats++;
+        this.o.onReqTimeStats?.(stats, source);
+        return;
+      }
       this.counts.other++;
       this.o.onOtherLine?.(source, text);
       return;
