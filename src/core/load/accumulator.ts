@@ -35,7 +35,7 @@ class NextMarker {
 /** What one streamed response yielded; the runner adds the schedule fields to make a RequestRecord. */
 export type StreamResult = Pick<
   RequestRecord,
-  'ok' | 'error' | 'httpStatus' | 'headersMs' | 'lastLineMs' | 'chunkMs' | 'chunkChars' | 'chunkTokens' | 'outputTokens' | 'promptTokens' | 'cachedTokens' | 'finishReason' | 'text' | 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'
+  'ok' | 'error' | 'httpStatus' | 'headersMs' | 'lastLineMs' | 'chunkMs' | 'chunkChars' | 'chunkTokens' | 'outputTokens' | 'promptTokens' | 'cachedTokens' | 'finishReason' | 'text' | 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec' | 'rid'
 > & {
   /** performance.now() just before the request was written (bench_serving's `st`) */
   startAt: number;
@@ -74,6 +74,8 @@ export class ResponseAccumulator {
   reasoningTokens: number | undefined;
   serverTimes: ServerRequestTimes | undefined;
   spec: SpecRequestStats | undefined;
+  /** the server's request id (meta_info.id, or the OpenAI chunks' id), read once */
+  rid: string | undefined;
   /**
    * reasoning_content characters as [chunk index, chars] pairs, only for chunks that had some:
    * the plain-content fast paths never touch it (made dense in result())
@@ -94,6 +96,7 @@ export class ResponseAccumulator {
     if (to - from > 6 && buf[from] === 100 && buf[from + 1] === 97 && buf[from + 2] === 116 && buf[from + 3] === 97 && buf[from + 4] === 58) {
       const p = buf[from + 5] === 32 ? from + 6 : from + 5;
       const t = atMs - this.startAt;
+      if (this.rid === undefined && this.api === 'completions') this.idFromBytes(buf, p, to);
       if (this.api === 'completions' ? this.completionsBytes(buf, p, to, t) : this.api === 'generate' ? this.generateBytes(buf, p, to, t) : false) {
         this.lastLineMs = t;
         return;
@@ -168,6 +171,7 @@ export class ResponseAccumulator {
     const t = atMs - this.startAt;
     this.lastLineMs = t;
     if (to - p === 6 && text.startsWith('[DONE]', p)) return;
+    if (this.rid === undefined && this.api !== 'generate') this.idFrom(text, p, to);
     if (this.api === 'generate') this.generateLine(text, p, to, t, read);
     else if (this.api === 'completions') this.completionsLine(text, p, to, t, read);
     else this.chatLine(text.slice(p, to), t);
@@ -201,8 +205,8 @@ export class ResponseAccumulator {
   }
 
   /** the optional fields, present only when the server sent them */
-  private extras(): Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'> {
-    const out: Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec'> = {};
+  private extras(): Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec' | 'rid'> {
+    const out: Pick<StreamResult, 'reasoningChars' | 'reasoningTokens' | 'serverTimes' | 'spec' | 'rid'> = {};
     const at = this.reasoningAt;
     if (at) {
       const dense = new Array<number>(this.chunkChars.length).fill(0);
@@ -212,7 +216,29 @@ export class ResponseAccumulator {
     if (this.reasoningTokens !== undefined) out.reasoningTokens = this.reasoningTokens;
     if (this.serverTimes) out.serverTimes = this.serverTimes;
     if (this.spec) out.spec = this.spec;
+    if (this.rid !== undefined) out.rid = this.rid;
     return out;
+  }
+
+  /** OpenAI chunks: `"id": "<rid>"` heads every chunk; read from the first that has it */
+  private idFrom(src: string, p: number, to: number): void {
+    const i = src.indexOf('"id":', p);
+    if (i < 0 || i >= to) return;
+    let q = i + 5;
+    while (q < to && src.charCodeAt(q) === 32) q++;
+    if (src.charCodeAt(q) !== 34 /* " */) return;
+    const end = src.indexOf('"', q + 1);
+    if (end > q + 1 && end < to) this.rid = src.slice(q + 1, end);
+  }
+
+  private idFromBytes(buf: Buffer, p: number, to: number): void {
+    const i = buf.indexOf(B_ID, p);
+    if (i < 0 || i >= to) return;
+    let q = i + 5;
+    while (q < to && buf[q] === 32) q++;
+    if (buf[q] !== 34) return;
+    const end = buf.indexOf(34, q + 1);
+    if (end > q + 1 && end < to) this.rid = buf.toString('utf8', q + 1, end);
   }
 
   private pushChunk(t: number, chars: number, tokens: number): void {
@@ -267,6 +293,8 @@ export class ResponseAccumulator {
     if (c !== null) this.cachedTokens = c;
     const fr = meta['finish_reason'];
     if (fr !== null && fr !== undefined) this.finishReason = isObj(fr) && typeof fr['type'] === 'string' ? fr['type'] : String(fr);
+    const id = meta['id'];
+    if (typeof id === 'string' && id !== '') this.rid = id;
     const rt = num(meta['reasoning_tokens']);
     if (rt !== null && rt > 0) this.reasoningTokens = rt;
     // per-request time stats (servers with --enable-metrics): the scheduler's ride on every
@@ -399,6 +427,7 @@ export class ResponseAccumulator {
 }
 
 const B_CHOICES = Buffer.from('"choices":[{');
+const B_ID = Buffer.from('"id":');
 const B_TEXT = Buffer.from('"text":"');
 const B_GEN_TEXT = Buffer.from('{"text":"');
 const B_COMPLETION_TOKENS = Buffer.from('"completion_tokens":');

@@ -491,6 +491,7 @@ export class LoadRun {
     if (res.finishReason !== undefined) rec.finishReason = res.finishReason;
     if (res.reasoningChars !== undefined) rec.reasoningChars = res.reasoningChars;
     if (res.reasoningTokens !== undefined) rec.reasoningTokens = res.reasoningTokens;
+    if (res.rid !== undefined) rec.rid = res.rid;
     if (res.serverTimes !== undefined) rec.serverTimes = res.serverTimes;
     if (res.spec !== undefined) rec.spec = res.spec;
     if (p.row.answer !== undefined) rec.answer = p.row.answer;

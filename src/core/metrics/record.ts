@@ -87,6 +87,12 @@ export interface RequestRecord {
   reasoningChars?: number[];
   /** the server's count of thinking tokens (usage / meta_info `reasoning_tokens`) when it sent a non-zero one */
   reasoningTokens?: number;
+  /**
+   * the server's request id: `meta_info.id` (/generate) or the OpenAI `id` of the chunks (SGLang
+   * sets both to the rid its scheduler logs); joins the request with the server's per-request
+   * log lines (--enable-request-time-stats-logging)
+   */
+  rid?: string;
   /** per-request time stats from the final meta_info (/generate on a server with --enable-metrics) */
   serverTimes?: ServerRequestTimes;
   /** per-request speculative-decoding figures from the final meta_info (servers with --speculative-algorithm) */
