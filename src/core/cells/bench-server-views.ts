@@ -4,7 +4,8 @@ import type { Block, OutputDoc, TableBlock } from '../output/doc';
 import type { DeploymentHandle } from '../exec/handles';
 import type { BenchmarkOutcome } from '../bench/benchmark';
 import { RunScrapes } from '../telemetry/server/run-scrapes';
-import { decomposeTtft, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
+import { decomposeTtft, REQUEST_TIME_STATS_FLAG, type ServerWindow, type TtftDecomposition } from '../metrics/ttft-decomposition';
+import type { ReqTimeStatsStore } from '../telemetry/deep/sglang-log/req-time-stats';
 import { cachePanel, type CachePanel } from '../metrics/cache-panel';
 import { GATE_FILE, runGate, type RunGate } from '../metrics/run-gate';
 import { writeServerViews } from '../report/server-views';
@@ -32,17 +33,27 @@ export interface StepServerViews {
  */
 export class BenchServerViews {
   readonly steps: StepServerViews[] = [];
-  private constructor(private readonly endpoints: { name: string; url: string }[]) {}
+  private constructor(
+    private readonly endpoints: { name: string; url: string }[],
+    /** whether the deployment's launch commands carry --enable-request-time-stats-logging (undefined: commands unknown) */
+    private readonly requestLogFlag?: boolean,
+  ) {}
 
   static async forTarget(handle: DeploymentHandle | undefined): Promise<BenchServerViews> {
     const servers = handle ? (await handle.servers()).filter((s) => s.role !== 'router') : [];
     // two servers of one role on one node (replicas with their own ports) keep apart by URL
     const names = servers.map((s) => `${s.role}@${s.node}`);
-    return new BenchServerViews(servers.map((s, i) => ({ name: names.indexOf(names[i]) === names.lastIndexOf(names[i]) ? names[i] : `${names[i]}#${s.url}`, url: s.url })));
+    const commands = handle?.commands ?? [];
+    const flag = commands.length > 0 ? commands.some((c) => c.argv.includes(REQUEST_TIME_STATS_FLAG)) : undefined;
+    return new BenchServerViews(servers.map((s, i) => ({ name: names.indexOf(names[i]) === names.lastIndexOf(names[i]) ? names[i] : `${names[i]}#${s.url}`, url: s.url })), flag);
   }
 
-  /** run one step between a start and an end scrape, then judge it */
-  async around(label: string, warmupRequests: number, signal: AbortSignal, run: () => Promise<BenchmarkOutcome>): Promise<{ outcome: BenchmarkOutcome; views: StepServerViews }> {
+  /**
+   * run one step between a start and an end scrape, then judge it; `requestLog`: the per-request
+   * lines of the followed server logs (bench telemetry with schedLogs), joined into the TTFT
+   * decomposition by rid
+   */
+  async around(label: string, warmupRequests: number, signal: AbortSignal, run: () => Promise<BenchmarkOutcome>, requestLog?: ReqTimeStatsStore): Promise<{ outcome: BenchmarkOutcome; views: StepServerViews }> {
     const scrapes = this.endpoints.length ? await RunScrapes.start(this.endpoints, signal) : undefined;
     let outcome: BenchmarkOutcome;
     try {
@@ -52,11 +63,14 @@ export class BenchServerViews {
       throw err;
     }
     const windows: ServerWindow[] = scrapes ? await scrapes.finish() : [];
+    const decompose = outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null;
+    // the servers print a request's line once it is done; the followed streams deliver it a little later
+    if (decompose && requestLog) await requestLog.settle(outcome.records.filter((r) => r.ok && !r.warmup && r.rid !== undefined).map((r) => r.rid as string), REQUEST_LOG_SETTLE_MS);
     const views: StepServerViews = {
       label,
       runId: outcome.runId,
       servers: windows.length,
-      decomposition: outcome.summary.completed > 0 && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows, outcome.records) : undefined,
+      decomposition: decompose && outcome.summary.ttftMs.mean !== null ? decomposeTtft(outcome.summary.ttftMs.mean, windows, outcome.records, { source: requestLog, flagInCommands: this.requestLogFlag }) : undefined,
       reasoning: reasoningOf(outcome),
       ttft: outcome.summary.ttftMs,
       cache: cachePanel(outcome.records, windows),
@@ -94,6 +108,9 @@ export class BenchServerViews {
     return { ...doc, blocks: [...blocks.slice(0, gateBadges.length ? 1 : 0), ...doc.blocks, ...blocks.slice(gateBadges.length ? 1 : 0)] };
   }
 }
+
+/** how long a step waits for the last requests' log lines after its last response */
+const REQUEST_LOG_SETTLE_MS = 5000;
 
 const r3 = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 

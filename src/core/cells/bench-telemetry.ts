@@ -48,6 +48,11 @@ export class BenchTelemetry {
     return new BenchTelemetry(telemetry, sink);
   }
 
+  /** the followed server logs' per-request PD lines (collect: schedLogs), for the TTFT decomposition */
+  get reqTimeStats() {
+    return this.telemetry.reqTimeStats;
+  }
+
   /** a sweep step's run directory exists: its samples go there from now on */
   stepStarted(step: number, label: string, runDir: string | undefined): void {
     if (runDir) this.sink.setDir(runDir);

@@ -196,7 +196,7 @@ export class BenchCellExecutor implements CellExecutor {
             deployment: target.deployment,
             clients,
           });
-          const { outcome } = await serverViews.around(step.label, config.warmupRequests, ctx.signal, () => this.maybeProfile(spec, step.index, ctx, runStep));
+          const { outcome } = await serverViews.around(step.label, config.warmupRequests, ctx.signal, () => this.maybeProfile(spec, step.index, ctx, runStep), telemetry?.reqTimeStats);
           results.push({ step, outcome });
           // the measured window (t0 to t0 + the summary's duration, which every throughput divides
           // by), on the telemetry samples' clock: energy per token is integrated over exactly it

@@ -1,5 +1,5 @@
 import type { Block, PlotBlock, TableBlock } from '../output/doc';
-import type { TtftDecomposition, TtftSegmentId } from './ttft-decomposition';
+import { REQUEST_LOG_SOURCE, type TtftDecomposition, type TtftSegmentId } from './ttft-decomposition';
 
 const COLORS: Record<TtftSegmentId, string> = {
   router: '#8c564b',
@@ -49,8 +49,8 @@ export function ttftDecompositionTable(runs: readonly { label: string; d: TtftDe
   return {
     type: 'table',
     title: 'TTFT decomposition (ms, mean per request; server histograms over the run, per-request meta_info where the responses carry it)',
-    columns: ['run', 'client TTFT', ...labels, 'KV bootstrap', 'KV alloc wait', 'KV MB / req', 'KV GB/s', 'KV metric type', 'responses with time stats', 'decode server: arrival -> KV in place'],
-    units: [null, 'ms', ...labels.map(() => 'ms'), 'ms', 'ms', 'MB', 'GB/s', null, null, 'ms'],
+    columns: ['run', 'client TTFT', ...labels, 'KV bootstrap', 'KV alloc wait', 'KV MB / req', 'KV GB/s', 'KV metric type', 'responses with time stats', 'decode server: arrival -> KV in place', 'requests in the server log'],
+    units: [null, 'ms', ...labels.map(() => 'ms'), 'ms', 'ms', 'MB', 'GB/s', null, null, 'ms', null],
     rows: runs.map((r) => {
       const kv = (name: string) => r2(r.d.kv.find((k) => k.name === name)?.value ?? null);
       return [
@@ -64,7 +64,29 @@ export function ttftDecompositionTable(runs: readonly { label: string; d: TtftDe
         r.d.kv.find((k) => k.name === 'sglang:kv_transfer_latency_ms')?.type ?? 'absent',
         r.d.perRequest ? `${r.d.perRequest.requests}/${r.d.perRequest.of}` : null,
         r2(r.d.perRequest?.kvWaitMs ?? null),
+        r.d.perRequestLog ? `${r.d.perRequestLog.joined}/${r.d.perRequestLog.of}` : null,
       ];
+    }),
+  };
+}
+
+/**
+ * The servers' own per-request PD breakdown (one row per run and stage): mean, p50 and p99 over
+ * the run's requests that were found in the logs, and how many had the stage. Undefined when no
+ * run has one.
+ */
+export function ttftRequestLogTable(runs: readonly { label: string; d: TtftDecomposition }[]): TableBlock | undefined {
+  const withLog = runs.filter((r) => r.d.perRequestLog);
+  if (withLog.length === 0) return undefined;
+  return {
+    type: 'table',
+    title: `PD time per request (${REQUEST_LOG_SOURCE}): each request's prefill and decode lines joined with the client's request by rid`,
+    columns: ['run', 'side', 'stage', 'mean', 'p50', 'p99', 'requests', 'how the server measures it'],
+    units: [null, null, null, 'ms', 'ms', 'ms', null, null],
+    rows: withLog.flatMap((r) => {
+      const log = r.d.perRequestLog;
+      if (!log) return [];
+      return log.stages.filter((st) => st.n > 0).map((st) => [r.label, st.side, st.label, r2(st.meanMs), r2(st.p50Ms), r2(st.p99Ms), `${st.n}/${log.of}`, st.source]);
     }),
   };
 }
@@ -74,6 +96,8 @@ export function ttftDecompositionBlocks(runs: readonly { label: string; d: TtftD
   if (runs.length === 0) return [];
   const notes = [...new Set(runs.flatMap((r) => r.d.notes))];
   const blocks: Block[] = [ttftDecompositionPlot(runs), ttftDecompositionTable(runs)];
+  const logTable = ttftRequestLogTable(runs);
+  if (logTable) blocks.push(logTable);
   if (notes.length) blocks.push({ type: 'text', text: notes.join('\n') });
   return blocks;
 }

@@ -1,6 +1,8 @@
 import { familyWindow, type FamilyWindow, type LabelFilter } from '../telemetry/server/family-window';
 import { labelsOf, type PromScrape } from '../telemetry/server/prometheus';
 import type { RequestRecord } from './record';
+import { mean, percentileSorted } from './stats';
+import { transferMsOf, type JoinedReqTimes, type ReqTimeStatsEntry } from '../telemetry/deep/sglang-log/req-time-stats';
 
 /** One server's /metrics at the start and the end of a run (see telemetry/server/run-scrapes.ts). */
 export type { ServerWindow } from '../telemetry/server/run-scrapes';
@@ -40,7 +42,60 @@ export interface TtftDecomposition {
   kv: KvFamilyReading[];
   /** what the responses' own meta_info said (servers with --enable-metrics, /generate), when any did */
   perRequest?: PerRequestTimes;
+  /** the servers' own per-request PD breakdown (their log lines), joined with the run's requests by rid */
+  perRequestLog?: LoggedPdTimes;
   notes: string[];
+}
+
+/** The flag SGLang needs to print the per-request PD breakdown (server_args.py, observability). */
+export const REQUEST_TIME_STATS_FLAG = '--enable-request-time-stats-logging';
+export const REQUEST_LOG_SOURCE = `server log, ${REQUEST_TIME_STATS_FLAG}`;
+
+export type LoggedStageId = 'prefillBootstrapQueue' | 'bootstrap' | 'allocWait' | 'prefillQueue' | 'prefillForward' | 'kvTransfer' | 'decodePreallocQueue' | 'decodeKvWait' | 'decodeQueue';
+
+/** One stage of the logged breakdown over the joined requests that had it, ms. */
+export interface LoggedStage {
+  id: LoggedStageId;
+  label: string;
+  side: 'prefill' | 'decode';
+  /** requests with a value */
+  n: number;
+  meanMs: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** how the server measured it (SchedulerReqTimeStats.convert_to_duration) */
+  source: string;
+}
+
+/**
+ * The per-request PD breakdown SGLang prints with --enable-request-time-stats-logging (see
+ * telemetry/deep/sglang-log/req-time-stats.ts), over the run's completed measured requests
+ * whose lines were found: `joined` of `of` had at least one side, `joinedPrefill` /
+ * `joinedDecode` that side's line.
+ */
+export interface LoggedPdTimes {
+  source: typeof REQUEST_LOG_SOURCE;
+  of: number;
+  joined: number;
+  joinedPrefill: number;
+  joinedDecode: number;
+  stages: LoggedStage[];
+  /** prefill retries over the joined requests */
+  retries: number;
+}
+
+/** Where the per-request lines come from: the run's followed server logs (telemetry ReqTimeStatsStore). */
+export interface ReqTimesSource {
+  join(rid: string): JoinedReqTimes;
+  /** request lines seen at all since the logs were followed */
+  readonly seen: number;
+}
+
+export interface RequestLogOptions {
+  /** the followed logs' per-request lines; undefined when no server log was followed */
+  source?: ReqTimesSource;
+  /** whether the prefill / decode launch commands carry the flag, when the commands are known */
+  flagInCommands?: boolean;
 }
 
 /**
@@ -119,7 +174,7 @@ function kvReading(windows: readonly ServerWindow[], name: string): KvFamilyRead
  * "unexplained" (negative when stages overlap or a figure over-counts), never dropped.
  * Returns undefined unless both a prefill and a decode server were scraped.
  */
-export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWindow[], records: readonly RequestRecord[] = []): TtftDecomposition | undefined {
+export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWindow[], records: readonly RequestRecord[] = [], requestLog: RequestLogOptions = {}): TtftDecomposition | undefined {
   const prefill = windows.filter((w) => serverRole(w) === 'prefill');
   const decode = windows.filter((w) => serverRole(w) === 'decode');
   if (prefill.length === 0 || decode.length === 0) return undefined;
@@ -181,9 +236,75 @@ export function decomposeTtft(clientTtftMs: number, windows: readonly ServerWind
     const boot = kv[1].type === 'histogram' && kv[1].value !== null ? kv[1].value : 0;
     notes.push(`Per request (meta_info): the decode server held a request ${per.kvWaitMs.toFixed(1)} ms on average before its KV was in place; the histograms put bootstrap + prefill queue + prefill compute + KV transfer at ${(histParts + boot).toFixed(1)} ms.`);
   }
+  const logged = requestLog.source ? loggedPdTimes(records, requestLog.source) : undefined;
+  notes.push(...requestLogNotes(logged, requestLog));
   const out: TtftDecomposition = { clientTtftMs, segments, serverTtftMs: { prefill: prefillTtft, decode: decodeTtft }, kv, notes };
   if (per) out.perRequest = per;
+  if (logged) out.perRequestLog = logged;
   return out;
+}
+
+const LOGGED_STAGES: readonly { id: LoggedStageId; label: string; side: 'prefill' | 'decode'; source: string; pick: (e: ReqTimeStatsEntry) => number | undefined }[] = [
+  { id: 'prefillBootstrapQueue', label: 'prefill bootstrap queue', side: 'prefill', source: 'prefill bootstrap_queue_duration: bootstrap-queue entry -> wait-queue entry (bootstrap + alloc wait)', pick: (e) => e.firstQueueMs },
+  { id: 'bootstrap', label: 'bootstrap', side: 'prefill', source: 'prefill bootstrap(...): bootstrap-queue entry -> bootstrap done (the handshake with the decode server; printed since PR #19009)', pick: (e) => e.bootstrapMs },
+  { id: 'allocWait', label: 'alloc wait', side: 'prefill', source: "prefill alloc_wait(...): bootstrap done -> wait-queue entry (the decode server's KV allocation; printed since PR #19009)", pick: (e) => e.allocWaitMs },
+  { id: 'prefillQueue', label: 'prefill queue', side: 'prefill', source: 'prefill queue_duration: wait-queue entry -> forward entry', pick: (e) => e.queueMs },
+  { id: 'prefillForward', label: 'prefill forward (compute + KV send)', side: 'prefill', source: 'prefill forward_duration: forward entry -> completion, which comes once the KV transfer is done', pick: (e) => e.forwardMs },
+  { id: 'kvTransfer', label: 'KV transfer', side: 'prefill', source: 'prefill transfer_total ÷ transfer_speed (the latency the server derived the speed from)', pick: (e) => transferMsOf(e) },
+  { id: 'decodePreallocQueue', label: 'decode prealloc queue', side: 'decode', source: 'decode prealloc_queue_duration: prealloc entry -> transfer-queue entry (KV reserved on the decode server)', pick: (e) => e.firstQueueMs },
+  { id: 'decodeKvWait', label: 'decode waiting for KV', side: 'decode', source: "decode transfer_duration: transfer-queue entry -> KV in place (spans the prefill's queue, compute and the transfer)", pick: (e) => e.transferWaitMs },
+  { id: 'decodeQueue', label: 'decode queue', side: 'decode', source: 'decode queue_duration: KV in place -> forward entry', pick: (e) => e.queueMs },
+];
+
+/** the run's completed measured requests joined with the servers' per-request lines by rid (undefined when none joined) */
+export function loggedPdTimes(records: readonly RequestRecord[], source: ReqTimesSource): LoggedPdTimes | undefined {
+  const values = LOGGED_STAGES.map(() => [] as number[]);
+  let of = 0;
+  let joined = 0;
+  let joinedPrefill = 0;
+  let joinedDecode = 0;
+  let retries = 0;
+  for (const r of records) {
+    if (!r.ok || r.warmup) continue;
+    of++;
+    if (r.rid === undefined) continue;
+    const j = source.join(r.rid);
+    if (!j.prefill && !j.decode) continue;
+    joined++;
+    if (j.prefill) joinedPrefill++;
+    if (j.decode) joinedDecode++;
+    retries += j.prefill?.retries ?? 0;
+    LOGGED_STAGES.forEach((st, k) => {
+      const e = st.side === 'prefill' ? j.prefill : j.decode;
+      const v = e ? st.pick(e) : undefined;
+      if (v !== undefined && Number.isFinite(v)) values[k].push(v);
+    });
+  }
+  if (joined === 0) return undefined;
+  const stages = LOGGED_STAGES.map((st, k): LoggedStage => {
+    const v = values[k].sort((a, b) => a - b);
+    const has = v.length > 0;
+    return { id: st.id, label: st.label, side: st.side, n: v.length, meanMs: has ? mean(v) : null, p50Ms: has ? percentileSorted(v, 50) : null, p99Ms: has ? percentileSorted(v, 99) : null, source: st.source };
+  });
+  return { source: REQUEST_LOG_SOURCE, of, joined, joinedPrefill, joinedDecode, stages, retries };
+}
+
+function requestLogNotes(logged: LoggedPdTimes | undefined, o: RequestLogOptions): string[] {
+  const how = `Per-request PD breakdown (bootstrap, alloc wait, prefill queue and forward, KV transfer, decode prealloc queue and queue): SGLang prints it per request in the server log when prefill and decode are launched with ${REQUEST_TIME_STATS_FLAG}`;
+  if (!o.source) {
+    return o.flagInCommands ? [`${how}; these servers have it, but their logs were not followed: add schedLogs to the bench's collect list.`] : [`${how}, read when the bench collects schedLogs.`];
+  }
+  if (o.source.seen === 0) {
+    return o.flagInCommands === true
+      ? [`${how}; these servers were launched with it, yet their followed logs printed no per-request line during the run.`]
+      : [`${how}: the servers' logs were followed but printed no per-request line, so the flag is absent; launch prefill and decode with ${REQUEST_TIME_STATS_FLAG}.`];
+  }
+  if (!logged) return [`Per-request PD breakdown (${REQUEST_LOG_SOURCE}): the servers logged requests, but none carried a request id of this run (the client keeps meta_info.id / the OpenAI id).`];
+  const notes: string[] = [];
+  if (logged.joined < logged.of) notes.push(`Per-request PD breakdown (${REQUEST_LOG_SOURCE}): ${logged.joined} of ${logged.of} completed requests were found in the server logs; the figures are over those.`);
+  if (logged.joinedPrefill < logged.joined) notes.push(`Per-request PD breakdown: ${logged.joined - logged.joinedPrefill} joined request(s) have no prefill line (the decode line carries no bootstrap_room, or the prefill's log was not followed).`);
+  if (logged.retries > 0) notes.push(`Per-request PD breakdown: the prefill servers retried ${logged.retries} time(s) over these requests (#retries).`);
+  return notes;
 }
 
 /** the response time stats of the completed records (undefined when none carried any) */
