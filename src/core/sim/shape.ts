@@ -38,6 +38,8 @@ export interface ServerShape {
   expertDistributionRecorderMode: string | null;
   expertDistributionRecorderBufferSize: number;
   decodeLogInterval: number;
+  /** --enable-request-time-stats-logging: one time-stats line per finished request in the log */
+  enableRequestTimeStatsLogging: boolean;
   distInitAddr: string | null;
   apiKey: string | null;
   enableCacheReport: boolean;
@@ -85,6 +87,7 @@ export function defaultShape(overrides: Partial<ServerShape> = {}): ServerShape 
     expertDistributionRecorderMode: null,
     expertDistributionRecorderBufferSize: 1000,
     decodeLogInterval: 40,
+    enableRequestTimeStatsLogging: false,
     distInitAddr: null,
     apiKey: null,
     enableCacheReport: false,

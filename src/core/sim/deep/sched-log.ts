@@ -63,3 +63,39 @@ export function prefillBatchLine(f: PrefillLogFields): string {
 export function balancednessLine(passId: number, current: number, averages: readonly [number, number][]): string {
   return `[Expert Balancedness] forward_pass_id=${passId} current_pass_balancedness=${current.toFixed(3)} ${averages.map(([n, v]) => `last_${n}_average_balancedness=${v.toFixed(3)} `).join('')} gpu_physical_count_sum=0`;
 }
+
+/**
+ * One finished request's time stats as SGLang logs them with --enable-request-time-stats-logging
+ * (durations in ms, `start` in the server's perf_counter seconds). Format: `Req.log_time_stats`
+ * (managers/schedule_batch.py, the newer `ReqTimeStats(... input_len=, cached_input_len=,
+ * output_len=, type=)` head) around `SchedulerReqTimeStats.convert_to_duration`
+ * (sgl-project/sglang@00ce49e05c17e08f643afab34f3cdcef14935ac0 observability/req_time_stats.py:
+ * the bootstrap / alloc_wait breakdown only when bootstrap_done_time was set); the parser and
+ * every generation it reads: src/core/telemetry/deep/sglang-log/req-time-stats.ts.
+ */
+export type ReqTimeStatsLogFields = {
+  rid: string;
+  bootstrapRoom: number | null;
+  inputLen: number;
+  cachedInputLen: number;
+  outputLen: number;
+  startSec: number;
+} & (
+  | { type: 'prefill'; bootstrapQueueMs: number; breakdown?: { bootstrapMs: number; allocWaitMs: number }; queueMs: number; forwardMs: number; transferSpeedGbS: number; transferTotalMb: number; retries: number }
+  | { type: 'decode'; preallocQueueMs: number; breakdown?: { bootstrapMs: number; allocWaitMs: number }; transferMs: number; queueMs: number; forwardMs: number }
+  | { type: 'unified'; queueMs: number; forwardMs: number }
+);
+
+const ms = (v: number): string => `${v.toFixed(2)}ms`;
+
+export function reqTimeStatsLine(f: ReqTimeStatsLogFields): string {
+  const room = f.bootstrapRoom !== null ? `, bootstrap_room=${f.bootstrapRoom}` : '';
+  const head = `ReqTimeStats(rid=${f.rid}${room}, input_len=${f.inputLen}, cached_input_len=${f.cachedInputLen}, output_len=${f.outputLen}, type=${f.type})`;
+  const breakdown = (b: { bootstrapMs: number; allocWaitMs: number } | undefined): string => (b ? `= bootstrap(${ms(b.bootstrapMs)}) + alloc_wait(${ms(b.allocWaitMs)}); ` : '');
+  let body: string;
+  if (f.type === 'unified') body = `queue_duration=${ms(f.queueMs)}, forward_duration=${ms(f.forwardMs)}, start_time=${f.startSec.toFixed(3)}`;
+  else if (f.type === 'prefill') {
+    body = `bootstrap_queue_duration(${ms(f.bootstrapQueueMs)}) ${breakdown(f.breakdown)}queue_duration=${ms(f.queueMs)}, forward_duration=${ms(f.forwardMs)}, start=${f.startSec.toFixed(3)}, transfer_speed=${f.transferSpeedGbS.toFixed(2)}GB/s, transfer_total=${f.transferTotalMb.toFixed(2)}MB, #retries=${f.retries}`;
+  } else body = `prealloc_queue_duration(${ms(f.preallocQueueMs)}) ${breakdown(f.breakdown)}transfer_duration=${ms(f.transferMs)}; queue_duration=${ms(f.queueMs)}, forward_duration=${ms(f.forwardMs)}, start=${f.startSec.toFixed(3)}`;
+  return `${head}: ${body}`;
+}

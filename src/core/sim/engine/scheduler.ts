@@ -5,7 +5,7 @@ import { MoeRouting } from './moe';
 import type { ExpertRecorder } from './expert-recorder';
 import { awaitKv, type BootstrapRegistry } from './bootstrap';
 import type { Engine, EngineJob, JobEvents, JobHandle } from './types';
-import { decodeBatchLine, prefillBatchLine, schedulerPrefix } from '../deep/sched-log';
+import { decodeBatchLine, prefillBatchLine, reqTimeStatsLine, schedulerPrefix, type ReqTimeStatsLogFields } from '../deep/sched-log';
 import { PagedPrefixCache } from './prefix-cache';
 
 /** DeepSeek-V3 MLA KV per token: 61 layers x (512 latent + 64 rope) x 2 bytes (bf16) */
@@ -28,6 +28,9 @@ interface Seq {
   abort: AbortController;
   /** performance.now() when the scheduler admitted it to a forward batch (SGLang's forward_entry_time) */
   forwardEntryMs: number;
+  /** decode role, performance.now(): KV reserved (transfer-queue entry), KV in place (wait-queue entry) */
+  transferEntryMs: number;
+  kvInPlaceMs: number;
 }
 
 interface Rank {
@@ -123,6 +126,8 @@ export class Scheduler implements Engine {
       reserved: job.req.promptTokens + out,
       abort: new AbortController(),
       forwardEntryMs: 0,
+      transferEntryMs: 0,
+      kvInPlaceMs: 0,
     };
     const r = this.ranks[rank];
     if (this.o.shape.role === 'decode') {
@@ -203,7 +208,36 @@ export class Scheduler implements Engine {
     s.state = 'done';
     this.removeFrom(r.running, s);
     r.kvReserved -= s.reserved;
+    this.logTimeStats(s);
     s.events.onDone();
+  }
+
+  /**
+   * --enable-request-time-stats-logging: the finished request's line, with SGLang's stamps as the
+   * model set them (SchedulerReqTimeStats, see sched-log.ts reqTimeStatsLine). The emulator has
+   * no bootstrap handshake before prefill and a prefill never waits for the decode's allocation
+   * (its kv_transfer_bootstrap_ms / alloc observations are 0, see admitPrefills); a decode
+   * server's wait for a KV allocation is its prealloc queue (its kv_transfer_alloc_ms), and the
+   * bootstrap sub-phase is not set there, so its line has no breakdown. Transfer speed and size
+   * are the model's, as in the kv_transfer_* histograms.
+   */
+  private logTimeStats(s: Seq, transfer?: { ms: number; totalMb: number }): void {
+    const sh = this.o.shape;
+    if (!sh.enableRequestTimeStatsLogging) return;
+    const now = performance.now();
+    const req = s.job.req;
+    const base = { rid: req.rid, bootstrapRoom: req.bootstrap?.room ?? null, inputLen: req.promptTokens, cachedInputLen: s.cached, outputLen: s.produced };
+    const d = (a: number, b: number): number => Math.max(0, b - a);
+    let f: ReqTimeStatsLogFields;
+    if (sh.role === 'prefill') {
+      const t = transfer ?? { ms: 0, totalMb: 0 };
+      f = { ...base, type: 'prefill', startSec: s.job.arrivalMs / 1000, bootstrapQueueMs: 0, breakdown: { bootstrapMs: 0, allocWaitMs: 0 }, queueMs: d(s.job.arrivalMs, s.forwardEntryMs), forwardMs: d(s.forwardEntryMs, now), transferSpeedGbS: t.ms > 0 ? t.totalMb / 1024 / (t.ms / 1000) : 0, transferTotalMb: t.totalMb, retries: 0 };
+    } else if (sh.role === 'decode') {
+      f = { ...base, type: 'decode', startSec: s.job.arrivalMs / 1000, preallocQueueMs: d(s.job.arrivalMs, s.transferEntryMs), transferMs: d(s.transferEntryMs, s.kvInPlaceMs), queueMs: 0, forwardMs: d(s.kvInPlaceMs, now) };
+    } else {
+      f = { ...base, type: 'unified', startSec: s.job.arrivalMs / 1000, queueMs: d(s.job.arrivalMs, s.forwardEntryMs), forwardMs: d(s.forwardEntryMs, now) };
+    }
+    this.o.log(`${schedulerPrefix(sh, s.rank)} ${reqTimeStatsLine(f)}`);
   }
 
   private kick(): void {
@@ -229,6 +263,7 @@ export class Scheduler implements Engine {
         r.transfer++;
         s.state = 'transfer';
         const t0 = performance.now();
+        s.transferEntryMs = t0;
         // decode side: waiting for a KV allocation is the prealloc queue (kv_transfer_alloc_ms)
         const md = this.o.metrics;
         md?.kvTransferAllocMs?.record(md.rankLabels[s.rank], t0 - s.job.arrivalMs);
@@ -236,6 +271,7 @@ export class Scheduler implements Engine {
           () => {
             r.transfer--;
             if (s.state !== 'transfer') return;
+            s.kvInPlaceMs = performance.now();
             const m = this.o.metrics;
             // KV arrived: it enters the running batch at once, so its decode queue time is ~0
             m?.queueTimeSeconds.observe(m.rankLabels[s.rank], 0);
@@ -448,10 +484,12 @@ export class Scheduler implements Engine {
         s.state = 'done';
         if (s.job.req.bootstrap?.room != null) this.o.bootstrapRegistry?.publish(s.job.req.bootstrap.room, true);
         const m = this.o.metrics;
+        const totalMb = (s.job.req.promptTokens * KV_BYTES_PER_TOKEN) / (1024 * 1024);
+        if (s.job.outcome.outputTokens > 0) s.produced = 1;
+        this.logTimeStats(s, { ms: transferMs, totalMb });
         if (m) {
           // prefill side, as SchedulerReqTimeStats.compute_and_observe_kv_transfer_metrics does
           const l = m.rankLabels[s.rank];
-          const totalMb = (s.job.req.promptTokens * KV_BYTES_PER_TOKEN) / (1024 * 1024);
           m.kvTransferLatencyMs?.record(l, transferMs);
           m.kvTransferTotalMb?.record(l, totalMb);
           if (transferMs > 0) m.kvTransferSpeedGbS?.record(l, totalMb / 1024 / (transferMs / 1000));

@@ -97,6 +97,7 @@ export function shapeFromArgs(values: Record<string, unknown>): ServerShape {
     expertDistributionRecorderMode: recorderMode,
     expertDistributionRecorderBufferSize: bufferSize,
     decodeLogInterval: num(values.decode_log_interval, 40),
+    enableRequestTimeStatsLogging: bool(values.enable_request_time_stats_logging),
     distInitAddr: typeof values.dist_init_addr === 'string' ? values.dist_init_addr : null,
     apiKey: typeof values.api_key === 'string' ? values.api_key : null,
     enableCacheReport: bool(values.enable_cache_report),
