@@ -11,3 +11,14 @@ export interface TapSummary {
 export const ALLOWED_NOT_RUN: Map<string, string>;
 export function summarizeTap(text: string, options?: { files?: string[]; allowed?: Map<string, string> }): TapSummary;
 export function onlyMarkers(source: string): number[];
+export interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+  skipped?: number;
+  todo?: number;
+  cancelled?: number;
+  problems: string[];
+}
+export function judgeNodeSuite(name: string, run: { files: string[]; tap: string; exitCode: number; onlyProblems?: string[] }): SuiteResult;
+export function judgeVscodeOutput(output: string, exitCode: number, expected: string[]): SuiteResult[];

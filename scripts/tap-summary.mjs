@@ -68,3 +68,42 @@ export function onlyMarkers(source) {
   });
   return hits;
 }
+
+/**
+ * One `node --test` suite run, judged: the TAP counts plus the rules that need the run itself.
+ * No test files, no TAP output (killed or crashed before reporting), `.only` markers and a non-zero
+ * exit with no failed test are each a failure: a suite is green only when it ran and said so.
+ */
+export function judgeNodeSuite(name, { files, tap, exitCode, onlyProblems = [] }) {
+  if (files.length === 0) return { name, passed: 0, failed: 1, skipped: 0, todo: 0, cancelled: 0, problems: ['no test files found: an empty suite is not a green suite'] };
+  const s = summarizeTap(tap, { files });
+  const extra = [...onlyProblems];
+  if (!tap) extra.push('no TAP output (the suite was killed or crashed before reporting)');
+  // a non-zero exit with nothing counted as failed still fails (a crash outside any test)
+  if (exitCode !== 0 && s.failed === 0 && extra.length === 0) extra.push(`node --test exited ${exitCode} with no failed test`);
+  return { name, passed: s.passed, failed: s.failed + extra.length, skipped: s.skipped, todo: s.todo, cancelled: s.cancelled, problems: [...s.problems, ...extra] };
+}
+
+/**
+ * The VS Code suites' runner output (test/harness/run-vscode-suite.ts prints one
+ * "vscode:<suite>: N passed, N failed[, N pending]" line per suite), judged: a suite with no
+ * passing test, pending (skipped) mocha tests, a suite that printed no line and a runner that
+ * exited non-zero are each a failure.
+ */
+export function judgeVscodeOutput(output, exitCode, expected) {
+  const results = [];
+  const lines = [...output.matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed(?:, (\d+) pending)?$/gm)];
+  for (const m of lines) {
+    const pending = Number(m[4] ?? 0);
+    const problems = [];
+    if (Number(m[2]) === 0) problems.push('no test passed: an empty suite is not a green suite');
+    if (pending > 0) problems.push(`${pending} pending (skipped) mocha tests`);
+    results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) + problems.length, skipped: pending, problems });
+  }
+  // every suite asked for must report; a run that printed nothing is not a pass
+  const missing = expected.filter((x) => !lines.some((m) => m[1] === `vscode:${x}`));
+  if (missing.length || exitCode !== 0) {
+    results.push({ name: 'vscode (runner)', passed: 0, failed: missing.length + (exitCode !== 0 ? 1 : 0), problems: [...missing.map((x) => `no "vscode:${x}: N passed, N failed" line`), ...(exitCode !== 0 ? [`runner exited ${exitCode}`] : [])] });
+  }
+  return results;
+}

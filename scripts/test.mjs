@@ -19,7 +19,7 @@ import { readdirSync, statSync, mkdtempSync, readFileSync, existsSync, openSync,
 import { join, relative } from 'node:path';
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { summarizeTap, onlyMarkers } from './tap-summary.mjs';
+import { onlyMarkers, judgeNodeSuite, judgeVscodeOutput } from './tap-summary.mjs';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ALL = ['static', 'unit', 'integration', 'vscode', 'e2e', 'reliability'];
@@ -115,7 +115,7 @@ function onlyProblems(files) {
 }
 
 async function nodeTests(name, files, timeoutMs, suiteTimeoutMs, log) {
-  if (files.length === 0) return [{ name, passed: 0, failed: 1, problems: ['no test files found: an empty suite is not a green suite'] }];
+  if (files.length === 0) return [judgeNodeSuite(name, { files, tap: '', exitCode: 0 })];
   const tap = join(mkdtempSync(join(tmpdir(), 'moebench-tap-')), 'out.tap');
   // the suite timeout bounds a whole suite, so a test file that leaves a handle open after a
   // failure cannot hang CI (--test-force-exit would, but it drops the TAP file the counts come from)
@@ -127,14 +127,7 @@ async function nodeTests(name, files, timeoutMs, suiteTimeoutMs, log) {
     { timeoutMs: suiteTimeoutMs },
   );
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-  const s = summarizeTap(text, { files });
-  const extra = onlyProblems(files);
-  if (!text) extra.push('no TAP output (the suite was killed or crashed before reporting)');
-  // a non-zero exit with nothing counted as failed still fails (a crash outside any test)
-  if (code !== 0 && s.failed === 0 && extra.length === 0) extra.push(`node --test exited ${code} with no failed test`);
-  const problems = [...s.problems, ...extra];
-  const failed = s.failed + extra.length;
-  return [{ name, passed: s.passed, failed, skipped: s.skipped, todo: s.todo, cancelled: s.cancelled, problems }];
+  return [judgeNodeSuite(name, { files, tap: text, exitCode: code, onlyProblems: onlyProblems(files) })];
 }
 
 async function staticChecks(log) {
@@ -150,22 +143,9 @@ async function staticChecks(log) {
 async function vscodeSuite(log) {
   const code = await runLogged(log, process.execPath, ['--import', 'tsx', 'test/harness/run-vscode-suite.ts', 'trusted,untrusted'], { timeoutMs: 20 * 60_000 });
   const out = existsSync(log) ? readFileSync(log, 'utf8') : '';
-  const results = [];
-  const lines = [...out.matchAll(/^(vscode:\w+): (\d+) passed, (\d+) failed(?:, (\d+) pending)?$/gm)];
-  for (const m of lines) {
-    const pending = Number(m[4] ?? 0);
-    const problems = [];
-    if (Number(m[2]) === 0) problems.push('no test passed: an empty suite is not a green suite');
-    if (pending > 0) problems.push(`${pending} pending (skipped) mocha tests`);
-    results.push({ name: m[1], passed: Number(m[2]), failed: Number(m[3]) + problems.length, skipped: pending, problems });
-  }
+  const results = judgeVscodeOutput(out, code, ['trusted', 'untrusted']);
   const only = onlyProblems(findTests('test/vscode', /\.test\.ts$/));
   if (only.length) results.push({ name: 'vscode (sources)', passed: 0, failed: only.length, problems: only });
-  // every suite asked for must report; a run that printed nothing is not a pass
-  const missing = ['trusted', 'untrusted'].filter((x) => !lines.some((m) => m[1] === `vscode:${x}`));
-  if (missing.length || code !== 0) {
-    results.push({ name: 'vscode (runner)', passed: 0, failed: missing.length + (code !== 0 ? 1 : 0), problems: [...missing.map((x) => `no "vscode:${x}: N passed, N failed" line`), ...(code !== 0 ? [`runner exited ${code}`] : [])] });
-  }
   return results;
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { onlyMarkers, summarizeTap } from '../../../scripts/tap-summary.mjs';
+import { judgeNodeSuite, judgeVscodeOutput, onlyMarkers, summarizeTap } from '../../../scripts/tap-summary.mjs';
 
 interface Summary {
   passed: number;
@@ -114,5 +114,45 @@ describe('.only markers in test sources', () => {
   });
   test('words like "only" in names are not markers', () => {
     assert.deepEqual(onlyMarkers("test('runs only the named cells', () => {});\nconst only = args.values.cell;\n"), []);
+  });
+});
+
+describe("the runner's own rules (scripts/test.mjs judges each suite run with these)", () => {
+  const green = `TAP version 13\nok 1 - a\n1..1\n# tests 1\n# suites 0\n# pass 1\n# fail 0\n# cancelled 0\n# skipped 0\n# todo 0\n`;
+  test('a node suite with no test files, no TAP output or a crash outside any test is red', () => {
+    const none = judgeNodeSuite('unit', { files: [], tap: '', exitCode: 0 });
+    assert.equal(none.failed, 1);
+    assert.match(none.problems.join('\n'), /no test files found/);
+    const killed = judgeNodeSuite('unit', { files: ['a.test.ts'], tap: '', exitCode: 1 });
+    assert.ok(killed.failed >= 1);
+    assert.match(killed.problems.join('\n'), /no TAP output/);
+    const crashed = judgeNodeSuite('unit', { files: ['a.test.ts'], tap: green, exitCode: 7 });
+    assert.equal(crashed.passed, 1);
+    assert.equal(crashed.failed, 1);
+    assert.match(crashed.problems.join('\n'), /node --test exited 7 with no failed test/);
+    const stray = judgeNodeSuite('unit', { files: ['a.test.ts'], tap: green, exitCode: 0, onlyProblems: ['.only left in a.test.ts:3'] });
+    assert.equal(stray.failed, 1);
+    // and the real green case stays green
+    const ok = judgeNodeSuite('unit', { files: ['a.test.ts'], tap: green, exitCode: 0 });
+    assert.deepEqual([ok.passed, ok.failed, ok.problems], [1, 0, []]);
+  });
+
+  test('a VS Code run is green only when every suite printed its line with a pass, nothing pending, and the runner exited 0', () => {
+    const both = 'vscode:trusted: 12 passed, 0 failed\nvscode:untrusted: 3 passed, 0 failed\n';
+    assert.deepEqual(judgeVscodeOutput(both, 0, ['trusted', 'untrusted']).map((r) => [r.name, r.passed, r.failed]), [
+      ['vscode:trusted', 12, 0],
+      ['vscode:untrusted', 3, 0],
+    ]);
+    const failedOf = (out: string, code = 0): number => judgeVscodeOutput(out, code, ['trusted', 'untrusted']).reduce((a, r) => a + r.failed, 0);
+    // a suite with no passing test
+    assert.equal(failedOf('vscode:trusted: 0 passed, 0 failed\nvscode:untrusted: 3 passed, 0 failed\n'), 1);
+    // pending (skipped) mocha tests
+    assert.equal(failedOf('vscode:trusted: 12 passed, 0 failed, 2 pending\nvscode:untrusted: 3 passed, 0 failed\n'), 1);
+    // a suite that printed no line, and a run that printed nothing at all
+    assert.equal(failedOf('vscode:trusted: 12 passed, 0 failed\n'), 1);
+    assert.equal(failedOf(''), 2);
+    // a runner that exited non-zero after printing green lines
+    assert.equal(failedOf(both, 1), 1);
+    assert.match(judgeVscodeOutput(both, 1, ['trusted', 'untrusted']).flatMap((r) => r.problems).join('\n'), /runner exited 1/);
   });
 });

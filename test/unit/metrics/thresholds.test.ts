@@ -7,7 +7,7 @@
  * Boundaries (src/core/metrics/validity.ts, summary.ts):
  *   error rate      > 1%         -> error (otherwise warn; the CLI's `moebench bench` exits 1 on error)
  *   dispatch lag    p99 > 5 ms   -> warn, p99 > 50 ms -> error (paced runs only)
- *   event loop      p99 > 10 ms  -> warn;  client CPU > 90% -> warn
+ *   event loop      p99 > 5 ms or worst stall > 25 ms -> warn;  busiest load thread > 90% busy -> warn;  client CPU > 90% (one thread) -> warn
  *   warm cache      share > 10%  -> warn (random datasets)
  *   prompt drift    |drift| > 10% -> warn
  *   goodput         a request is good when ttft <= slo, tpot <= slo, e2e <= slo (vLLM's `<=`)
