@@ -1,6 +1,6 @@
 /**
  * Load-generator figures (issue 14). Prints figures; asserts nothing.
- * Run: node --import tsx scripts/bench-loadgen.ts [--quick] [--only a,b] [--sims N] [--workers 1,2,4,8]
+ * Run: node --import tsx scripts/bench-loadgen.ts [--quick] [--pin] [--only a,b] [--sims N] [--workers 1,2,4,8]
  *
  *   throughput  streamed tokens/s one load thread sustains against zero-cost emulators, with
  *               Node's http client, with our raw HTTP/1.1 client, and with a minimal raw-socket
@@ -15,9 +15,12 @@
  *   memory      a long run through the run store: peak RSS, and the summary recomputed from
  *               requests.jsonl equal to the engine's
  *
- * The emulators run in child processes, so this process's CPU is the client's alone.
+ * The emulators run in child processes, so this process's CPU is the client's alone. With --pin
+ * (Linux, taskset) this process and every thread it starts run on core 0 and the emulators on the
+ * other cores, as the issue's measurements were taken (client pinned to one core, the server on
+ * another): on a small machine the client then never competes with the server for a core.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -36,6 +39,7 @@ import { percentile } from '../src/core/metrics/stats';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);
+const PIN = flag('pin');
 const opt = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
@@ -68,7 +72,9 @@ async function startSims(n: number, options: { zeroCost: boolean; pace?: { ttftM
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
       new Promise<SimProc>((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child-sim', JSON.stringify({ ...options, seed: i + 1 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const argv = [...process.execArgv, process.argv[1], '--child-sim', JSON.stringify({ ...options, seed: i + 1 })];
+        // --pin: the emulators on every core but the client's
+        const child = PIN ? spawn('taskset', ['-c', `1-${Math.max(1, os.cpus().length - 1)}`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
         let buf = '';
         child.stdout?.on('data', (d: Buffer) => {
           buf += d.toString();
@@ -343,10 +349,15 @@ async function equalityCheck(url: string, workers: number): Promise<void> {
 async function main(): Promise<void> {
   const quick = flag('quick');
   const only = new Set(opt('only', 'throughput,poisson,accuracy,memory').split(','));
-  const cpus = os.availableParallelism?.() ?? os.cpus().length;
+  if (PIN) {
+    // this process's threads (and the load threads it starts later, which inherit it) on core 0
+    const r = spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`--pin: taskset failed: ${r.stderr || r.error?.message}`);
+  }
+  const cpus = PIN ? 1 : (os.availableParallelism?.() ?? os.cpus().length);
   const nSims = Number(opt('sims', String(Math.max(1, Math.min(8, cpus - 2)))));
   const workerCounts = opt('workers', '1,2,4,8').split(',').map(Number);
-  console.log(`bench-loadgen: node ${process.version}, ${cpus} CPUs (${os.cpus()[0]?.model ?? '?'}), ${nSims} emulator process(es), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench-loadgen: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${nSims} emulator process(es)${PIN ? `, client pinned to core 0 and the emulators to cores 1-${Math.max(1, os.cpus().length - 1)}` : ''}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   if (only.has('throughput')) {
     const sims = await startSims(nSims, { zeroCost: true });
