@@ -26,7 +26,7 @@ export function makeWorkspace(): string {
   return ws;
 }
 
-export async function runVscodeSuite(suite: 'trusted' | 'untrusted', timeoutMs = 240_000): Promise<SuiteResult> {
+export async function runVscodeSuite(suite: 'trusted' | 'untrusted', timeoutMs = 540_000): Promise<SuiteResult> {
   const ws = makeWorkspace();
   const resultFile = join(ws, `.result-${suite}.json`);
   const cs = await startCodeServer({ workspace: ws, trust: suite === 'trusted', smokeDriver: true, env: { MOEBENCH_VSCODE_SUITE: suite, MOEBENCH_TEST_RESULT: resultFile, MOEBENCH_TEST_WORKSPACE: ws } });
