@@ -65,7 +65,7 @@ test('a second replay of the same trace finds nothing of the first in the cache 
   assert.ok(Math.abs(again.workload.measuredHitRate - again.workload.summary.expected.hitRate) < 0.03, `${again.workload.measuredHitRate} vs ${again.workload.summary.expected.hitRate}`);
 });
 
-test('multi-turn conversations: later turns find their history in the cache and their TTFT falls', async () => {
+test('multi-turn conversations: later turns find their history in the cache and their TTFT falls', async (t) => {
   const out = await runBenchmark(
     config({
       api: 'chat',
@@ -74,8 +74,10 @@ test('multi-turn conversations: later turns find their history in the cache and 
         source: 'generated',
         conversations: 8,
         turns: { kind: 'constant', value: 4 },
-        // a long opening document, then short questions (chat over a document)
-        prefixTokens: { kind: 'constant', value: 3000 },
+        // a long opening document, then short questions (chat over a document); long enough that
+        // turn 1's prefill in the emulator's model stands well above the CPU noise of a loaded
+        // machine (with 3,000 tokens, turn 2 measured 131 ms against turn 1's 96 ms once)
+        prefixTokens: { kind: 'constant', value: 16000 },
         inputTokens: { kind: 'constant', value: 100 },
         outputTokens: { kind: 'constant', value: 16 },
         sharedPrefixTokens: 0,
@@ -91,12 +93,13 @@ test('multi-turn conversations: later turns find their history in the cache and 
   assert.deepEqual(byTurn.map((t) => [t.turn, t.requests]), [[1, 8], [2, 8], [3, 8], [4, 8]]);
   // turn 1 has nothing cached; turn k finds turns 1..k-1 and their replies (all but its new question)
   assert.ok((byTurn[0].cacheHitRate ?? 1) < 0.02, JSON.stringify(byTurn[0]));
-  for (const t of byTurn.slice(1)) assert.ok((t.cacheHitRate ?? 0) > 0.9, JSON.stringify(t));
+  for (const x of byTurn.slice(1)) assert.ok((x.cacheHitRate ?? 0) > 0.9, JSON.stringify(x));
   // prompts grow with every turn ...
   for (let k = 1; k < 4; k++) assert.ok((byTurn[k].promptTokensMean ?? 0) > (byTurn[k - 1].promptTokensMean ?? 0) + 100);
   // ... while only the new question is prefilled: TTFT falls after the first turn
   const first = byTurn[0].ttftMeanMs ?? 0;
-  for (const t of byTurn.slice(1)) assert.ok((t.ttftMeanMs ?? Infinity) < first, `turn ${t.turn}: ${t.ttftMeanMs} ms vs turn 1 ${first} ms`);
+  t.diagnostic(`mean TTFT by turn: ${byTurn.map((x) => `${x.turn}: ${x.ttftMeanMs?.toFixed(1)} ms`).join(', ')}`);
+  for (const x of byTurn.slice(1)) assert.ok((x.ttftMeanMs ?? Infinity) < first, `turn ${x.turn}: ${x.ttftMeanMs} ms vs turn 1 ${first} ms`);
   assert.equal(out.workload?.sessions?.completed, 8);
   // the run's expected reuse is stated next to the measured one
   const w = out.workload;
