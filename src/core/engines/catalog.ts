@@ -1,6 +1,6 @@
 import { compareVersions, parseVersion, type EngineVersion } from '../util/version';
 import { editDistance } from '../util/edit-distance';
-import { beyond, splitFlagToken, type ChoicesAt, type EngineFlagCatalog, type EngineKind, type FlagChange, type FlagInfo, type FlagLookup } from './flag-catalog';
+import { beyond, splitFlagToken, type CatalogIndex, type ChoicesAt, type EngineFlagCatalog, type EngineKind, type FlagChange, type FlagInfo, type FlagLookup } from './flag-catalog';
 import { sglangFlagCatalog } from './sglang/catalog';
 import { vllmFlagCatalog } from './vllm/catalog';
 
@@ -17,6 +17,17 @@ export { SGLANG_CATALOG, routerFlagAt, type RouterFlagAt } from './sglang/catalo
 
 /** the engines' catalogs: the one list (an engine's folder adds its own) */
 const CATALOGS: Readonly<Record<EngineKind, EngineFlagCatalog>> = { sglang: sglangFlagCatalog, vllm: vllmFlagCatalog };
+
+/** each engine's index, built once on first use (thousands of rows and their release histories) */
+const indexes = new Map<EngineKind, CatalogIndex>();
+function indexOf(engine: EngineKind): CatalogIndex {
+  let idx = indexes.get(engine);
+  if (!idx) {
+    idx = CATALOGS[engine].index();
+    indexes.set(engine, idx);
+  }
+  return idx;
+}
 
 /** `latest` or a release after the newest one read: options added since are not in the catalog */
 export function isBeyondCatalog(engine: EngineKind, v: EngineVersion): boolean {
@@ -52,7 +63,7 @@ export function lookupFlag(engine: EngineKind, version: string | EngineVersion, 
   const v = typeof version === 'string' ? parseVersion(version) : version;
   const spelled = splitFlagToken(flag).flag;
   const cat = CATALOGS[engine];
-  const idx = cat.index();
+  const idx = indexOf(engine);
   let info = idx.bySpelling.get(spelled);
   let viaPrefix = false;
   if (!info && cat.prefixMatching && spelled.startsWith('--') && spelled.length > 3) {
@@ -110,7 +121,7 @@ export function choicesAt(engine: EngineKind, version: string | EngineVersion, f
 
 /** Flags a release accepts (with deprecated ones and those the history cannot rule out), for completion. */
 export function flagsFor(engine: EngineKind, version: string | EngineVersion): FlagInfo[] {
-  return CATALOGS[engine].index().flags.filter((f) => {
+  return indexOf(engine).flags.filter((f) => {
     const s = lookupFlag(engine, version, f.name).status;
     return s === 'ok' || s === 'deprecated' || s === 'uncertain';
   });
@@ -119,18 +130,18 @@ export function flagsFor(engine: EngineKind, version: string | EngineVersion): F
 /** Main spelling for any spelling, alias or unambiguous prefix ("--ep", "--tp" -> "--ep-size", "--tp-size"); undefined when unknown. */
 export function canonicalFlag(engine: EngineKind, flag: string): string | undefined {
   const spelled = splitFlagToken(flag).flag;
-  const known = CATALOGS[engine].index().bySpelling.get(spelled) ?? lookupFlag(engine, 'latest', spelled).info;
+  const known = indexOf(engine).bySpelling.get(spelled) ?? lookupFlag(engine, 'latest', spelled).info;
   return known ? (known.aliasOf ?? known.name) : undefined;
 }
 
 export function allFlags(engine: EngineKind): readonly FlagInfo[] {
-  return CATALOGS[engine].index().flags;
+  return indexOf(engine).flags;
 }
 
 /** Nearest known spelling by edit distance, for "did you mean" (only when close). */
 export function closestFlag(engine: EngineKind, flag: string, maxDistance?: number): string | undefined {
   let best: { s: string; d: number } | undefined;
-  for (const s of CATALOGS[engine].index().bySpelling.keys()) {
+  for (const s of indexOf(engine).bySpelling.keys()) {
     const d = editDistance(flag, s);
     if (!best || d < best.d) best = { s, d };
   }

@@ -94,7 +94,7 @@ export interface EngineFlagCatalog {
   readonly newestVersion: string;
   /** argparse resolves unambiguous prefixes ("--mem-frac"); vLLM's parser turns abbreviations off */
   readonly prefixMatching: boolean;
-  /** built on first use (the generated data is large) */
+  /** builds the index from the generated data (large: engines/catalog.ts calls it once and keeps the result) */
   index(): CatalogIndex;
   /** why an unknown spelling is unknown at `v` (the catalog's bounds), with the "did you mean" */
   unknownFlag(spelled: string, v: EngineVersion, suggestion: string | undefined): FlagLookup;
