@@ -485,7 +485,8 @@ export class Scheduler implements Engine {
         if (s.job.req.bootstrap?.room != null) this.o.bootstrapRegistry?.publish(s.job.req.bootstrap.room, true);
         const m = this.o.metrics;
         const totalMb = (s.job.req.promptTokens * KV_BYTES_PER_TOKEN) / (1024 * 1024);
-        if (s.job.outcome.outputTokens > 0) s.produced = 1;
+        // the prefill server's one token (the request's first), as its log line counts it
+        s.produced = s.job.outcome.outputTokens > 0 ? 1 : 0;
         this.logTimeStats(s, { ms: transferMs, totalMb });
         if (m) {
           // prefill side, as SchedulerReqTimeStats.compute_and_observe_kv_transfer_metrics does
@@ -494,7 +495,7 @@ export class Scheduler implements Engine {
           m.kvTransferTotalMb?.record(l, totalMb);
           if (transferMs > 0) m.kvTransferSpeedGbS?.record(l, totalMb / 1024 / (transferMs / 1000));
         }
-        if (s.job.outcome.outputTokens > 0) s.events.onProgress(1, s.cached);
+        if (s.produced > 0) s.events.onProgress(s.produced, s.cached);
         s.events.onDone();
       }, transferMs * this.o.timeScale);
       return;
